@@ -1,0 +1,43 @@
+/**
+ * Durable, atomic file output: write a temp file in the target folder, fsync it, rename it
+ * over the final name, then fsync the folder so the rename itself survives a crash.
+ * A reader never sees a half-written output, and rewriting the same name is idempotent.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'w', 0o644);
+  try {
+    for (const chunk of chunks) fs.writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    fs.fsyncSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+/** Moves a file durably (same filesystem): rename, then fsync both folders. */
+export function moveDurably(from: string, to: string): void {
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.renameSync(from, to);
+  fsyncDir(path.dirname(to));
+  if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
+}

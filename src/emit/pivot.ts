@@ -1,0 +1,84 @@
+/**
+ * The pivot flow (CPPFacturePivot) for one recipient: its accepted invoices of one flow.
+ * Produced as chunks, one per invoice, so a large flow is written without building one
+ * huge string. Attachments travel as base64 of a zip holding the one file.
+ */
+import type { Attachment, Invoice } from '../model/invoice.js';
+import { pivotPaymentCode } from '../model/paymentMeans.js';
+import { zipOne } from '../util/zip.js';
+import { el, leaf, XML_DECLARATION } from '../xml/write.js';
+import { envelope, type Partner } from './envelope.js';
+
+export type Renvoi = 'Non' | 'Complétée' | 'Recyclée';
+
+export interface PivotInvoice {
+  invoice: Invoice;
+  /** The hub's own id for the invoice (IdCPRO). */
+  hubId: number;
+  renvoi: Renvoi;
+}
+
+export interface PivotHeader {
+  flowId: string;
+  /** Deposit date, YYYY-MM-DD: the DtPrd parameter and every DateReception. */
+  depositDate: string;
+  recipient: Partner;
+  platform: Partner;
+}
+
+export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Generator<string | Buffer> {
+  yield XML_DECLARATION;
+  yield '<CPPFacturePivot>\n';
+  yield envelope([['DtPrd', header.depositDate], ['IdFlx', header.flowId]], header.recipient, header.platform);
+  yield `<CPPFactures Compteur="${invoices.length}">\n`;
+  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate);
+  yield '</CPPFactures>\n</CPPFacturePivot>\n';
+}
+
+function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: number, depositDate: string): string {
+  const bank = inv.supplier.bankAccount;
+  return el('CPPFacturePivotUnitaire', [
+    el('Fournisseur', [
+      leaf('TypeIdentifiant', inv.supplier.idType),
+      leaf('Identifiant', inv.supplier.id),
+      leaf('RaisonSociale', inv.supplier.name),
+      leaf('CodePays', inv.supplier.countryCode),
+      bank && el('ReferenceBancaire', [leaf('Compte', bank.account), leaf('Etablissement', bank.institution), leaf('RaisonSocialeEncaisseur', bank.holder)], { Type: bank.type }),
+      leaf('ModeEmission', 'flux'),
+    ]),
+    el('Debiteur', [
+      leaf('TypeIdentifiant', '1'),
+      leaf('Identifiant', inv.recipient.siret),
+      leaf('Nom', inv.recipient.name),
+      leaf('CodeService', inv.recipient.serviceCode),
+      leaf('NomService', inv.recipient.serviceName),
+    ]),
+    el('DonneesFacture', [
+      leaf('Id', inv.number),
+      leaf('IdCPRO', hubId),
+      leaf('Renvoi', renvoi),
+      leaf('Type', inv.type),
+      leaf('Cadre', inv.cadre),
+      leaf('DateEmissionFacture', inv.issueDate),
+      leaf('DateLivraison', inv.deliveryDate),
+      el('ModePaiement', [leaf('Code', pivotPaymentCode(inv.paymentMeans.code)), leaf('Libelle', inv.paymentMeans.label)]),
+      leaf('DateReception', depositDate),
+      leaf('Devise', inv.currency),
+      el('Montants', [leaf('MontantHT', inv.totals.net), leaf('MontantTTC', inv.totals.gross), leaf('MontantNetAPayer', inv.totals.payable)]),
+      inv.vat.length > 0 && el('TVAs', inv.vat.map((t) => el('TVA', [leaf('Taux', t.rate), leaf('BaseHt', t.base), leaf('MontantTVA', t.amount)]))),
+      (inv.contractNumber || inv.engagementNumber) &&
+        el('Engagement', [leaf('NumeroMarche', inv.contractNumber), leaf('NumeroEngagement', inv.engagementNumber)]),
+      inv.lines.length > 0 &&
+        el('Lignes', inv.lines.map((l, i) =>
+          el('Ligne', [leaf('ReferenceProduit', l.productRef), leaf('PrixUnitaire', l.unitPrice), leaf('Quantite', l.quantity), leaf('MontantHT', l.netAmount), leaf('TauxTVA', l.vatRate)], { NumOrdre: i + 1 }),
+        )),
+    ]),
+    // The invoice itself (01) first, then the additional documents.
+    [...inv.attachments].sort((a, b) => a.type.localeCompare(b.type)).map((a, i) => pivotAttachment(a, i + 1)),
+  ], { NumOrdre: numOrdre });
+}
+
+function pivotAttachment(a: Attachment, numOrdre: number): string {
+  const zip = a.zipped ?? zipOne(a.name, a.content);
+  return el('PJ', [leaf('Contenu', zip.toString('base64')), leaf('NomPJ', a.name), leaf('TypePJ', a.type), leaf('MimeTypePJ', a.mimeType)], { NumOrdre: numOrdre });
+}

@@ -1,0 +1,133 @@
+/**
+ * The one catalog of coded errors. Every rejection factflow can report is declared here,
+ * with the stage that raises it and its scope: a `flow` error refuses the whole flow
+ * (status 93), an `invoice` error refuses one invoice and lets the others through.
+ * Code elsewhere refers to codes only; `docs/ERRORS.md` is generated from this table.
+ */
+
+export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle' | 'system';
+export type Scope = 'flow' | 'invoice';
+
+interface ErrorSpec {
+  stage: Stage;
+  scope: Scope;
+  /** Message template; `{name}` placeholders are filled from the error's params. */
+  message: string;
+}
+
+const define = <T extends Record<string, ErrorSpec>>(specs: T) => specs;
+
+export const ERRORS = define({
+  // Whole-flow pre-checks: the flow is "irrecevable" (QP_IRRECEVABLE, status 93).
+  FLOW_EMPTY: { stage: 'claim', scope: 'flow', message: 'The file is empty.' },
+  FLOW_TOO_LARGE: { stage: 'claim', scope: 'flow', message: 'The file is {size} bytes, over the {limit}-byte limit for one flow.' },
+  FLOW_DUPLICATE: { stage: 'claim', scope: 'flow', message: 'The same file (SHA-256 {sha256}) was already received as flow {earlierFlowId}; nothing was emitted again.' },
+  FLOW_UNKNOWN_FORMAT: { stage: 'detect', scope: 'flow', message: 'Unrecognised flow: {found}. Expected a CPPFactureMixte, UBL Invoice/CreditNote, CII CrossIndustryInvoice, CPPStatut, zip or tar.gz.' },
+  FLOW_UNSUPPORTED_FORMAT: { stage: 'detect', scope: 'flow', message: 'Flows of kind {kind} are recognised but not accepted by this hub yet.' },
+  XML_DOCTYPE_FORBIDDEN: { stage: 'parse', scope: 'flow', message: 'The document declares a DOCTYPE; DTDs and entity declarations are refused.' },
+  XML_NOT_WELL_FORMED: { stage: 'parse', scope: 'flow', message: 'The XML is not well-formed: {detail}' },
+  XML_ENCODING: { stage: 'parse', scope: 'flow', message: 'The document is not valid {encoding} text: {detail}' },
+  SCHEMA_INVALID: { stage: 'schema', scope: 'flow', message: 'Not valid against the {schema} schema: {detail}' },
+  FLOW_COUNTER_MISMATCH: { stage: 'schema', scope: 'flow', message: 'CPPFactures/@Compteur says {declared} invoices but the flow holds {actual}.' },
+  FLOW_DUPLICATE_NUMORDRE: { stage: 'schema', scope: 'flow', message: 'NumOrdre {numOrdre} is used by more than one invoice of the flow.' },
+
+  // Archives of structured invoices (E1 batches).
+  ARCHIVE_CORRUPT: { stage: 'archive', scope: 'flow', message: 'The archive cannot be read: {detail}' },
+  ARCHIVE_TOO_MANY_ENTRIES: { stage: 'archive', scope: 'flow', message: 'The archive holds more than {limit} entries.' },
+  ARCHIVE_TOO_LARGE: { stage: 'archive', scope: 'flow', message: 'The archive expands to more than {limit} bytes.' },
+  ARCHIVE_EMPTY: { stage: 'archive', scope: 'flow', message: 'The archive holds no invoice document.' },
+  ARCHIVE_UNSAFE_PATH: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" has an unsafe path (absolute or with ..); it was not extracted.' },
+  ARCHIVE_LINK: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" is a link; links are not extracted.' },
+  ARCHIVE_NESTED: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" is itself an archive; nested archives are refused.' },
+  ARCHIVE_ENTRY_TOO_LARGE: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" expands to more than {limit} bytes.' },
+  ARCHIVE_ENTRY_INVALID: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}": {detail}' },
+
+  // Deposit rules, per invoice (domain §6).
+  RULE_SUPPLIER_ID_MISSING: { stage: 'rules', scope: 'invoice', message: 'The supplier identifier is missing ({element}).' },
+  RULE_SUPPLIER_SIRET_INVALID: { stage: 'rules', scope: 'invoice', message: 'Supplier SIRET "{value}" is not 14 digits with a valid check digit.' },
+  RULE_RECIPIENT_ID_MISSING: { stage: 'rules', scope: 'invoice', message: 'The recipient SIRET is missing: fill {element}.' },
+  RULE_INVOICE_NUMBER_MISSING: { stage: 'rules', scope: 'invoice', message: 'The invoice number is missing.' },
+  RULE_INVOICE_NUMBER_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Invoice number "{value}" is {length} characters; the limit is 20.' },
+  RULE_ISSUE_DATE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Issue date "{value}" is not a valid date (YYYY-MM-DD).' },
+  RULE_ISSUE_DATE_FUTURE: { stage: 'rules', scope: 'invoice', message: 'Issue date {value} is after the deposit date {depositDate}.' },
+  RULE_CURRENCY_INVALID: { stage: 'rules', scope: 'invoice', message: 'Currency "{value}" is not an ISO 4217 code.' },
+  RULE_TYPE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Invoice type "{value}" is neither 380 (invoice) nor 381 (credit note).' },
+  RULE_CADRE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Billing framework "{value}" is not one of A1-A25 (there is no A11).' },
+  RULE_CADRE_VALIDATOR_MISSING: { stage: 'rules', scope: 'invoice', message: 'Billing framework {value} requires the main contractor (Valideur) to be identified.' },
+  RULE_PAYMENT_MODE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Payment means code "{value}" has no pivot equivalent (10, 20, 30, 31, 42, 48, 49, 97).' },
+  RULE_AMOUNT_INVALID: { stage: 'rules', scope: 'invoice', message: '{element} "{value}" is not a decimal amount.' },
+  RULE_AMOUNT_TTC_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Total with VAT {ttc} differs from total without VAT {ht} plus VAT {vat} (expected {expected}).' },
+  RULE_AMOUNT_VAT_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'VAT at {rate} %: {amount} differs from base {base} x rate (expected {expected}).' },
+  RULE_AMOUNT_LINES_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Lines add up to {linesTotal}, not to the total without VAT {ht}.' },
+  RULE_AMOUNT_NEGATIVE: { stage: 'rules', scope: 'invoice', message: '{element} is negative ({value}); issue a credit note (381) instead.' },
+  RULE_ATTACHMENT_INVOICE_MISSING: { stage: 'rules', scope: 'invoice', message: 'No attachment of type 01 (the invoice itself) is present.' },
+  RULE_ATTACHMENT_INVOICE_MULTIPLE: { stage: 'rules', scope: 'invoice', message: 'More than one attachment has type 01 (the invoice itself).' },
+  RULE_ATTACHMENT_EMPTY: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is empty.' },
+  RULE_ATTACHMENT_BASE64: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is not valid base64.' },
+  RULE_ATTACHMENT_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is {size} bytes; each attachment must be under {limit} bytes.' },
+  RULE_ATTACHMENTS_TOTAL_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Invoice and attachments total {size} bytes, over the {limit}-byte limit.' },
+  RULE_ATTACHMENT_NAME_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is {length} characters; the limit is 50.' },
+  RULE_ATTACHMENT_EXTENSION: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" has an extension outside the allowed list ({allowed}).' },
+  RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file.' },
+  RULE_DOUBLE_INVOICING: { stage: 'rules', scope: 'invoice', message: 'Double invoicing: supplier {supplier} already deposited invoice {number} in {year} (flow {earlierFlowId}).' },
+  RULE_DUPLICATE_IN_FLOW: { stage: 'rules', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} appears more than once in this flow.' },
+
+  // Routing against the directory (domain §2).
+  ROUTE_RECIPIENT_ID_INVALID: { stage: 'routing', scope: 'invoice', message: 'Recipient SIRET "{siret}" is not 14 digits with a valid check digit.' },
+  ROUTE_RECIPIENT_UNKNOWN: { stage: 'routing', scope: 'invoice', message: 'Recipient SIRET {siret} is not in the directory of public structures.' },
+  ROUTE_RECIPIENT_INACTIVE: { stage: 'routing', scope: 'invoice', message: 'Recipient {siret} ({name}) is not active in the directory.' },
+  ROUTE_SERVICE_REQUIRED: { stage: 'routing', scope: 'invoice', message: 'Recipient {siret} requires a service code; fill the service code.' },
+  ROUTE_SERVICE_UNKNOWN: { stage: 'routing', scope: 'invoice', message: 'Service code "{service}" does not exist under recipient {siret}.' },
+  ROUTE_SERVICE_INACTIVE: { stage: 'routing', scope: 'invoice', message: 'Service "{service}" of recipient {siret} is not active.' },
+  ROUTE_ENGAGEMENT_REQUIRED: { stage: 'routing', scope: 'invoice', message: '{requiredBy} requires an engagement number (EJ); fill the engagement number.' },
+  ROUTE_SERVICE_AND_ENGAGEMENT_REQUIRED: { stage: 'routing', scope: 'invoice', message: 'Recipient {siret} requires both a service code and an engagement number; missing: {missing}.' },
+
+  // Lifecycle (statuses sent in by recipients).
+  LIFE_INVOICE_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'No delivered invoice {number} from supplier {supplier}.' },
+  LIFE_NOT_RECIPIENT: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} is addressed to {recipient}, not to {sender}; only its recipient may update it.' },
+  LIFE_STATUS_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Status "{status}" is not an invoice status factflow knows (01-12).' },
+  LIFE_TRANSITION_FORBIDDEN: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} is {from}; it cannot become {to}.' },
+  LIFE_PRODUCER_FORBIDDEN: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} is set by the {allowed}, not by the {producer}.' },
+  LIFE_MOTIF_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} requires a motif (ComplementStatut or Commentaire).' },
+  LIFE_MANDATE_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status 08 MANDATEE requires a mandate number (IdMandatDP).' },
+  LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
+
+  // System faults: the flow stays in the spool and is retried.
+  SYS_IO: { stage: 'system', scope: 'flow', message: 'I/O failure: {detail}' },
+});
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Where in the source an error was found. */
+export interface Location {
+  line?: number;
+  column?: number;
+  /** XPath-like path of the element, e.g. /CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[2]/Debiteur/Identifiant */
+  element?: string;
+}
+
+/** An error as a value: a stable code, the filled-in message and where it was found. */
+export interface FlowError extends Location {
+  code: ErrorCode;
+  message: string;
+}
+
+export function flowError(code: ErrorCode, params: Record<string, unknown> = {}, at: Location = {}): FlowError {
+  const message = ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) =>
+    key in params ? String(params[key]) : `{${key}}`,
+  );
+  const error: FlowError = { code, message };
+  if (at.line !== undefined) error.line = at.line;
+  if (at.column !== undefined) error.column = at.column;
+  if (at.element !== undefined) error.element = at.element;
+  return error;
+}
+
+export const scopeOf = (code: ErrorCode): Scope => ERRORS[code].scope;
+
+/** Thrown (not returned) only for system faults that must leave the flow in the spool. */
+export class SystemFault extends Error {
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}

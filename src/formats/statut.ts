@@ -1,0 +1,35 @@
+/** CPPStatut / CPPFactureStatuts sent in by a recipient → status updates. */
+import type { Location } from '../errors/catalog.js';
+import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
+
+export interface StatusUpdate {
+  position: number;
+  supplierId: string;
+  recipientSiret: string;
+  number: string;
+  invoiceDate?: string;
+  status: string;
+  motif?: string;
+  mandate?: string;
+  where: Location;
+}
+
+export function readStatusUpdates(root: XNode): StatusUpdate[] {
+  return childrenNamed(child(root, 'CPPFactureStatuts'), 'CPPFactureStatutUnitaire').map((u, i) => {
+    const data = child(u, 'DonneesStatut');
+    return {
+      position: Number(u.attrs.NumOrdre) || i + 1,
+      supplierId: textOf(child(u, 'Fournisseur'), 'Identifiant') ?? '',
+      recipientSiret: textOf(child(u, 'Debiteur'), 'Identifiant') ?? '',
+      number: textOf(data, 'IdFacture') ?? '',
+      invoiceDate: textOf(data, 'DateFacture'),
+      status: textOf(data, 'IdStatut') ?? '',
+      motif: textOf(data, 'ComplementStatut') || textOf(data, 'Commentaire') || undefined,
+      mandate: textOf(data, 'IdMandatDP'),
+      where: at(u),
+    };
+  });
+}
+
+/** A CPPStatut holding flow statuses (CPPFluxStatuts) carries no invoice update. */
+export const holdsInvoiceStatuses = (root: XNode): boolean => !!child(root, 'CPPFactureStatuts');

@@ -1,0 +1,160 @@
+/**
+ * The daemon: watches inbox/ (and one level of partner subfolders), claims files once their
+ * size and mtime have stayed the same for the stability delay, and runs them one at a time.
+ * chokidar's events are only hints: the inbox is also swept at start-up and periodically, so a
+ * missed or odd event (a re-dropped file reported as `change`, a half-written file at start-up)
+ * never loses or doubles a file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
+import type { Hub } from '../hub.js';
+import { processFile, resumeUnfinished } from '../pipeline/pipeline.js';
+import { releaseLock, tryLock } from './lock.js';
+
+/** Names the daemon never claims: hidden files and files still being written by convention. */
+export const isIgnoredName = (name: string): boolean => name.startsWith('.') || /\.(part|tmp)$/i.test(name);
+
+interface Seen {
+  size: number;
+  mtimeMs: number;
+  since: number;
+}
+
+export interface Daemon {
+  /** Resolves once the daemon has stopped and released the home. */
+  stop(): Promise<void>;
+  /** Resolves when the inbox is empty and nothing is pending (for tests and one-shot use). */
+  idle(): Promise<void>;
+}
+
+export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
+  const lockFile = path.join(hub.layout.var, 'watch.lock');
+  while (!tryLock(lockFile)) {
+    if (opts.waitForLock === false) throw new Error(`another factflow daemon holds ${lockFile}`);
+    hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  resumeUnfinishedSafely(hub);
+
+  const pending = new Map<string, Seen>();
+  const queue: string[] = [];
+  const queued = new Set<string>();
+  let working = false;
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+
+  const notifyIdle = () => {
+    if (working || queue.length || pending.size) return;
+    while (idleWaiters.length) idleWaiters.shift()!();
+  };
+
+  const consider = (file: string) => {
+    if (stopped || queued.has(file) || pending.has(file)) return;
+    const rel = path.relative(hub.layout.inbox, file).split(path.sep);
+    if (rel.length > 2 || rel.some(isIgnoredName)) return;
+    pending.set(file, { size: -1, mtimeMs: -1, since: Date.now() });
+  };
+
+  // A file is claimed once two looks, stabilityMs apart, see the same size and mtime.
+  const checkPending = () => {
+    const now = Date.now();
+    for (const [file, seen] of pending) {
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(file);
+      } catch {
+        pending.delete(file);
+        continue;
+      }
+      if (!st.isFile()) {
+        pending.delete(file);
+        continue;
+      }
+      if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
+        pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+      } else if (now - seen.since >= hub.settings.stabilityMs) {
+        pending.delete(file);
+        queued.add(file);
+        queue.push(file);
+      }
+    }
+    void drain();
+    notifyIdle();
+  };
+
+  const drain = async () => {
+    if (working) return;
+    working = true;
+    while (queue.length && !stopped) {
+      const file = queue.shift()!;
+      const rel = path.relative(hub.layout.inbox, file).split(path.sep);
+      try {
+        processFile(hub, file, rel.length === 2 ? { partner: rel[0] } : {});
+      } catch (e) {
+        // The flow stays in the spool (or the file in the inbox); the next sweep retries it.
+        hub.log.error(`could not process ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      queued.delete(file);
+      await new Promise((r) => setImmediate(r));
+    }
+    working = false;
+    notifyIdle();
+  };
+
+  const sweep = () => {
+    for (const entry of safeReaddir(hub.layout.inbox)) {
+      const full = path.join(hub.layout.inbox, entry.name);
+      if (entry.isDirectory() && !isIgnoredName(entry.name)) {
+        for (const sub of safeReaddir(full)) if (sub.isFile()) consider(path.join(full, sub.name));
+      } else if (entry.isFile()) consider(full);
+    }
+  };
+
+  const watcher: FSWatcher = chokidarWatch(hub.layout.inbox, { depth: 1, ignoreInitial: true, ignored: (p) => isIgnoredName(path.basename(p)) && p !== hub.layout.inbox });
+  watcher.on('add', consider).on('change', consider).on('error', (e) => hub.log.warn(`watcher: ${String(e)}`));
+  await new Promise<void>((r) => watcher.once('ready', () => r()));
+  sweep();
+  const tick = setInterval(checkPending, Math.max(50, Math.min(250, hub.settings.stabilityMs / 2)));
+  const sweeper = setInterval(() => {
+    sweep();
+    resumeUnfinishedSafely(hub);
+  }, hub.settings.sweepIntervalMs);
+  hub.log.info(`watching ${hub.layout.inbox}`);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(tick);
+      clearInterval(sweeper);
+      await watcher.close();
+      while (working) await new Promise((r) => setTimeout(r, 20));
+      releaseLock(lockFile);
+      hub.log.info('stopped');
+    },
+    idle() {
+      sweep();
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        setTimeout(notifyIdle, 0);
+      });
+    },
+  };
+}
+
+function safeReaddir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+}
+
+/** Flows left in the spool by a crash or by a system fault are retried on every sweep. */
+function resumeUnfinishedSafely(hub: Hub): void {
+  try {
+    resumeUnfinished(hub);
+  } catch (e) {
+    hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The SQLite ledger: one file under var/. Every connection runs in WAL mode with
+ * synchronous=FULL (a committed step survives a power cut), a busy timeout (two processes
+ * may share the home) and foreign keys on. The schema is versioned with user_version and
+ * migrated forward at open, inside a transaction, never dropping data.
+ */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  // 1: flows, invoices, their lifecycle events, outputs, and the directory.
+  `
+  CREATE TABLE flows (
+    id TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    partner TEXT,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL DEFAULT '',
+    kind TEXT,
+    stage TEXT NOT NULL CHECK (stage IN ('CLAIMING','CLAIMED','DECIDED','DONE')),
+    state TEXT,
+    status_code TEXT,
+    duplicate_of TEXT REFERENCES flows(id),
+    errors TEXT NOT NULL DEFAULT '[]',
+    received_at TEXT NOT NULL,
+    decided_at TEXT,
+    done_at TEXT,
+    spool_path TEXT NOT NULL,
+    final_path TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX flows_sha256 ON flows(sha256);
+  CREATE INDEX flows_stage ON flows(stage);
+  CREATE INDEX flows_received ON flows(received_at);
+
+  CREATE TABLE invoices (
+    id INTEGER PRIMARY KEY,
+    flow_id TEXT NOT NULL REFERENCES flows(id),
+    position INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    number TEXT NOT NULL,
+    supplier_type TEXT NOT NULL,
+    supplier_id TEXT NOT NULL,
+    supplier_name TEXT NOT NULL,
+    supplier_country TEXT NOT NULL,
+    recipient_siret TEXT NOT NULL,
+    recipient_name TEXT,
+    service_code TEXT,
+    engagement TEXT,
+    issue_date TEXT NOT NULL,
+    type TEXT NOT NULL,
+    amount_gross TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    status TEXT,
+    errors TEXT NOT NULL DEFAULT '[]',
+    pivot_path TEXT,
+    renvoi TEXT NOT NULL DEFAULT 'Non',
+    origin_invoice_id INTEGER REFERENCES invoices(id),
+    UNIQUE (flow_id, position)
+  );
+  CREATE INDEX invoices_supplier_number ON invoices(supplier_id, number);
+  CREATE INDEX invoices_recipient ON invoices(recipient_siret);
+
+  CREATE TABLE invoice_events (
+    id INTEGER PRIMARY KEY,
+    invoice_id INTEGER NOT NULL REFERENCES invoices(id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    producer TEXT NOT NULL,
+    motif TEXT,
+    mandate TEXT,
+    source_flow TEXT NOT NULL REFERENCES flows(id)
+  );
+  CREATE INDEX invoice_events_invoice ON invoice_events(invoice_id);
+  CREATE INDEX invoice_events_source ON invoice_events(source_flow);
+
+  -- Statuses sent in by recipients (CPPStatut flows), one row per update, applied or refused.
+  CREATE TABLE status_updates (
+    flow_id TEXT NOT NULL REFERENCES flows(id),
+    position INTEGER NOT NULL,
+    number TEXT NOT NULL,
+    supplier_id TEXT NOT NULL,
+    recipient_siret TEXT NOT NULL,
+    status TEXT NOT NULL,
+    invoice_id INTEGER REFERENCES invoices(id),
+    accepted INTEGER NOT NULL,
+    errors TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (flow_id, position)
+  );
+
+  CREATE TABLE outputs (
+    flow_id TEXT NOT NULL REFERENCES flows(id),
+    kind TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (flow_id, path)
+  );
+
+  CREATE TABLE structures (
+    siret TEXT PRIMARY KEY,
+    id_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    requires_engagement INTEGER NOT NULL,
+    requires_service INTEGER NOT NULL,
+    requires_service_engagement INTEGER NOT NULL,
+    edi_receiver INTEGER NOT NULL
+  );
+  CREATE TABLE services (
+    siret TEXT NOT NULL,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    requires_engagement INTEGER NOT NULL,
+    PRIMARY KEY (siret, code)
+  );
+  CREATE TABLE directory_imports (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    structures_file TEXT NOT NULL,
+    services_file TEXT,
+    structures INTEGER NOT NULL,
+    services INTEGER NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function openDb(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`The ledger is at schema version ${current}, newer than this factflow (${SCHEMA_VERSION}); upgrade factflow.`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      if ((db.pragma('user_version', { simple: true }) as number) !== v) return;
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The canonical invoice: what every input format is mapped to and every output is made from.
+ * Values stay as the text the supplier sent (amounts included) so that nothing is lost or
+ * reformatted on the way to the pivot; rules parse them when they need numbers.
+ */
+import type { Location } from '../errors/catalog.js';
+
+export type IdentifierType = '1' | '2' | '3' | '4' | '5' | '6' | '7';
+
+export interface Party {
+  /** 1 SIRET, 2 EU, 3 non-EU, 4 RIDET, 5 TAHITI, 6 being registered, 7 private person. */
+  idType: string;
+  id: string;
+  name: string;
+  countryCode: string;
+  bankAccount?: { type: 'IBAN' | 'RIB'; account?: string; institution?: string; holder?: string };
+}
+
+export interface Recipient {
+  siret: string;
+  name?: string;
+  serviceCode?: string;
+  serviceName?: string;
+}
+
+export interface VatLine {
+  rate: string;
+  base: string;
+  amount: string;
+}
+
+export interface InvoiceLine {
+  productRef?: string;
+  unitPrice: string;
+  quantity: string;
+  netAmount: string;
+  vatRate?: string;
+}
+
+export interface Attachment {
+  /** 01: the invoice itself; 02: an additional document. */
+  type: '01' | '02';
+  name: string;
+  mimeType: string;
+  /** The decoded file (for a mixed flow, the PDF; for a structured flow, the original XML). */
+  content: Buffer;
+  /** Set when the supplier already sent a zip holding the file: passed through as is. */
+  zipped?: Buffer;
+  /** The supplier's base64 text did not decode. */
+  badBase64?: boolean;
+  /** The supplier sent a zip that does not hold exactly one readable file. */
+  badZip?: boolean;
+}
+
+export interface Invoice {
+  /** Position in the flow (NumOrdre, or the archive entry's index), 1-based. */
+  position: number;
+  /** How the supplier refers to this invoice in the report: NumOrdre or archive entry name. */
+  label: string;
+  number: string;
+  type: string;
+  cadre: string;
+  issueDate: string;
+  deliveryDate?: string;
+  currency: string;
+  paymentMeans: { code: string; label?: string };
+  totals: { net: string; gross: string; payable: string };
+  vat: VatLine[];
+  contractNumber?: string;
+  engagementNumber?: string;
+  /** Main contractor (validator) for frameworks A9/A12. */
+  validator?: { idType: string; id: string };
+  lines: InvoiceLine[];
+  supplier: Party;
+  recipient: Recipient;
+  attachments: Attachment[];
+  /** Where each field the rules may complain about was found in the source. */
+  where: Partial<Record<InvoiceField, Location>>;
+}
+
+export type InvoiceField =
+  | 'invoice'
+  | 'number'
+  | 'type'
+  | 'cadre'
+  | 'issueDate'
+  | 'currency'
+  | 'paymentMeans'
+  | 'totals'
+  | 'vat'
+  | 'lines'
+  | 'supplierId'
+  | 'recipientId'
+  | 'serviceCode'
+  | 'engagementNumber'
+  | 'attachments';

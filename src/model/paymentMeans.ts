@@ -1,0 +1,26 @@
+/**
+ * Payment means: the pivot accepts eight codes only. Codes the supplier may send
+ * (UNCL 4461 as used by UBL/CII, or the pivot's own) are mapped here, in one place;
+ * anything else is refused by the rules with RULE_PAYMENT_MODE_INVALID.
+ */
+const TO_PIVOT: Record<string, string> = {
+  '10': '10', // cash
+  '20': '20', // cheque
+  '30': '30', // credit transfer
+  '31': '31', // debit transfer
+  '42': '42', // payment to bank account
+  '48': '48', // bank card
+  '49': '49', // direct debit
+  '97': '97', // clearing between partners
+  '58': '30', // SEPA credit transfer
+  '59': '49', // SEPA direct debit
+  '54': '48', // credit card
+  '55': '48', // debit card
+  '57': '42', // standing agreement
+  // "Instrument not defined" (UNCL 4461 code 1, written 01 in real mixed flows): public
+  // buyers pay by transfer, so the documented default is 30.
+  '1': '30',
+  '01': '30',
+};
+
+export const pivotPaymentCode = (code: string): string | undefined => TO_PIVOT[code.trim()];

@@ -1,0 +1,170 @@
+/**
+ * Stages emit → lifecycle: DECIDED → DONE. Every step is idempotent so that a flow resumed
+ * after a crash rewrites the same files under the same names and never emits an invoice
+ * twice: pivots per recipient, then status 03 for their invoices, then the supplier's
+ * status files, the integration report, and last the source file moves out of the spool.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Hub } from '../hub.js';
+import { moveDurably, writeFileAtomic } from '../emit/atomic.js';
+import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
+import { reportXml, type FlowState, type IntegrationReport } from '../emit/report.js';
+import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
+import { addEvent, eventsFromFlow, getFlow, invoicesOfFlow, parseErrors, recordOutput, sql, type FlowRow, type InvoiceRow } from '../ledger/flows.js';
+import type { Invoice } from '../model/invoice.js';
+import { STATUS_NAMES } from '../lifecycle/statuses.js';
+import { safeName } from '../util/paths.js';
+import { localDate } from './decide.js';
+import { readFlow } from './read.js';
+
+export function pivotPath(hub: Hub, siret: string, flowId: string): string {
+  return path.join(hub.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}.xml`);
+}
+
+export function supplierStatusPath(hub: Hub, supplierId: string, flowId: string): string {
+  return path.join(hub.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}.xml`);
+}
+
+export const reportPaths = (hub: Hub, flowId: string) => ({
+  xml: path.join(hub.layout.outbox, 'reports', `${flowId}.xml`),
+  json: path.join(hub.layout.outbox, 'reports', `${flowId}.json`),
+});
+
+const platform = (hub: Hub) => ({ id: hub.settings.platformPartnerId, label: 'factflow' });
+const partnerOf = (hub: Hub, flow: FlowRow) => ({ id: flow.partner ?? hub.settings.defaultPartnerId });
+
+/** DECIDED → DONE. `models` are the flow's invoices when the caller just parsed them. */
+export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
+  const rows = invoicesOfFlow(hub.db, flow.id);
+  const deliverable = rows.filter((r) => r.accepted && (r.status === '01' || r.pivot_path));
+  if (deliverable.length) {
+    const byPosition = new Map((models ?? readFlow(fs.readFileSync(flow.spool_path), hub.settings).invoices).map((m) => [m.position, m]));
+    emitPivots(hub, flow, deliverable, byPosition);
+  }
+  emitSupplierStatuses(hub, flow);
+  emitReport(hub, flow);
+  if (fs.existsSync(flow.spool_path)) moveDurably(flow.spool_path, flow.final_path!);
+  sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
+  hub.log.info(`done: ${flow.state} (${rows.filter((r) => r.accepted).length}/${rows.length} invoices integrated)`, { flowId: flow.id });
+}
+
+function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<number, Invoice>): void {
+  const byRecipient = new Map<string, InvoiceRow[]>();
+  for (const r of rows) byRecipient.set(r.recipient_siret, [...(byRecipient.get(r.recipient_siret) ?? []), r]);
+  for (const [siret, group] of byRecipient) {
+    const file = pivotPath(hub, siret, flow.id);
+    const invoices: PivotInvoice[] = group.map((r) => {
+      const invoice = models.get(r.position);
+      if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its spool file`);
+      return { invoice, hubId: r.id, renvoi: r.renvoi as Renvoi };
+    });
+    const name = structureName(hub, siret);
+    writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub) }, invoices));
+    const at = new Date().toISOString();
+    hub.db.transaction(() => {
+      for (const r of group) {
+        if (r.status === '01') addEvent(hub.db, r.id, '03', at, 'platform', flow.id);
+        sql(hub.db, 'UPDATE invoices SET pivot_path = ? WHERE id = ?').run(file, r.id);
+      }
+      recordOutput(hub.db, flow.id, 'pivot', file);
+    })();
+    hub.log.info(`pivot for ${siret}: ${group.length} invoice(s)`, { flowId: flow.id });
+  }
+}
+
+const structureName = (hub: Hub, siret: string) => hub.directory.structure(siret)?.name;
+
+/** One status file per supplier of the flow, holding every status this flow produced. */
+export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
+  const events = eventsFromFlow(hub.db, flow.id);
+  if (!events.length) return;
+  const invoices = new Map<number, InvoiceRow>();
+  const bySupplier = new Map<string, StatusEntry[]>();
+  for (const e of events) {
+    let inv = invoices.get(e.invoice_id);
+    if (!inv) invoices.set(e.invoice_id, (inv = sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(e.invoice_id) as InvoiceRow));
+    const entry: StatusEntry = {
+      supplier: { idType: inv.supplier_type, id: inv.supplier_id, name: inv.supplier_name, countryCode: inv.supplier_country },
+      recipient: { siret: inv.recipient_siret, name: inv.recipient_name ?? undefined, serviceCode: inv.service_code ?? undefined },
+      status: e.status,
+      complement: e.motif ?? STATUS_NAMES[e.status],
+      at: e.at,
+      invoiceNumber: inv.number,
+      invoiceDate: inv.issue_date,
+      mandate: e.mandate ?? undefined,
+    };
+    bySupplier.set(inv.supplier_id, [...(bySupplier.get(inv.supplier_id) ?? []), entry]);
+  }
+  for (const [supplierId, entries] of bySupplier) {
+    const file = supplierStatusPath(hub, supplierId, flow.id);
+    writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)]);
+    recordOutput(hub.db, flow.id, 'supplier-status', file);
+  }
+}
+
+interface StatusUpdateRow {
+  position: number;
+  number: string;
+  supplier_id: string;
+  recipient_siret: string;
+  status: string;
+  accepted: number;
+  errors: string;
+}
+
+export function buildReport(hub: Hub, flowId: string): IntegrationReport {
+  const flow = getFlow(hub.db, flowId)!;
+  const rows = invoicesOfFlow(hub.db, flowId);
+  const updates = sql(hub.db, 'SELECT * FROM status_updates WHERE flow_id = ? ORDER BY position').all(flowId) as StatusUpdateRow[];
+  return {
+    flowId,
+    file: flow.file_name,
+    sha256: flow.sha256,
+    kind: flow.kind ?? undefined,
+    receivedAt: flow.received_at,
+    state: flow.state as FlowState,
+    statusCode: flow.status_code!,
+    ...(flow.duplicate_of ? { duplicateOf: flow.duplicate_of } : {}),
+    errors: parseErrors(flow.errors),
+    invoices: rows.map((r) => ({
+      label: r.label,
+      number: r.number,
+      supplier: r.supplier_id,
+      recipient: r.recipient_siret,
+      ...(r.service_code ? { serviceCode: r.service_code } : {}),
+      ...(r.engagement ? { engagement: r.engagement } : {}),
+      status: r.accepted ? 'ACCEPTED' : 'REJECTED',
+      errors: parseErrors(r.errors),
+    })),
+    ...(updates.length
+      ? {
+          statusUpdates: updates.map((u) => ({
+            label: `NumOrdre ${u.position}`,
+            number: u.number,
+            supplier: u.supplier_id,
+            recipient: u.recipient_siret,
+            requestedStatus: u.status,
+            status: u.accepted ? ('ACCEPTED' as const) : ('REJECTED' as const),
+            errors: parseErrors(u.errors),
+          })),
+        }
+      : {}),
+  };
+}
+
+function emitReport(hub: Hub, flow: FlowRow): void {
+  const report = buildReport(hub, flow.id);
+  const xml = reportXml(report, flow.decided_at!, partnerOf(hub, flow), platform(hub));
+  const json = JSON.stringify(report, null, 2) + '\n';
+  const { xml: xmlPath, json: jsonPath } = reportPaths(hub, flow.id);
+  writeFileAtomic(xmlPath, [xml]);
+  writeFileAtomic(jsonPath, [json]);
+  recordOutput(hub.db, flow.id, 'report', xmlPath);
+  recordOutput(hub.db, flow.id, 'report', jsonPath);
+  if (flow.final_path && path.dirname(flow.final_path) === hub.layout.failed) {
+    // A refused flow keeps its report beside it, for the operator looking at failed/.
+    writeFileAtomic(`${flow.final_path}.report.json`, [json]);
+    writeFileAtomic(`${flow.final_path}.report.xml`, [xml]);
+  }
+}

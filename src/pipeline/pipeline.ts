@@ -1,0 +1,53 @@
+/**
+ * The pipeline, in order:
+ *   claim (ingest/claim)        file → spool + ledger row, exactly once
+ *   detect (detect/detect)      magic bytes, root element and namespace
+ *   parse + schema (xml/*)      one parse, DOCTYPE refused, compiled XSD
+ *   map (formats/*)             format → canonical invoices
+ *   rules (validate/rules)      deposit rules per invoice
+ *   route (route/routing)       directory checks per invoice
+ *   decide (pipeline/decide)    one transaction: accepted/rejected, status 01
+ *   emit (pipeline/deliver)     pivots per recipient, status 03, supplier statuses, report
+ *   lifecycle (lifecycle/*)     statuses sent in by recipients
+ *   archive                     source to archive/ or failed/, flow DONE
+ * Each flow moves through ledger stages CLAIMING → CLAIMED → DECIDED → DONE; a flow found in
+ * an unfinished stage at start-up resumes from its stage.
+ */
+import type { Hub } from '../hub.js';
+import { claimFile, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
+import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
+import { decide, type Decided } from './decide.js';
+import { deliver } from './deliver.js';
+
+/** Runs one claimed flow to the end; system faults leave it in the spool and are rethrown. */
+export function runFlow(hub: Hub, flowId: string): FlowRow {
+  let flow = getFlow(hub.db, flowId)!;
+  try {
+    let decided: Decided | undefined;
+    if (flow.stage === 'CLAIMED') {
+      decided = decide(hub, flow);
+      flow = getFlow(hub.db, flowId)!;
+    }
+    if (flow.stage === 'DECIDED') deliver(hub, flow, decided?.read.invoices);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    sql(hub.db, 'UPDATE flows SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(message, flowId);
+    hub.log.error(`system fault, flow kept in the spool for retry: ${message}`, { flowId });
+    throw e;
+  }
+  return getFlow(hub.db, flowId)!;
+}
+
+/** Claims a file and runs it: the same path for the daemon and `factflow process`. */
+export function processFile(hub: Hub, file: string, opts: ClaimOptions = {}): FlowRow | undefined {
+  const id = claimFile(hub, file, opts);
+  return id ? runFlow(hub, id) : undefined;
+}
+
+/** Finishes whatever a previous run left unfinished (after a crash or a kill). */
+export function resumeUnfinished(hub: Hub): FlowRow[] {
+  recoverClaims(hub);
+  const unfinished = [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')];
+  for (const f of unfinished) hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
+  return unfinished.map((f) => runFlow(hub, f.id));
+}

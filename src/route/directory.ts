@@ -1,0 +1,27 @@
+/** The directory of public structures, as routing sees it (loaded from SQLite at the edge). */
+
+export interface Structure {
+  siret: string;
+  name: string;
+  active: boolean;
+  /** GestionEngagement: an engagement number (EJ) is mandatory. */
+  requiresEngagement: boolean;
+  /** GestionService: a service code is mandatory. */
+  requiresService: boolean;
+  /** GestionServiceEngagement: service code and EJ are both mandatory. */
+  requiresServiceAndEngagement: boolean;
+}
+
+export interface Service {
+  siret: string;
+  code: string;
+  name: string;
+  active: boolean;
+  /** GestionEGMT: an engagement number is mandatory for this service. */
+  requiresEngagement: boolean;
+}
+
+export interface Directory {
+  structure(siret: string): Structure | undefined;
+  service(siret: string, code: string): Service | undefined;
+}

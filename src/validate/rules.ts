@@ -1,0 +1,153 @@
+/**
+ * Deposit rules (domain §6) as pure functions over one canonical invoice.
+ * Each returns coded errors with the location of the offending element; none does I/O.
+ */
+import { flowError, type FlowError } from '../errors/catalog.js';
+import type { Invoice } from '../model/invoice.js';
+import { pivotPaymentCode } from '../model/paymentMeans.js';
+import { ISO_4217 } from './currencies.js';
+import { isValidSiret } from './identifiers.js';
+
+export interface RuleContext {
+  /** The deposit date, YYYY-MM-DD: issue dates may not be later. */
+  depositDate: string;
+  maxAttachmentBytes: number;
+  maxInvoiceTotalBytes: number;
+}
+
+type Rule = (inv: Invoice, ctx: RuleContext) => FlowError[];
+
+const CADRES = new Set(Array.from({ length: 25 }, (_, i) => `A${i + 1}`).filter((c) => c !== 'A11'));
+const NEEDS_VALIDATOR = new Set(['A9', 'A12']);
+export const ALLOWED_EXTENSIONS = [
+  'pdf', 'xml', 'zip', 'jpg', 'jpeg', 'png', 'tif', 'tiff', 'gif', 'bmp', 'csv', 'txt', 'odt', 'ods', 'odp',
+  'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'rtf', 'htm', 'html', 'msg', 'eml', 'p7s', 'xhtml', 'svg',
+];
+const EXTENSIONS = new Set(ALLOWED_EXTENSIONS);
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+const CENT = 0.01;
+const EPSILON = 1e-9;
+
+const supplierIdentity: Rule = (inv) => {
+  const where = inv.where.supplierId;
+  if (!inv.supplier.id) return [flowError('RULE_SUPPLIER_ID_MISSING', { element: where?.element ?? 'Fournisseur/Identifiant' }, where)];
+  if (inv.supplier.idType === '1' && !isValidSiret(inv.supplier.id)) {
+    return [flowError('RULE_SUPPLIER_SIRET_INVALID', { value: inv.supplier.id }, where)];
+  }
+  return [];
+};
+
+const recipientPresent: Rule = (inv) =>
+  inv.recipient.siret
+    ? []
+    : [flowError('RULE_RECIPIENT_ID_MISSING', { element: inv.where.recipientId?.element ?? 'Debiteur/Identifiant' }, inv.where.recipientId ?? inv.where.invoice)];
+
+const invoiceNumber: Rule = (inv) => {
+  if (!inv.number) return [flowError('RULE_INVOICE_NUMBER_MISSING', {}, inv.where.number ?? inv.where.invoice)];
+  if (inv.number.length > 20) return [flowError('RULE_INVOICE_NUMBER_TOO_LONG', { value: inv.number, length: inv.number.length }, inv.where.number)];
+  return [];
+};
+
+export function isIsoDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
+
+const issueDate: Rule = (inv, ctx) => {
+  if (!isIsoDate(inv.issueDate)) return [flowError('RULE_ISSUE_DATE_INVALID', { value: inv.issueDate }, inv.where.issueDate)];
+  if (inv.issueDate > ctx.depositDate) {
+    return [flowError('RULE_ISSUE_DATE_FUTURE', { value: inv.issueDate, depositDate: ctx.depositDate }, inv.where.issueDate)];
+  }
+  return [];
+};
+
+const currency: Rule = (inv) =>
+  ISO_4217.has(inv.currency) ? [] : [flowError('RULE_CURRENCY_INVALID', { value: inv.currency }, inv.where.currency)];
+
+const invoiceType: Rule = (inv) =>
+  inv.type === '380' || inv.type === '381' ? [] : [flowError('RULE_TYPE_INVALID', { value: inv.type }, inv.where.type)];
+
+const cadre: Rule = (inv) => {
+  if (!CADRES.has(inv.cadre)) return [flowError('RULE_CADRE_INVALID', { value: inv.cadre }, inv.where.cadre)];
+  if (NEEDS_VALIDATOR.has(inv.cadre) && !inv.validator?.id) return [flowError('RULE_CADRE_VALIDATOR_MISSING', { value: inv.cadre }, inv.where.cadre)];
+  return [];
+};
+
+const paymentMeans: Rule = (inv) =>
+  pivotPaymentCode(inv.paymentMeans.code) ? [] : [flowError('RULE_PAYMENT_MODE_INVALID', { value: inv.paymentMeans.code }, inv.where.paymentMeans)];
+
+const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
+const fmt = (n: number) => round2(n).toFixed(2);
+
+const amounts: Rule = (inv) => {
+  const errors: FlowError[] = [];
+  const parse = (value: string, element: string, where = inv.where.totals): number | undefined => {
+    if (DECIMAL.test(value.trim())) return Number(value);
+    errors.push(flowError('RULE_AMOUNT_INVALID', { element, value }, where));
+    return undefined;
+  };
+  const ht = parse(inv.totals.net, 'Total without VAT');
+  const ttc = parse(inv.totals.gross, 'Total with VAT');
+  const payable = parse(inv.totals.payable, 'Amount payable');
+  for (const [element, value] of [['Total without VAT', ht], ['Total with VAT', ttc], ['Amount payable', payable]] as const) {
+    if (value !== undefined && value < 0) errors.push(flowError('RULE_AMOUNT_NEGATIVE', { element, value }, inv.where.totals));
+  }
+  let vatTotal = 0;
+  for (const line of inv.vat) {
+    const rate = parse(line.rate, 'VAT rate', inv.where.vat);
+    const base = parse(line.base, 'VAT base', inv.where.vat);
+    const amount = parse(line.amount, 'VAT amount', inv.where.vat);
+    if (rate === undefined || base === undefined || amount === undefined) continue;
+    vatTotal += amount;
+    const expected = round2((base * rate) / 100);
+    if (Math.abs(amount - expected) > CENT + EPSILON) {
+      errors.push(flowError('RULE_AMOUNT_VAT_MISMATCH', { rate: line.rate, amount: line.amount, base: line.base, expected: fmt(expected) }, inv.where.vat));
+    }
+  }
+  if (ht !== undefined && ttc !== undefined && Math.abs(ttc - (ht + vatTotal)) > CENT * Math.max(1, inv.vat.length) + EPSILON) {
+    errors.push(flowError('RULE_AMOUNT_TTC_MISMATCH', { ttc: inv.totals.gross, ht: inv.totals.net, vat: fmt(vatTotal), expected: fmt(ht + vatTotal) }, inv.where.totals));
+  }
+  if (ht !== undefined && inv.lines.length) {
+    let linesTotal = 0;
+    for (const l of inv.lines) linesTotal += parse(l.netAmount, 'Line amount', inv.where.lines) ?? 0;
+    if (Math.abs(linesTotal - ht) > CENT * inv.lines.length + EPSILON) {
+      errors.push(flowError('RULE_AMOUNT_LINES_MISMATCH', { linesTotal: fmt(linesTotal), ht: inv.totals.net }, inv.where.lines));
+    }
+  }
+  return errors;
+};
+
+const attachments: Rule = (inv, ctx) => {
+  const errors: FlowError[] = [];
+  const where = inv.where.attachments ?? inv.where.invoice;
+  const invoiceDocs = inv.attachments.filter((a) => a.type === '01').length;
+  if (invoiceDocs === 0) errors.push(flowError('RULE_ATTACHMENT_INVOICE_MISSING', {}, where));
+  if (invoiceDocs > 1) errors.push(flowError('RULE_ATTACHMENT_INVOICE_MULTIPLE', {}, where));
+  let total = 0;
+  for (const a of inv.attachments) {
+    const name = a.name;
+    total += a.content.length;
+    if (a.badBase64) errors.push(flowError('RULE_ATTACHMENT_BASE64', { name }, where));
+    else if (a.badZip) errors.push(flowError('RULE_ATTACHMENT_ZIP_INVALID', { name }, where));
+    else if (a.content.length === 0) errors.push(flowError('RULE_ATTACHMENT_EMPTY', { name }, where));
+    else if (a.content.length >= ctx.maxAttachmentBytes) {
+      errors.push(flowError('RULE_ATTACHMENT_TOO_LARGE', { name, size: a.content.length, limit: ctx.maxAttachmentBytes }, where));
+    }
+    if (name.length > 50) errors.push(flowError('RULE_ATTACHMENT_NAME_TOO_LONG', { name, length: name.length }, where));
+    const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
+    if (!ext || !EXTENSIONS.has(ext)) errors.push(flowError('RULE_ATTACHMENT_EXTENSION', { name, allowed: ALLOWED_EXTENSIONS.join(', ') }, where));
+  }
+  if (total > ctx.maxInvoiceTotalBytes) errors.push(flowError('RULE_ATTACHMENTS_TOTAL_TOO_LARGE', { size: total, limit: ctx.maxInvoiceTotalBytes }, where));
+  return errors;
+};
+
+/** The rules, in the order their errors are reported. */
+export const DEPOSIT_RULES: readonly Rule[] = [
+  supplierIdentity, recipientPresent, invoiceNumber, issueDate, currency, invoiceType, cadre, paymentMeans, amounts, attachments,
+];
+
+export function checkInvoice(inv: Invoice, ctx: RuleContext): FlowError[] {
+  return DEPOSIT_RULES.flatMap((rule) => rule(inv, ctx));
+}
