@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XmlDocument, XsdValidator } from 'libxml2-wasm';
+import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { libxmlErrors } from './parse.js';
 
@@ -30,6 +31,7 @@ export interface CompiledSchema {
 }
 
 const compiled = new Map<string, CompiledSchema>();
+let fsRegistered = false;
 
 export function schema(name: SchemaName): CompiledSchema {
   return schemaFromFile(path.join(SCHEMA_DIR, FILES[name]), name);
@@ -39,6 +41,9 @@ export function schema(name: SchemaName): CompiledSchema {
 export function schemaFromFile(file: string, name = path.basename(file)): CompiledSchema {
   const cached = compiled.get(file);
   if (cached) return cached;
+  // Schemas include their shared parts from disk. Instance documents never load anything:
+  // their DOCTYPE is refused before parsing and XInclude is not processed.
+  if (!fsRegistered) fsRegistered = xmlRegisterFsInputProviders() || true;
   const xsdDoc = XmlDocument.fromBuffer(fs.readFileSync(file), { url: file });
   // The compiled schema keeps pointers into its source document: both live for the process.
   const validator = XsdValidator.fromDoc(xsdDoc);

@@ -1,0 +1,99 @@
+/** Shared test helpers: real homes in temp folders, real fixtures, real schemas. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { XmlDocument } from 'libxml2-wasm';
+import { closeHub, openHub, type Hub } from '../src/hub.js';
+import type { Settings } from '../src/config.js';
+import { importDirectory } from '../src/route/directoryImport.js';
+import { schemaFromFile, SCHEMA_DIR } from '../src/xml/schemas.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = path.join(ROOT, 'fixtures');
+export const fixture = (...p: string[]) => path.join(FIXTURES, ...p);
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+/** ../shared beside the project: official schemas and real samples, when present. */
+export const SHARED = path.resolve(ROOT, '..', 'shared');
+export const AIFE = path.join(SHARED, 'reference', 'aife');
+export const hasShared = fs.existsSync(AIFE);
+
+export function tempDir(prefix = 'factflow-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** A fresh home with the fixture directory imported. */
+export function newHub(flags: Partial<Settings> = {}, home = tempDir()): Hub {
+  const hub = openHub(home, { flags });
+  importDirectory(hub.db, fixture('directory', 'structures.csv'), fixture('directory', 'services.csv'));
+  return hub;
+}
+
+export const openHubs: Hub[] = [];
+export function trackedHub(flags: Partial<Settings> = {}, home?: string): Hub {
+  const hub = newHub(flags, home);
+  openHubs.push(hub);
+  return hub;
+}
+export function closeHubs(): void {
+  while (openHubs.length) closeHub(openHubs.pop()!);
+}
+
+/** Every file below `dir`, relative to it, sorted. */
+export function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name)))
+    .sort();
+}
+
+/** Validates a file against an XSD (ours or an official one); returns the error messages. */
+export function schemaErrors(xsdFile: string, xmlFile: string): string[] {
+  const doc = XmlDocument.fromBuffer(fs.readFileSync(xmlFile));
+  try {
+    return schemaFromFile(xsdFile).check(doc, 50).map((e) => `${e.message} (line ${e.line})`);
+  } finally {
+    doc.dispose();
+  }
+}
+export const ownSchema = (name: string) => path.join(SCHEMA_DIR, name);
+
+/** Copies a fixture with string replacements applied (for variants of a flow). */
+export function variant(source: string, target: string, replacements: [string | RegExp, string][] = []): string {
+  let text = fs.readFileSync(source, 'utf8');
+  for (const [from, to] of replacements) text = text.replace(from, to);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, text);
+  return target;
+}
+
+export function readJson<T = any>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** Runs the built CLI. */
+export function cli(args: string[], opts: { home?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...(opts.home ? ['--home', opts.home] : []), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Counts the invoices (by supplier + number) across every pivot under outbox/recipients. */
+export function deliveredInvoices(home: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  const dir = path.join(home, 'outbox', 'recipients');
+  for (const rel of listFiles(dir)) {
+    const xml = fs.readFileSync(path.join(dir, rel), 'utf8');
+    for (const m of xml.matchAll(/<CPPFacturePivotUnitaire[\s\S]*?<Identifiant>([^<]*)<\/Identifiant>[\s\S]*?<DonneesFacture>\s*<Id>([^<]*)<\/Id>/g)) {
+      const key = `${m[1]}/${m[2]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return counts;
+}

@@ -1,0 +1,209 @@
+/** The core pipeline, through the real components: SQLite file, folders, libxml2 validation. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { processFile } from '../src/pipeline/pipeline.js';
+import { getFlow, invoicesOfFlow } from '../src/ledger/flows.js';
+import type { IntegrationReport } from '../src/emit/report.js';
+import { closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant } from './helpers.js';
+
+afterEach(closeHubs);
+
+const report = (home: string, flowId: string) => readJson<IntegrationReport>(path.join(home, 'outbox', 'reports', `${flowId}.json`));
+
+describe('a mixed flow for three recipients', () => {
+  test('becomes one pivot per recipient, statuses 01 and 03 for the supplier, and an IN_INTEGRE report', () => {
+    const hub = trackedHub();
+    const home = hub.layout.home;
+    const flow = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    expect(flow.state).toBe('IN_INTEGRE');
+    expect(flow.status_code).toBe('90');
+
+    const pivots = listFiles(path.join(home, 'outbox', 'recipients'));
+    expect(pivots).toEqual([
+      `11000201100044/CPPFacturePivot_${flow.id}.xml`,
+      `21450001200015/CPPFacturePivot_${flow.id}.xml`,
+      `26750000100016/CPPFacturePivot_${flow.id}.xml`,
+    ]);
+    for (const p of pivots) expect(schemaErrors(ownSchema('CPPFacturePivot.xsd'), path.join(home, 'outbox', 'recipients', p))).toEqual([]);
+    const commune = fs.readFileSync(path.join(home, 'outbox', 'recipients', pivots[1]!), 'utf8');
+    expect(commune).toContain('<CPPFactures Compteur="2">');
+    expect(commune).toContain('<Id>FA-2026-0002</Id>');
+    expect(commune).toContain('<Id>FA-2026-0004</Id>');
+    expect(commune).not.toContain('FA-2026-0001');
+
+    // Every invoice delivered exactly once across the pivots.
+    expect([...deliveredInvoices(home).values()]).toEqual([1, 1, 1, 1]);
+
+    // The supplier's statuses: 01 then 03 for each invoice.
+    const statusFile = path.join(home, 'outbox', 'suppliers', '81234567800013', `CPPStatut_${flow.id}.xml`);
+    expect(schemaErrors(ownSchema('CPPStatut.xsd'), statusFile)).toEqual([]);
+    const statuses = [...fs.readFileSync(statusFile, 'utf8').matchAll(/<IdStatut>(\d+)<\/IdStatut>/g)].map((m) => m[1]);
+    expect(statuses.filter((s) => s === '01')).toHaveLength(4);
+    expect(statuses.filter((s) => s === '03')).toHaveLength(4);
+    expect(invoicesOfFlow(hub.db, flow.id).map((i) => i.status)).toEqual(['03', '03', '03', '03']);
+
+    const r = report(home, flow.id);
+    expect(r).toMatchObject({ flowId: flow.id, file: 'three-recipients.xml', state: 'IN_INTEGRE', statusCode: '90', errors: [] });
+    expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.invoices.map((i) => i.status)).toEqual(['ACCEPTED', 'ACCEPTED', 'ACCEPTED', 'ACCEPTED']);
+    expect(r.invoices[0]).toMatchObject({ number: 'FA-2026-0001', recipient: '11000201100044', serviceCode: 'SGAMI-SUD', engagement: '1300012345' });
+    expect(schemaErrors(ownSchema('CPPStatut.xsd'), path.join(home, 'outbox', 'reports', `${flow.id}.xml`))).toEqual([]);
+
+    // The source is archived under the deposit date; nothing stays in the spool or inbox.
+    expect(listFiles(path.join(home, 'archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{4}/\\d{2}/\\d{2}/${flow.id}__three-recipients\\.xml$`))]);
+    expect(listFiles(hub.layout.spool)).toEqual([]);
+    expect(getFlow(hub.db, flow.id)!.stage).toBe('DONE');
+  });
+
+  test('a PJ type 01 carries the PDF as base64 of a zip holding that one file', async () => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const xml = fs.readFileSync(path.join(hub.layout.outbox, 'recipients', '11000201100044', `CPPFacturePivot_${flow.id}.xml`), 'utf8');
+    const content = /<Contenu>([^<]+)<\/Contenu>/.exec(xml)![1]!;
+    const { unzipOne } = await import('../src/util/zip.js');
+    const zip = Buffer.from(content, 'base64');
+    expect(zip.subarray(0, 4).toString('latin1')).toBe('PK\x03\x04');
+    const inner = unzipOne(zip, 1e7)!;
+    expect(inner.name).toBe('FA-2026-0001.pdf');
+    expect(inner.content.subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
+
+describe('per-invoice decisions inside a valid flow', () => {
+  test('accepted and rejected invoices in one flow give IN_INTEGRE_PARTIEL (96) and a pivot of the accepted ones only', () => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+    expect(flow.state).toBe('IN_INTEGRE_PARTIEL');
+    expect(flow.status_code).toBe('96');
+    const r = report(hub.layout.home, flow.id);
+    expect(r.invoices.map((i) => [i.number, i.status, i.errors.map((e) => e.code)])).toEqual([
+      ['FA-2026-0101', 'ACCEPTED', []],
+      ['FA-2026-0102', 'REJECTED', ['ROUTE_RECIPIENT_UNKNOWN']],
+      ['FA-2026-0103', 'REJECTED', ['RULE_AMOUNT_TTC_MISMATCH']],
+    ]);
+    // Errors say where: line and element path of the offending invoice.
+    expect(r.invoices[1]!.errors[0]).toMatchObject({ line: expect.any(Number), element: '/CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[2]/Debiteur/Identifiant' });
+    expect([...deliveredInvoices(hub.layout.home).keys()]).toEqual(['81234567800013/FA-2026-0101']);
+    // A partial flow is archived (some of it was integrated).
+    expect(listFiles(hub.layout.failed)).toEqual([]);
+  });
+
+  test('each routing failure has its own code', () => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', 'routing-errors.xml'), { copy: true })!;
+    expect(flow.state).toBe('IN_REJETE');
+    expect(flow.status_code).toBe('93');
+    const codes = report(hub.layout.home, flow.id).invoices.map((i) => i.errors.map((e) => e.code));
+    expect(codes).toEqual([
+      ['ROUTE_RECIPIENT_INACTIVE'],
+      ['ROUTE_SERVICE_INACTIVE'],
+      ['ROUTE_SERVICE_REQUIRED'],
+      ['ROUTE_ENGAGEMENT_REQUIRED'],
+      ['ROUTE_SERVICE_AND_ENGAGEMENT_REQUIRED'],
+      ['ROUTE_ENGAGEMENT_REQUIRED'],
+      ['ROUTE_SERVICE_UNKNOWN'],
+      ['ROUTE_RECIPIENT_ID_INVALID'],
+    ]);
+    expect(listFiles(path.join(hub.layout.home, 'outbox', 'recipients'))).toEqual([]);
+    // No invoice accepted: no lifecycle status file for the supplier.
+    expect(listFiles(path.join(hub.layout.home, 'outbox', 'suppliers'))).toEqual([]);
+  });
+
+  test('each deposit rule failure has its own code', () => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', 'rule-errors.xml'), { copy: true })!;
+    const codes = report(hub.layout.home, flow.id).invoices.map((i) => i.errors.map((e) => e.code));
+    expect(codes).toEqual([
+      ['RULE_AMOUNT_TTC_MISMATCH'],
+      ['RULE_AMOUNT_VAT_MISMATCH'],
+      ['RULE_AMOUNT_LINES_MISMATCH'],
+      ['RULE_ISSUE_DATE_FUTURE', 'RULE_CURRENCY_INVALID'],
+      ['RULE_SUPPLIER_SIRET_INVALID'],
+      ['RULE_INVOICE_NUMBER_TOO_LONG'],
+      ['RULE_ATTACHMENT_EXTENSION'],
+    ]);
+  });
+
+  test('the same invoice number from the same supplier in the same year is double invoicing', () => {
+    const hub = trackedHub();
+    processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
+    // Different bytes (a new flow id in the envelope), same first invoice.
+    const again = variant(fixture('mixed', 'partial.xml'), path.join(tempDir(), 'resent.xml'), [['ACME-20261103-02', 'ACME-20261104-09']]);
+    const flow = processFile(hub, again, { copy: true })!;
+    const first = report(hub.layout.home, flow.id).invoices[0]!;
+    expect(first.errors.map((e) => e.code)).toEqual(['RULE_DOUBLE_INVOICING']);
+    expect(first.errors[0]!.message).toContain('FA-2026-0101');
+    expect(deliveredInvoices(hub.layout.home).get('81234567800013/FA-2026-0101')).toBe(1);
+  });
+});
+
+describe('flows refused whole (QP_IRRECEVABLE, 93)', () => {
+  test.each([
+    ['schema-invalid.xml', 'SCHEMA_INVALID', /MontantHT/],
+    ['not-well-formed.xml', 'XML_NOT_WELL_FORMED', /Fournisseur/],
+    ['counter-mismatch.xml', 'FLOW_COUNTER_MISMATCH', /Compteur says 3 invoices but the flow holds 2/],
+  ])('%s → %s with line, column or element', (file, code, message) => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', file), { copy: true })!;
+    expect(flow.state).toBe('QP_IRRECEVABLE');
+    expect(flow.status_code).toBe('93');
+    const r = report(hub.layout.home, flow.id);
+    expect(r.errors[0]).toMatchObject({ code, line: expect.any(Number) });
+    expect(r.errors[0]!.message).toMatch(message);
+    expect(r.invoices).toEqual([]);
+    // Moved to failed/ with its report beside it; nothing delivered.
+    const failed = listFiles(hub.layout.failed);
+    expect(failed).toEqual([`${flow.id}__${file}`, `${flow.id}__${file}.report.json`, `${flow.id}__${file}.report.xml`]);
+    expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual([]);
+  });
+
+  test('schema errors name the element by its path', () => {
+    const hub = trackedHub();
+    const flow = processFile(hub, fixture('mixed', 'schema-invalid.xml'), { copy: true })!;
+    expect(report(hub.layout.home, flow.id).errors[0]!.element).toBe('/CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire/DonneesFacture/Montants/MontantHT');
+  });
+
+  test('a DOCTYPE is refused before parsing, so no entity is ever expanded', () => {
+    const hub = trackedHub();
+    const file = variant(fixture('mixed', 'three-recipients.xml'), path.join(tempDir(), 'xxe.xml'), [
+      ['<?xml version="1.0" encoding="UTF-8"?>\n', '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE CPPFactureMixte [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'],
+      ['<RaisonSociale>ACME FOURNITURES SAS</RaisonSociale>', '<RaisonSociale>&x;</RaisonSociale>'],
+    ]);
+    const flow = processFile(hub, file, { copy: true })!;
+    expect(report(hub.layout.home, flow.id).errors).toEqual([expect.objectContaining({ code: 'XML_DOCTYPE_FORBIDDEN', line: 2 })]);
+    expect(fs.readFileSync(path.join(hub.layout.outbox, 'reports', `${flow.id}.json`), 'utf8')).not.toContain('root:');
+  });
+
+  test('an unknown XML document and a binary file are reported as what they are', () => {
+    const hub = trackedHub();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'order.xml'), '<Order xmlns="urn:example:order"><Id>1</Id></Order>');
+    fs.writeFileSync(path.join(dir, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
+    fs.writeFileSync(path.join(dir, 'empty.xml'), '');
+    const codes = ['order.xml', 'image.bin', 'empty.xml'].map((f) => {
+      const flow = processFile(hub, path.join(dir, f), { copy: true })!;
+      return report(hub.layout.home, flow.id).errors.map((e) => [e.code, e.message]);
+    });
+    expect(codes[0]![0]![0]).toBe('FLOW_UNKNOWN_FORMAT');
+    expect(codes[0]![0]![1]).toContain('{urn:example:order}Order');
+    expect(codes[1]![0]![0]).toBe('FLOW_UNKNOWN_FORMAT');
+    expect(codes[2]![0]![0]).toBe('FLOW_EMPTY');
+  });
+});
+
+describe('duplicate flows', () => {
+  test('the same bytes dropped again are refused with a report naming the earlier flow, and nothing is re-emitted', () => {
+    const hub = trackedHub();
+    const first = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const before = listFiles(path.join(hub.layout.outbox, 'recipients'));
+    const second = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    expect(second.state).toBe('QP_IRRECEVABLE');
+    expect(second.duplicate_of).toBe(first.id);
+    const r = report(hub.layout.home, second.id);
+    expect(r.duplicateOf).toBe(first.id);
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'FLOW_DUPLICATE' })]);
+    expect(r.errors[0]!.message).toContain(first.id);
+    expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual(before);
+    expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
+  });
+});
