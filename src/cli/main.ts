@@ -116,8 +116,8 @@ flows
     await withHub(false, (hub) => {
       const rows = sql(hub.db, `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
           (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
-          FROM flows f WHERE (?1 IS NULL OR f.state = ?1 OR f.stage = ?1) ORDER BY f.received_at DESC, f.id DESC`)
-        .all(opts.state ?? null) as (FlowRow & { invoices: number; accepted: number })[];
+          FROM flows f WHERE (@state IS NULL OR f.state = @state OR f.stage = @state) ORDER BY f.received_at DESC, f.id DESC`)
+        .all({ state: opts.state ?? null }) as (FlowRow & { invoices: number; accepted: number })[];
       if (opts.json) {
         console.log(JSON.stringify(rows.map((r) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, lastError: r.last_error })), null, 2));
         return;

@@ -16,6 +16,31 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temp files left below `dir` by writers that died (crash, kill) before renaming. */
+export function removeOrphanTempFiles(dir: string): number {
+  let removed = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]) {
+    const m = entry.isFile() ? TEMP_NAME.exec(entry.name) : null;
+    if (m && !processAlive(Number(m[1]))) {
+      fs.rmSync(path.join(entry.parentPath, entry.name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });

@@ -4,14 +4,7 @@
  */
 import fs from 'node:fs';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../emit/atomic.js';
 
 export function tryLock(file: string): boolean {
   try {
@@ -21,7 +14,7 @@ export function tryLock(file: string): boolean {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
   const holder = Number(fs.readFileSync(file, 'utf8').trim());
-  if (holder && holder !== process.pid && alive(holder)) return false;
+  if (holder && holder !== process.pid && processAlive(holder)) return false;
   // Stale: replace it atomically so two newcomers cannot both take it.
   const mine = `${file}.${process.pid}`;
   fs.writeFileSync(mine, String(process.pid));

@@ -14,6 +14,7 @@
  * an unfinished stage at start-up resumes from its stage.
  */
 import type { Hub } from '../hub.js';
+import { removeOrphanTempFiles } from '../emit/atomic.js';
 import { claimFile, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
 import { decide, type Decided } from './decide.js';
@@ -47,6 +48,8 @@ export function processFile(hub: Hub, file: string, opts: ClaimOptions = {}): Fl
 /** Finishes whatever a previous run left unfinished (after a crash or a kill). */
 export function resumeUnfinished(hub: Hub): FlowRow[] {
   recoverClaims(hub);
+  const orphans = removeOrphanTempFiles(hub.layout.outbox) + removeOrphanTempFiles(hub.layout.archive) + removeOrphanTempFiles(hub.layout.failed);
+  if (orphans) hub.log.warn(`removed ${orphans} temp file(s) left by an interrupted writer`);
   const unfinished = [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')];
   for (const f of unfinished) hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
   return unfinished.map((f) => runFlow(hub, f.id));

@@ -59,6 +59,7 @@ const FALSE = new Set(['false', '0', 'non', 'n', 'no', 'faux', 'inactif', 'inact
 
 interface Table {
   file: string;
+  header: string[];
   rows: { line: number; get(column: string): string }[];
   problems: ImportProblem[];
 }
@@ -68,7 +69,7 @@ function readTable(file: string, required: string[]): Table {
   const header = parseCsvLine(lines[0] ?? '').map((h) => h.toLowerCase());
   const problems: ImportProblem[] = [];
   const missing = required.filter((c) => !header.includes(c.toLowerCase()));
-  if (missing.length) return { file, rows: [], problems: [{ file, line: 1, message: `missing column(s) ${missing.join(', ')} in the header` }] };
+  if (missing.length) return { file, header, rows: [], problems: [{ file, line: 1, message: `missing column(s) ${missing.join(', ')} in the header` }] };
   const index = new Map(header.map((h, i) => [h, i]));
   const rows: Table['rows'] = [];
   lines.slice(1).forEach((text, i) => {
@@ -81,7 +82,7 @@ function readTable(file: string, required: string[]): Table {
     }
     rows.push({ line, get: (column) => cells[index.get(column.toLowerCase())!] ?? '' });
   });
-  return { file, rows, problems };
+  return { file, header, rows, problems };
 }
 
 function bool(t: Table, row: Table['rows'][number], column: string): boolean {
@@ -89,6 +90,11 @@ function bool(t: Table, row: Table['rows'][number], column: string): boolean {
   if (TRUE.has(v)) return true;
   if (!FALSE.has(v)) t.problems.push({ file: t.file, line: row.line, message: `${column} is "${row.get(column)}", expected true/false, 1/0 or Oui/Non` });
   return false;
+}
+
+/** A boolean column that an export may omit. */
+function optionalBool(t: Table, row: Table['rows'][number], column: string): boolean {
+  return t.header.includes(column.toLowerCase()) ? bool(t, row, column) : false;
 }
 
 function required(t: Table, row: Table['rows'][number], column: string): string {
@@ -104,6 +110,8 @@ export function readStructures(file: string): { structures: (Structure & { idTyp
     const siret = required(t, r, 'Identifiant');
     if (seen.has(siret)) t.problems.push({ file, line: r.line, message: `Identifiant ${siret} already appears on line ${seen.get(siret)}` });
     seen.set(siret, r.line);
+    // Flags factflow does not route on are still checked: a bad value means a bad export.
+    for (const column of ['EmetteurEdi', 'GestionStatutMiseEnPaiement', 'EstMOA', 'EstMOAUniquement']) optionalBool(t, r, column);
     return {
       siret,
       idType: r.get('TypeIdentifiant') || 'SIRET',
@@ -112,7 +120,7 @@ export function readStructures(file: string): { structures: (Structure & { idTyp
       requiresEngagement: bool(t, r, 'GestionEngagement'),
       requiresService: bool(t, r, 'GestionService'),
       requiresServiceAndEngagement: bool(t, r, 'GestionServiceEngagement'),
-      ediReceiver: r.get('RecepteurEdi') ? bool(t, r, 'RecepteurEdi') : false,
+      ediReceiver: optionalBool(t, r, 'RecepteurEdi'),
     };
   });
   return { structures, problems: t.problems };
@@ -132,11 +140,13 @@ export function readServices(file: string): { services: Service[]; problems: Imp
   return { services, problems: t.problems };
 }
 
+const byLine = (a: ImportProblem, b: ImportProblem) => a.line - b.line;
+
 /** Checks both files, then replaces the directory in one transaction. */
 export function importDirectory(db: Db, structuresFile: string, servicesFile?: string): { structures: number; services: number } {
   const s = readStructures(structuresFile);
   const v = servicesFile ? readServices(servicesFile) : { services: [], problems: [] };
-  const problems = [...s.problems, ...v.problems];
+  const problems = [...s.problems.sort(byLine), ...v.problems.sort(byLine)];
   if (problems.length) throw new DirectoryImportError(problems);
   db.transaction(() => {
     db.exec('DELETE FROM services; DELETE FROM structures;');

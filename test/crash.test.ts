@@ -1,0 +1,103 @@
+/**
+ * Crash test: the real daemon (`factflow watch` in a child process) is killed with SIGKILL at
+ * seeded random moments while it works, and restarted each time. Afterwards every invoice must
+ * have been delivered exactly once, every flow must have exactly one report, the inbox and the
+ * spool must be empty and the ledger consistent.
+ *   CRASH_KILLS (default 6 under `npm test`, 200 under `npm run test:crash`), CRASH_SEED.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { mixedFlow, prng } from '../src/devtools/synth.js';
+import { openDb } from '../src/ledger/db.js';
+import { CLI, cli, deliveredInvoices, fixture, listFiles, readJson, tempDir } from './helpers.js';
+
+const KILLS = Number(process.env.CRASH_KILLS ?? 6);
+const SEED = Number(process.env.CRASH_SEED ?? 20261123);
+const FLOWS = Number(process.env.CRASH_FLOWS ?? 12);
+const INVOICES_PER_FLOW = 40;
+
+const TIMEOUT_MS = Math.max(120_000, KILLS * 4000);
+
+function startDaemon(home: string): ChildProcess {
+  return spawn(process.execPath, [CLI, '--home', home, 'watch'], {
+    env: { ...process.env, FACTFLOW_STABILITY_MS: '50', FACTFLOW_SWEEP_INTERVAL_MS: '200', FACTFLOW_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+
+/** Drops a flow as a well-behaved sender does: write elsewhere, then rename into the inbox. */
+function drop(home: string, name: string, content: string): void {
+  const tmp = path.join(home, `${name}.upload`);
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, path.join(home, 'inbox', name));
+}
+
+test(`${KILLS} random SIGKILLs while processing ${FLOWS} flows lose and duplicate nothing (seed ${SEED})`, async () => {
+  const home = tempDir('factflow-crash-');
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const rand = prng(SEED);
+  const flows = Array.from({ length: FLOWS }, (_, i) => mixedFlow({ seed: SEED + i, flowTag: `K${i}`, invoices: INVOICES_PER_FLOW, pdfBytes: 4096 }));
+  // Half the flows are waiting at the first start, the rest arrive between kills.
+  flows.slice(0, FLOWS / 2).forEach((f, i) => drop(home, `flow-${i}.xml`, f));
+  let next = FLOWS / 2;
+
+  for (let k = 0; k < KILLS; k++) {
+    const child = startDaemon(home);
+    await new Promise((r) => setTimeout(r, 150 + Math.floor(rand() * 900)));
+    if (next < FLOWS && rand() < 0.6) drop(home, `flow-${next}.xml`, flows[next++]!);
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  while (next < FLOWS) drop(home, `flow-${next}.xml`, flows[next++]!);
+
+  // A last, undisturbed run finishes everything.
+  const child = startDaemon(home);
+  const reportsDir = path.join(home, 'outbox', 'reports');
+  const until = Date.now() + 90_000;
+  while (listFiles(reportsDir).filter((f) => f.endsWith('.json')).length < FLOWS || listFiles(path.join(home, 'inbox')).length) {
+    if (Date.now() > until) throw new Error(`seed ${SEED}: not finished in time`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill('SIGTERM');
+  await exited(child);
+
+  const failures: string[] = [];
+  const delivered = deliveredInvoices(home);
+  if (delivered.size !== FLOWS * INVOICES_PER_FLOW) failures.push(`${delivered.size} distinct invoices delivered, expected ${FLOWS * INVOICES_PER_FLOW}`);
+  for (const [key, n] of delivered) if (n !== 1) failures.push(`${key} delivered ${n} times`);
+
+  const reports = listFiles(reportsDir).filter((f) => f.endsWith('.json')).map((f) => readJson(path.join(reportsDir, f)));
+  if (reports.length !== FLOWS) failures.push(`${reports.length} reports for ${FLOWS} flows`);
+  const files = reports.map((r) => r.file).sort();
+  if (new Set(files).size !== files.length) failures.push(`a flow has several reports: ${files.join(', ')}`);
+  for (const r of reports) if (r.state !== 'IN_INTEGRE') failures.push(`${r.file}: ${r.state} ${JSON.stringify(r.errors)}`);
+
+  if (listFiles(path.join(home, 'inbox')).length) failures.push(`inbox not empty: ${listFiles(path.join(home, 'inbox')).join(', ')}`);
+  if (listFiles(path.join(home, 'var', 'spool')).length) failures.push('spool not empty');
+  const tmpLeft = listFiles(path.join(home, 'outbox')).filter((f) => f.endsWith('.tmp'));
+  if (tmpLeft.length) failures.push(`temp files left: ${tmpLeft.join(', ')}`);
+
+  const db = openDb(path.join(home, 'var', 'factflow.db'));
+  try {
+    const stages = db.prepare('SELECT stage, count(*) n FROM flows GROUP BY stage').all();
+    if (JSON.stringify(stages) !== JSON.stringify([{ stage: 'DONE', n: FLOWS }])) failures.push(`ledger stages ${JSON.stringify(stages)}`);
+    const events = db.prepare("SELECT invoice_id, group_concat(status, ',') s FROM (SELECT * FROM invoice_events ORDER BY id) GROUP BY invoice_id HAVING s <> '01,03'").all();
+    if (events.length) failures.push(`${events.length} invoices with events other than 01,03`);
+    const integrity = db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') failures.push(`integrity_check: ${String(integrity)}`);
+  } finally {
+    db.close();
+  }
+  // Each supplier status (01 and 03) of each invoice appears exactly once across the status files.
+  const statusDir = path.join(home, 'outbox', 'suppliers');
+  const statuses = listFiles(statusDir).flatMap((f) =>
+    [...fs.readFileSync(path.join(statusDir, f), 'utf8').matchAll(/<IdStatut>(\d+)<\/IdStatut>[\s\S]*?<IdFacture>([^<]+)<\/IdFacture>/g)].map((m) => `${m[2]}:${m[1]}`),
+  );
+  if (statuses.length !== 2 * FLOWS * INVOICES_PER_FLOW || new Set(statuses).size !== statuses.length) failures.push(`${statuses.length} supplier statuses, ${new Set(statuses).size} distinct`);
+
+  expect({ seed: SEED, failures }).toEqual({ seed: SEED, failures: [] });
+}, TIMEOUT_MS);

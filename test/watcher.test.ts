@@ -1,0 +1,87 @@
+/** The daemon: a real chokidar watcher on a real inbox, with the real pipeline behind it. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDaemon } from '../src/ingest/watcher.js';
+import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, trackedHub } from './helpers.js';
+
+afterEach(closeHubs);
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const reports = (home: string) => listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json'));
+
+test('a flow dropped in the inbox is claimed, processed and reported; dropped again it is a duplicate', async () => {
+  const hub = trackedHub({ stabilityMs: 200, sweepIntervalMs: 1000 });
+  const home = hub.layout.home;
+  const daemon = await startDaemon(hub);
+  try {
+    // Written in two parts, as a slow upload would: the daemon must wait for it to be stable.
+    const target = path.join(hub.layout.inbox, 'flow one.xml');
+    const bytes = fs.readFileSync(fixture('mixed', 'three-recipients.xml'));
+    fs.writeFileSync(target, bytes.subarray(0, 1000));
+    await new Promise((r) => setTimeout(r, 100));
+    fs.appendFileSync(target, bytes.subarray(1000));
+
+    const [first] = await waitFor('the first report', () => (reports(home).length === 1 ? reports(home) : undefined));
+    const report = readJson(path.join(home, 'outbox', 'reports', first!));
+    expect(report).toMatchObject({ file: 'flow one.xml', state: 'IN_INTEGRE', statusCode: '90' });
+    expect(listFiles(path.join(home, 'outbox', 'recipients'))).toHaveLength(3);
+
+    // Ignored names are left alone.
+    fs.writeFileSync(path.join(hub.layout.inbox, 'upload.xml.part'), 'partial');
+    fs.writeFileSync(path.join(hub.layout.inbox, '.hidden.xml'), 'hidden');
+
+    fs.writeFileSync(path.join(hub.layout.inbox, 'flow one again.xml'), bytes);
+    await waitFor('the duplicate report', () => (reports(home).length === 2 ? true : undefined));
+    const dup = reports(home).map((f) => readJson(path.join(home, 'outbox', 'reports', f))).find((r) => r.file === 'flow one again.xml');
+    expect(dup).toMatchObject({ state: 'QP_IRRECEVABLE', statusCode: '93', duplicateOf: report.flowId });
+    await daemon.idle();
+    expect([...deliveredInvoices(home).values()]).toEqual([1, 1, 1, 1]);
+    expect(listFiles(hub.layout.inbox).sort()).toEqual(['.hidden.xml', 'upload.xml.part']);
+    expect(listFiles(hub.layout.spool)).toEqual([]);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('files already in the inbox at start-up are swept and processed', async () => {
+  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
+  fs.copyFileSync(fixture('mixed', 'partial.xml'), path.join(hub.layout.inbox, 'waiting.xml'));
+  const daemon = await startDaemon(hub);
+  try {
+    await waitFor('the report', () => (reports(hub.layout.home).length === 1 ? true : undefined));
+    expect(readJson(path.join(hub.layout.outbox, 'reports', reports(hub.layout.home)[0]!))).toMatchObject({ file: 'waiting.xml', state: 'IN_INTEGRE_PARTIEL' });
+  } finally {
+    await daemon.stop();
+  }
+});
+
+test('a flow interrupted after its decision resumes at start-up and emits each invoice once', async () => {
+  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
+  const { claimFile } = await import('../src/ingest/claim.js');
+  const { decide } = await import('../src/pipeline/decide.js');
+  const { getFlow } = await import('../src/ledger/flows.js');
+  // Claim and decide, then "crash" before delivery; a half-written pivot temp file is left behind.
+  const id = claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+  decide(hub, getFlow(hub.db, id)!);
+  fs.mkdirSync(path.join(hub.layout.outbox, 'recipients', '11000201100044'), { recursive: true });
+  fs.writeFileSync(path.join(hub.layout.outbox, 'recipients', '11000201100044', `.CPPFacturePivot_${id}.xml.999999.abcd1234.tmp`), '<CPPFacturePivot>');
+  const daemon = await startDaemon(hub);
+  try {
+    await daemon.idle();
+    expect(getFlow(hub.db, id)!.stage).toBe('DONE');
+    expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
+    expect(listFiles(path.join(hub.layout.outbox, 'recipients')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(listFiles(hub.layout.spool)).toEqual([]);
+  } finally {
+    await daemon.stop();
+  }
+});
