@@ -73,7 +73,7 @@ program
           const accepted = report.invoices.filter((i) => i.status === 'ACCEPTED').length;
           console.log(`${flow.id}  ${flow.state} (${flow.status_code})  ${file}: ${accepted}/${report.invoices.length} invoices integrated`);
           for (const e of report.errors) console.log(`  ${e.code}: ${e.message}${e.line ? ` (line ${e.line})` : ''}`);
-          for (const inv of report.invoices) for (const e of inv.errors) console.log(`  ${inv.label} ${inv.number}: ${e.code}: ${e.message}`);
+          for (const inv of report.invoices) for (const e of inv.errors) console.log(`  ${[inv.label, inv.number].filter(Boolean).join(" ")}: ${e.code}: ${e.message}`);
           for (const u of report.statusUpdates ?? []) for (const e of u.errors) console.log(`  ${u.label} ${u.number}: ${e.code}: ${e.message}`);
         }
       }

@@ -64,7 +64,12 @@ export interface Invoice {
   deliveryDate?: string;
   currency: string;
   paymentMeans: { code: string; label?: string };
-  totals: { net: string; gross: string; payable: string };
+  /**
+   * net: total without VAT (HT); gross: with VAT (TTC); payable: amount due.
+   * lines: sum of the lines before document-level allowances and charges, when the format
+   * says it (otherwise the lines must add up to net).
+   */
+  totals: { net: string; gross: string; payable: string; lines?: string; prepaid?: string };
   vat: VatLine[];
   contractNumber?: string;
   engagementNumber?: string;

@@ -49,10 +49,13 @@ function doubleInvoicing(hub: Hub, inv: Invoice, flowId: string): FlowError[] {
 }
 
 /** Checks every invoice: deposit rules, routing, duplicates within the flow and in the ledger. */
-export function judgeInvoices(hub: Hub, invoices: Invoice[], flowId: string, depositDate: string): InvoiceDecision[] {
+export function judgeInvoices(hub: Hub, read: ReadResult, flowId: string, depositDate: string): InvoiceDecision[] {
   const ctx = { depositDate, maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes };
   const seen = new Set<string>();
-  return invoices.map((invoice) => {
+  return read.invoices.map((invoice) => {
+    // An archive entry that could not be read is refused with what was wrong with it.
+    const unreadable = read.entryErrors?.get(invoice.position);
+    if (unreadable) return { invoice, errors: unreadable };
     const errors = [...checkInvoice(invoice, ctx), ...checkRouting(invoice, hub.directory)];
     const key = invoiceKey(invoice);
     if (invoice.number && seen.has(key)) {
@@ -79,7 +82,7 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   if (read.kind === 'statut' && read.root && !holdsInvoiceStatuses(read.root)) {
     read = { ...read, errors: [flowError('FLOW_UNSUPPORTED_FORMAT', { kind: 'CPPStatut/CPPFluxStatuts (flow statuses are sent by the hub, not received)' })] };
   }
-  const decisions = judgeInvoices(hub, read.invoices, flow.id, localDate(flow.received_at));
+  const decisions = judgeInvoices(hub, read, flow.id, localDate(flow.received_at));
   const updates: UpdateOutcome[] = read.kind === 'statut' && read.root && !read.errors.length
     ? judgeStatusUpdates(hub.db, readStatusUpdates(read.root), 'recipient')
     : [];

@@ -5,7 +5,11 @@
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
 import { archiveKindOf, describeStart, xmlKindOf, type FlowKind } from '../detect/detect.js';
+import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
+import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
+import { blankInvoice } from '../formats/structured.js';
+import { readUbl } from '../formats/ubl.js';
 import type { Invoice } from '../model/invoice.js';
 import { parseXml, type XNode } from '../xml/parse.js';
 import { schema } from '../xml/schemas.js';
@@ -15,36 +19,79 @@ export interface ReadResult {
   invoices: Invoice[];
   /** Errors that refuse the whole flow. */
   errors: FlowError[];
+  /** Archive entries that could not be read at all, by invoice position: refused as they are. */
+  entryErrors?: Map<number, FlowError[]>;
   /** The parsed document, for flows that are not invoices (statuses). */
   root?: XNode;
 }
 
 const refused = (errors: FlowError[], kind?: FlowKind): ReadResult => ({ kind, invoices: [], errors });
+const STRUCTURED: readonly FlowKind[] = ['ubl-invoice', 'ubl-creditnote', 'cii'];
+
+type Parsed = { ok: true; kind: FlowKind; root: XNode } | { ok: false; kind?: FlowKind; errors: FlowError[] };
+
+/** Detects an XML document by its root, parses it once and validates it against its schema. */
+function parseDocument(bytes: Buffer, accept: readonly FlowKind[]): Parsed {
+  let kind: FlowKind | undefined;
+  const parsed = parseXml(bytes, (root, ns) => {
+    const k = xmlKindOf(root, ns);
+    if (!k || !accept.includes(k.kind)) {
+      const found = k ? `a ${k.root} document, not accepted here` : `an XML document with root element ${ns ? `{${ns}}` : ''}${root}`;
+      return [flowError('FLOW_UNKNOWN_FORMAT', { found }, { line: 1 })];
+    }
+    kind = k.kind;
+    return schema(k.schema);
+  });
+  if (parsed.ok) return { ok: true, kind: kind!, root: parsed.root };
+  const notXml = !kind && parsed.errors.every((e) => e.code === 'XML_NOT_WELL_FORMED') && !bytes.subarray(0, 256).toString('latin1').includes('<');
+  return { ok: false, kind, errors: notXml ? [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] : parsed.errors };
+}
+
+function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: number, label: string, settings: Settings): Invoice {
+  return kind === 'cii'
+    ? readCii(root, bytes, position, label, settings.maxAttachmentBytes)
+    : readUbl(root, bytes, position, label, settings.maxAttachmentBytes);
+}
 
 export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);
   const archive = archiveKindOf(bytes);
-  if (archive) return refused([flowError('FLOW_UNSUPPORTED_FORMAT', { kind: archive })], archive);
+  if (archive) return readArchive(archive, bytes, settings);
 
-  let kind: FlowKind | undefined;
-  const parsed = parseXml(bytes, (root, ns) => {
-    const k = xmlKindOf(root, ns);
-    if (!k) return [flowError('FLOW_UNKNOWN_FORMAT', { found: `an XML document with root element ${ns ? `{${ns}}` : ''}${root}` }, { line: 1 })];
-    kind = k.kind;
-    return schema(k.schema);
-  });
-  if (!parsed.ok) {
-    const notXml = !kind && parsed.errors.every((e) => e.code === 'XML_NOT_WELL_FORMED') && !bytes.subarray(0, 256).toString('latin1').includes('<');
-    return refused(notXml ? [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] : parsed.errors, kind);
-  }
-  switch (kind) {
+  const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED]);
+  if (!parsed.ok) return refused(parsed.errors, parsed.kind);
+  switch (parsed.kind) {
     case 'mixed': {
       const flow = readMixedFlow(parsed.root, settings.maxAttachmentBytes);
-      return { kind, invoices: flow.errors.length ? [] : flow.invoices, errors: flow.errors };
+      return { kind: 'mixed', invoices: flow.errors.length ? [] : flow.invoices, errors: flow.errors };
     }
     case 'statut':
-      return { kind, invoices: [], errors: [], root: parsed.root };
+      return { kind: 'statut', invoices: [], errors: [], root: parsed.root };
     default:
-      return refused([flowError('FLOW_UNSUPPORTED_FORMAT', { kind })], kind);
+      return { kind: parsed.kind, invoices: [mapStructured(parsed.kind, parsed.root, bytes, 1, 'document', settings)], errors: [] };
   }
+}
+
+/** An archive of E1 documents is one flow; each entry is an invoice reported by its name. */
+function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadResult {
+  const limits = { maxEntries: settings.archiveMaxEntries, maxEntryBytes: settings.archiveMaxEntryBytes, maxTotalBytes: settings.archiveMaxTotalBytes };
+  const result: ArchiveResult = kind === 'zip' ? readZip(bytes, limits) : readTarGz(bytes, limits);
+  if (!result.ok) return refused([result.error], kind);
+  if (!result.entries.length) return refused([flowError('ARCHIVE_EMPTY')], kind);
+  const invoices: Invoice[] = [];
+  const entryErrors = new Map<number, FlowError[]>();
+  result.entries.forEach((entry, i) => {
+    const position = i + 1;
+    const refuse = (errors: FlowError[]) => {
+      invoices.push(blankInvoice(position, entry.name));
+      entryErrors.set(position, errors);
+    };
+    if (!entry.content) return refuse([entry.error!]);
+    const parsed = parseDocument(entry.content, STRUCTURED);
+    if (!parsed.ok) {
+      return refuse(parsed.errors.map((e) => flowError('ARCHIVE_ENTRY_INVALID', { entry: entry.name, detail: `${e.code}: ${e.message}` }, e)));
+    }
+    invoices.push(mapStructured(parsed.kind, parsed.root, entry.content, position, entry.name, settings));
+  });
+  return { kind, invoices, errors: [], entryErrors };
 }

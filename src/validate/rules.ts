@@ -96,11 +96,13 @@ const amounts: Rule = (inv) => {
   }
   let vatTotal = 0;
   for (const line of inv.vat) {
+    const amount = parse(line.amount, 'VAT amount', inv.where.vat);
+    if (amount !== undefined) vatTotal += amount;
+    // A category without a rate (not subject to VAT) has nothing to multiply.
+    if (line.rate.trim() === '') continue;
     const rate = parse(line.rate, 'VAT rate', inv.where.vat);
     const base = parse(line.base, 'VAT base', inv.where.vat);
-    const amount = parse(line.amount, 'VAT amount', inv.where.vat);
     if (rate === undefined || base === undefined || amount === undefined) continue;
-    vatTotal += amount;
     const expected = round2((base * rate) / 100);
     if (Math.abs(amount - expected) > CENT + EPSILON) {
       errors.push(flowError('RULE_AMOUNT_VAT_MISMATCH', { rate: line.rate, amount: line.amount, base: line.base, expected: fmt(expected) }, inv.where.vat));
@@ -109,11 +111,12 @@ const amounts: Rule = (inv) => {
   if (ht !== undefined && ttc !== undefined && Math.abs(ttc - (ht + vatTotal)) > CENT * Math.max(1, inv.vat.length) + EPSILON) {
     errors.push(flowError('RULE_AMOUNT_TTC_MISMATCH', { ttc: inv.totals.gross, ht: inv.totals.net, vat: fmt(vatTotal), expected: fmt(ht + vatTotal) }, inv.where.totals));
   }
-  if (ht !== undefined && inv.lines.length) {
+  const expectedLines = inv.totals.lines ? parse(inv.totals.lines, 'Sum of lines') : ht;
+  if (expectedLines !== undefined && inv.lines.length) {
     let linesTotal = 0;
     for (const l of inv.lines) linesTotal += parse(l.netAmount, 'Line amount', inv.where.lines) ?? 0;
-    if (Math.abs(linesTotal - ht) > CENT * inv.lines.length + EPSILON) {
-      errors.push(flowError('RULE_AMOUNT_LINES_MISMATCH', { linesTotal: fmt(linesTotal), ht: inv.totals.net }, inv.where.lines));
+    if (Math.abs(linesTotal - expectedLines) > CENT * inv.lines.length + EPSILON) {
+      errors.push(flowError('RULE_AMOUNT_LINES_MISMATCH', { linesTotal: fmt(linesTotal), ht: inv.totals.lines ?? inv.totals.net }, inv.where.lines));
     }
   }
   return errors;
