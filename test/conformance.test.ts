@@ -101,3 +101,13 @@ describeShared('official AIFE schemas (libxml2)', () => {
     expect(bad.valid).toBe(false);
   }, 60_000);
 });
+
+(fs.existsSync(path.join(AIFE, '..', '..', 'corpus', 'MANIFEST.tsv')) ? describe : describe.skip)('the public invoice corpus (../shared/corpus)', () => {
+  test('every file the official XSD accepts passes our schema stage, every file it rejects fails it', async () => {
+    const { runConformance } = await import('../src/cli/conformance.js');
+    const { outcomes, disagreements } = runConformance(path.join(AIFE, '..', '..', 'corpus'));
+    expect(outcomes.filter((o) => o.expected === 'pass').length).toBeGreaterThan(200);
+    expect(outcomes.filter((o) => o.expected === 'fail').length).toBeGreaterThanOrEqual(10);
+    expect(disagreements).toEqual([]);
+  });
+});

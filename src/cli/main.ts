@@ -13,6 +13,8 @@ import { buildReport } from '../pipeline/deliver.js';
 import { DirectoryImportError, importDirectory } from '../route/directoryImport.js';
 import { sql, type FlowRow } from '../ledger/flows.js';
 import { printTable } from './table.js';
+import { previewReport } from '../pipeline/preview.js';
+import type { IntegrationReport } from '../emit/report.js';
 
 export const EXIT = { OK: 0, SYSTEM: 1, DATA: 2, USAGE: 64 } as const;
 
@@ -69,19 +71,37 @@ program
         const report = buildReport(hub, flow.id);
         reports.push(report);
         if (flow.state !== 'IN_INTEGRE') worst = EXIT.DATA;
-        if (!opts.json) {
-          const accepted = report.invoices.filter((i) => i.status === 'ACCEPTED').length;
-          console.log(`${flow.id}  ${flow.state} (${flow.status_code})  ${file}: ${accepted}/${report.invoices.length} invoices integrated`);
-          for (const e of report.errors) console.log(`  ${e.code}: ${e.message}${e.line ? ` (line ${e.line})` : ''}`);
-          for (const inv of report.invoices) for (const e of inv.errors) console.log(`  ${[inv.label, inv.number].filter(Boolean).join(" ")}: ${e.code}: ${e.message}`);
-          for (const u of report.statusUpdates ?? []) for (const e of u.errors) console.log(`  ${u.label} ${u.number}: ${e.code}: ${e.message}`);
-        }
+        if (!opts.json) printReport(report, file);
       }
       if (opts.json) console.log(JSON.stringify(reports, null, 2));
       return worst;
     });
     process.exitCode = code;
   });
+
+program
+  .command('validate')
+  .description('Check a flow as processing would (schema, rules, routing, duplicates) without changing anything; print the report.')
+  .argument('<file>', 'the flow to check; it is left where it is')
+  .option('--json', 'print the report as JSON (same shape as outbox/reports/*.json)')
+  .addHelpText('after', '\nExample:\n  factflow validate --json fixtures/ubl/invoice-commune.xml')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    process.exitCode = await withHub(false, (hub) => {
+      const report = previewReport(hub, path.resolve(file));
+      if (opts.json) console.log(JSON.stringify(report, null, 2));
+      else printReport(report, file);
+      return report.state === 'IN_INTEGRE' ? EXIT.OK : EXIT.DATA;
+    });
+  });
+
+function printReport(report: IntegrationReport, file: string): void {
+  const units = report.statusUpdates ?? report.invoices;
+  const accepted = units.filter((i) => i.status === 'ACCEPTED').length;
+  const what = report.statusUpdates ? 'status updates applied' : 'invoices integrated';
+  console.log(`${report.flowId}  ${report.state} (${report.statusCode})  ${file}: ${accepted}/${units.length} ${what}`);
+  for (const e of report.errors) console.log(`  ${e.code}: ${e.message}${e.line ? ` (line ${e.line})` : ''}`);
+  for (const u of units) for (const e of u.errors) console.log(`  ${[u.label, u.number].filter(Boolean).join(' ')}: ${e.code}: ${e.message}`);
+}
 
 const directory = program.command('directory').description('The directory of public structures.');
 directory

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+/**
+ * `npm run conformance -- <corpus dir>`: runs every sample of a corpus (a folder holding
+ * MANIFEST.tsv and examples/) through the hub's parse → detect → schema stages, prints per
+ * folder how many files pass each stage, lists every disagreement with the manifest's XSD
+ * verdict, and exits 1 when there is one.
+ *   manifest "UBL2.1:ok" / "CII-D16B:ok"  → the file must pass our schema stage;
+ *   manifest ":FAIL" / "PARSE-ERROR"       → the file must be refused at or before it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { archiveKindOf, xmlKindOf } from '../detect/detect.js';
+import { flowError } from '../errors/catalog.js';
+import { parseXml } from '../xml/parse.js';
+import { schema } from '../xml/schemas.js';
+
+export type Stage = 'parse' | 'detect' | 'schema';
+export interface FileOutcome {
+  file: string;
+  /** The last stage passed, or none. */
+  passed: Stage | 'none';
+  kind?: string;
+  detail?: string;
+  expected?: 'pass' | 'fail';
+}
+
+/** Runs the first stages of the pipeline on one file, as the hub would. */
+export function stagesOf(bytes: Buffer): Omit<FileOutcome, 'file'> {
+  if (archiveKindOf(bytes)) return { passed: 'detect', kind: 'archive' };
+  let kind: string | undefined;
+  const parsed = parseXml(bytes, (root, ns) => {
+    const k = xmlKindOf(root, ns);
+    if (!k) return [flowError('FLOW_UNKNOWN_FORMAT', { found: `${ns ? `{${ns}}` : ''}${root}` })];
+    kind = k.kind;
+    return schema(k.schema);
+  }, 1);
+  if (parsed.ok) return { passed: 'schema', kind };
+  const e = parsed.errors[0]!;
+  const detail = `${e.code}: ${e.message}${e.line ? ` (line ${e.line})` : ''}`;
+  if (e.code === 'SCHEMA_INVALID') return { passed: 'detect', kind, detail };
+  if (e.code === 'FLOW_UNKNOWN_FORMAT') return { passed: 'parse', detail };
+  return { passed: 'none', detail };
+}
+
+function expectation(xsdColumn: string): 'pass' | 'fail' | undefined {
+  if (/(UBL2\.1|CII-D16B):ok/.test(xsdColumn)) return 'pass';
+  if (/(UBL2\.1|CII-D16B):FAIL/.test(xsdColumn) || xsdColumn.includes('PARSE-ERROR')) return 'fail';
+  return undefined;
+}
+
+export interface ConformanceResult {
+  outcomes: FileOutcome[];
+  disagreements: FileOutcome[];
+}
+
+export function runConformance(corpusDir: string): ConformanceResult {
+  const manifest = fs.readFileSync(path.join(corpusDir, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).filter(Boolean);
+  const outcomes = manifest.map((line): FileOutcome => {
+    const [file, root = '', , xsd = ''] = line.split('\t');
+    const expected = expectation(`${xsd} ${root}`);
+    return { file: file!, expected, ...stagesOf(fs.readFileSync(path.join(corpusDir, 'examples', file!))) };
+  });
+  const disagreements = outcomes.filter(
+    (o) => (o.expected === 'pass' && o.passed !== 'schema') || (o.expected === 'fail' && o.passed === 'schema'),
+  );
+  return { outcomes, disagreements };
+}
+
+function print({ outcomes, disagreements }: ConformanceResult): void {
+  const folders = new Map<string, FileOutcome[]>();
+  for (const o of outcomes) {
+    const folder = o.file.split('/').slice(0, 2).join('/');
+    folders.set(folder, [...(folders.get(folder) ?? []), o]);
+  }
+  const rank = { none: 0, parse: 1, detect: 2, schema: 3 } as const;
+  const rows = [...folders].map(([folder, list]) => {
+    const at = (s: Stage) => list.filter((o) => rank[o.passed] >= rank[s]).length;
+    return [folder, list.length, at('parse'), at('detect'), at('schema')].map(String);
+  });
+  const header = ['FOLDER', 'FILES', 'WELL-FORMED', 'DETECTED', 'SCHEMA-VALID'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  '));
+  const expected = outcomes.filter((o) => o.expected);
+  console.log(`\n${outcomes.length} files; ${expected.length} with an XSD verdict in the manifest; ${disagreements.length} disagreement(s).`);
+  for (const d of disagreements) console.log(`DISAGREE ${d.file}: manifest expects ${d.expected}, hub ${d.passed === 'schema' ? 'accepts it' : `stops after ${d.passed}`}${d.detail ? ` (${d.detail})` : ''}`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const dir = process.argv[2];
+  if (!dir || !fs.existsSync(path.join(dir, 'MANIFEST.tsv'))) {
+    console.error('usage: npm run conformance -- <corpus dir holding MANIFEST.tsv and examples/>');
+    process.exit(64);
+  }
+  const result = runConformance(dir);
+  print(result);
+  process.exit(result.disagreements.length ? 1 : 0);
+}
