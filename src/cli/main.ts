@@ -14,6 +14,10 @@ import { DirectoryImportError, importDirectory } from '../route/directoryImport.
 import { sql, type FlowRow } from '../ledger/flows.js';
 import { printTable } from './table.js';
 import { previewReport } from '../pipeline/preview.js';
+import { completeInvoice, invoiceHistory, InvoiceRefError, resolveInvoice, setStatus } from '../lifecycle/manual.js';
+import { statusRule, STATUS_NAMES, type Producer } from '../lifecycle/statuses.js';
+import type { FlowError } from '../errors/catalog.js';
+import type { InvoiceRow } from '../ledger/flows.js';
 import type { IntegrationReport } from '../emit/report.js';
 
 export const EXIT = { OK: 0, SYSTEM: 1, DATA: 2, USAGE: 64 } as const;
@@ -143,6 +147,84 @@ flows
         return;
       }
       printTable(['FLOW', 'FILE', 'STATE', 'INVOICES', 'ACCEPTED', 'RECEIVED'], rows.map((r) => [r.id, r.file_name, r.state ?? r.stage, r.invoices, r.accepted, r.received_at]));
+    });
+  });
+
+const invoice = program.command('invoice').description('Follow and drive one invoice through its lifecycle.');
+
+/** Runs an invoice command; an unknown or ambiguous reference is a data error with a hint. */
+function onInvoice(ref: string, fn: (hub: Hub, row: InvoiceRow) => number): Promise<number> {
+  return withHub(false, (hub) => {
+    let row: InvoiceRow;
+    try {
+      row = resolveInvoice(hub, ref);
+    } catch (e) {
+      if (!(e instanceof InvoiceRefError)) throw e;
+      console.error(e.message);
+      return EXIT.DATA;
+    }
+    return fn(hub, row);
+  });
+}
+
+function printRefusal(errors: FlowError[]): number {
+  for (const e of errors) console.error(`refused: ${e.code}: ${e.message}`);
+  console.error('Nothing was changed.');
+  return EXIT.DATA;
+}
+
+invoice
+  .command('status')
+  .description('Set a lifecycle status, as the recipient (default) or the accountant; the supplier receives it as a status file.')
+  .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+  .argument('<status>', 'code or name: 07 or SERVICE_FAIT, 08 MANDATEE, 04 A_RECYCLER, 05 REJETEE, 06 SUSPENDUE, ...')
+  .option('--motif <text>', 'reason, required for 04, 05 and 06')
+  .option('--mandate <number>', 'payment order number, required for 08')
+  .option('--as <producer>', 'recipient | accountant | supplier', 'recipient')
+  .addHelpText('after', '\nExamples:\n  factflow invoice status 81234567800013/FA-2026-0002 SERVICE_FAIT\n  factflow invoice status 2 06 --motif "Bon de livraison manquant"')
+  .action(async (ref: string, status: string, opts: { motif?: string; mandate?: string; as: string }) => {
+    process.exitCode = await onInvoice(ref, (hub, row) => {
+      const result = setStatus(hub, row, { status, motif: opts.motif, mandate: opts.mandate, producer: opts.as as Producer });
+      if (result.errors.length) return printRefusal(result.errors);
+      const rule = statusRule(status)!;
+      console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${rule.code} ${rule.name}; supplier notified (flow ${result.flowId}).`);
+      return EXIT.OK;
+    });
+  });
+
+invoice
+  .command('complete')
+  .description('Complete a suspended invoice (06) with the missing documents: it becomes 12 and is delivered again.')
+  .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+  .requiredOption('--attach <file...>', 'the documents to add')
+  .option('--comment <text>', 'a note for the recipient')
+  .addHelpText('after', '\nExample:\n  factflow invoice complete 81234567800013/FA-2026-0002 --attach bon-de-livraison.pdf')
+  .action(async (ref: string, opts: { attach: string[]; comment?: string }) => {
+    process.exitCode = await onInvoice(ref, (hub, row) => {
+      const result = completeInvoice(hub, row, opts.attach.map((f) => path.resolve(f)), opts.comment);
+      if (result.errors.length) return printRefusal(result.errors);
+      console.log(`Invoice ${row.number} completed and delivered again with ${opts.attach.length} new document(s) (flow ${result.flowId}).`);
+      return EXIT.OK;
+    });
+  });
+
+invoice
+  .command('history')
+  .description("Show an invoice's timeline: every status, who set it, when, and from which flow.")
+  .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+  .option('--json', 'JSON output')
+  .addHelpText('after', '\nExample:\n  factflow invoice history 81234567800013/FA-2026-0002')
+  .action(async (ref: string, opts: { json?: boolean }) => {
+    process.exitCode = await onInvoice(ref, (hub, row) => {
+      const { chain, events } = invoiceHistory(hub, row);
+      if (opts.json) {
+        console.log(JSON.stringify({ invoice: { id: row.id, number: row.number, supplier: row.supplier_id, recipient: row.recipient_siret, status: row.status }, deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, recipient: c.recipient_siret, renvoi: c.renvoi, status: c.status })), events }, null, 2));
+        return EXIT.OK;
+      }
+      console.log(`Invoice ${row.number} from ${row.supplier_id} to ${row.recipient_siret}${row.service_code ? ` (${row.service_code})` : ''}: ${row.status} ${STATUS_NAMES[row.status ?? ''] ?? ''}`);
+      if (chain.length > 1) console.log(`Deliveries: ${chain.map((c) => `#${c.id} to ${c.recipient_siret}${c.renvoi !== 'Non' ? ` (${c.renvoi})` : ''}`).join(' → ')}`);
+      printTable(['WHEN', 'STATUS', 'BY', 'MOTIF / MANDATE', 'FROM'], events.map((e) => [e.at, `${e.status} ${e.name}`, e.producer, e.motif ?? e.mandate ?? '', `${e.source_flow} ${e.source_file}`]));
+      return EXIT.OK;
     });
   });
 

@@ -90,6 +90,8 @@ export const ERRORS = define({
   LIFE_PRODUCER_FORBIDDEN: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} is set by the {allowed}, not by the {producer}.' },
   LIFE_MOTIF_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} requires a motif (ComplementStatut or Commentaire).' },
   LIFE_MANDATE_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status 08 MANDATEE requires a mandate number (IdMandatDP).' },
+  LIFE_ACK_STATUS_INVALID: { stage: 'lifecycle', scope: 'invoice', message: 'Flow status {status} cannot be sent by a recipient; only 92 (received by the final recipient) and 94 (reception error at the final recipient) can.' },
+  LIFE_ACK_FLOW_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Flow {flowId} is not a pivot flow this hub delivered.' },
   LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
 
   // System faults: the flow stays in the spool and is retried.

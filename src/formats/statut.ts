@@ -31,5 +31,24 @@ export function readStatusUpdates(root: XNode): StatusUpdate[] {
   });
 }
 
-/** A CPPStatut holding flow statuses (CPPFluxStatuts) carries no invoice update. */
-export const holdsInvoiceStatuses = (root: XNode): boolean => !!child(root, 'CPPFactureStatuts');
+/** A recipient's acknowledgment of a pivot flow (CPPFluxStatuts): 92 received, 94 reception error. */
+export interface FlowAck {
+  position: number;
+  flowId: string;
+  status: string;
+  comment?: string;
+  where: Location;
+}
+
+export function readFlowAcks(root: XNode): FlowAck[] {
+  return childrenNamed(child(root, 'CPPFluxStatuts'), 'CPPFluxStatutUnitaire').map((u, i) => {
+    const data = child(u, 'DonneesStatut');
+    return {
+      position: Number(u.attrs.NumOrdre) || i + 1,
+      flowId: textOf(data, 'IdFlux') ?? '',
+      status: textOf(data, 'IdStatut') ?? '',
+      comment: textOf(data, 'Commentaire') || textOf(data, 'ComplementStatut') || undefined,
+      where: at(u),
+    };
+  });
+}

@@ -125,6 +125,12 @@ const MIGRATIONS: string[] = [
     services INTEGER NOT NULL
   );
   `,
+  // 2: an invoice row is either an invoice or the completion of an earlier one (status 06 → 12):
+  // a completion carries the new documents of the same invoice and has no lifecycle of its own.
+  `
+  ALTER TABLE invoices ADD COLUMN role TEXT NOT NULL DEFAULT 'invoice' CHECK (role IN ('invoice', 'completion'));
+  CREATE INDEX invoices_origin ON invoices(origin_invoice_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -49,6 +49,8 @@ export interface InvoiceRow {
   errors: string;
   pivot_path: string | null;
   renvoi: string;
+  origin_invoice_id: number | null;
+  role: 'invoice' | 'completion';
 }
 
 export interface EventRow {

@@ -5,8 +5,9 @@
  * so a refused update changes nothing and a resumed flow never applies an update twice.
  */
 import { flowError, type FlowError } from '../errors/catalog.js';
-import type { StatusUpdate } from '../formats/statut.js';
+import { readFlowAcks, readStatusUpdates, type FlowAck, type StatusUpdate } from '../formats/statut.js';
 import type { Db } from '../ledger/db.js';
+import type { XNode } from '../xml/parse.js';
 import { addEvent, sql, type InvoiceRow } from '../ledger/flows.js';
 import { checkTransition, statusRule, type Producer } from './statuses.js';
 
@@ -17,8 +18,11 @@ export interface UpdateOutcome {
 }
 
 export function findInvoice(db: Db, supplierId: string, number: string, date?: string): InvoiceRow[] {
-  const rows = sql(db, 'SELECT * FROM invoices WHERE supplier_id = ? AND number = ? AND accepted = 1 ORDER BY id DESC').all(supplierId, number) as InvoiceRow[];
-  return date ? rows.filter((r) => r.issue_date === date) : rows;
+  const rows = sql(db, "SELECT * FROM invoices WHERE supplier_id = ? AND number = ? AND accepted = 1 AND role = 'invoice' ORDER BY id DESC").all(supplierId, number) as InvoiceRow[];
+  const dated = date ? rows.filter((r) => r.issue_date === date) : rows;
+  // A recycled invoice (04) is superseded by its new delivery, which is the one to update.
+  const live = dated.filter((r) => r.status !== '04');
+  return live.length ? live : dated;
 }
 
 /** Judges updates in order; later updates of the same file see the earlier ones' effect. */
@@ -48,3 +52,51 @@ export function applyStatusUpdates(db: Db, outcomes: UpdateOutcome[], producer: 
     addEvent(db, o.invoice.id, statusRule(o.update.status)!.code, at, producer, sourceFlow, o.update.motif, o.update.mandate);
   }
 }
+
+/** A recipient acknowledges a pivot flow it received: 92 (taken in) or 94 (could not be taken in). */
+export function judgeFlowAcks(db: Db, acks: FlowAck[]): { ack: FlowAck; errors: FlowError[] }[] {
+  return acks.map((ack) => {
+    if (ack.status !== '92' && ack.status !== '94') return { ack, errors: [flowError('LIFE_ACK_STATUS_INVALID', { status: ack.status }, ack.where)] };
+    const delivered = sql(db, "SELECT 1 FROM outputs WHERE flow_id = ? AND kind = 'pivot' LIMIT 1").get(ack.flowId);
+    return { ack, errors: delivered ? [] : [flowError('LIFE_ACK_FLOW_UNKNOWN', { flowId: ack.flowId }, ack.where)] };
+  });
+}
+
+/** One line of a status flow, applied or refused: an invoice update or a flow acknowledgment. */
+export interface StatusLine {
+  position: number;
+  /** The invoice number, or for an acknowledgment the pivot flow id. */
+  number: string;
+  supplier: string;
+  recipient: string;
+  status: string;
+  invoiceId?: number;
+  errors: FlowError[];
+}
+
+export interface StatusFlowJudgement {
+  updates: UpdateOutcome[];
+  lines: StatusLine[];
+}
+
+/** Judges every line of a CPPStatut sent in by a recipient, without changing anything. */
+export function judgeStatusFlow(db: Db, root: XNode): StatusFlowJudgement {
+  const updates = judgeStatusUpdates(db, readStatusUpdates(root), 'recipient');
+  const acks = judgeFlowAcks(db, readFlowAcks(root));
+  const lines: StatusLine[] = [
+    ...updates.map(({ update: u, invoice, errors }) => ({ position: u.position, number: u.number, supplier: u.supplierId, recipient: u.recipientSiret, status: u.status, invoiceId: invoice?.id, errors })),
+    ...acks.map(({ ack, errors }) => ({ position: ack.position, number: ack.flowId, supplier: '', recipient: '', status: ack.status, errors })),
+  ];
+  return { updates, lines };
+}
+
+/** How a status line appears in the integration report. */
+export const statusLineReport = (l: StatusLine) => ({
+  label: `NumOrdre ${l.position}`,
+  number: l.number,
+  supplier: l.supplier,
+  recipient: l.recipient,
+  requestedStatus: l.status,
+  status: l.errors.length ? ('REJECTED' as const) : ('ACCEPTED' as const),
+  errors: l.errors,
+});

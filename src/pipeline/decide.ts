@@ -14,12 +14,23 @@ import { checkRouting } from '../route/routing.js';
 import { checkInvoice } from '../validate/rules.js';
 import { readFlow, type ReadResult } from './read.js';
 import { safeName } from '../util/paths.js';
-import { holdsInvoiceStatuses, readStatusUpdates } from '../formats/statut.js';
-import { applyStatusUpdates, judgeStatusUpdates, type UpdateOutcome } from '../lifecycle/inbound.js';
+import { applyStatusUpdates, judgeStatusFlow, type StatusFlowJudgement } from '../lifecycle/inbound.js';
+
+/**
+ * A resent invoice that is not double invoicing: the recipient sent it back for recycling
+ * (04: a new delivery, Renvoi=Recyclée) or suspended it for missing documents (06: this is its
+ * completion, Renvoi=Complétée, and the original invoice becomes 12 then 03).
+ */
+export interface Resend {
+  role: 'invoice' | 'completion';
+  renvoi: 'Recyclée' | 'Complétée';
+  originId: number;
+}
 
 export interface InvoiceDecision {
   invoice: Invoice;
   errors: FlowError[];
+  resend?: Resend;
 }
 
 export interface Decided {
@@ -41,11 +52,15 @@ interface Earlier {
   status: string | null;
 }
 
-function doubleInvoicing(hub: Hub, inv: Invoice, flowId: string): FlowError[] {
-  const earlier = sql(hub.db, "SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND flow_id <> ? ORDER BY id DESC LIMIT 1")
-    .get(inv.supplier.id, inv.number, inv.issueDate.slice(0, 4), flowId) as Earlier | undefined;
-  if (!earlier) return [];
-  return [flowError('RULE_DOUBLE_INVOICING', { supplier: inv.supplier.id, number: inv.number, year: inv.issueDate.slice(0, 4), earlierFlowId: earlier.flow_id }, inv.where.number)];
+/** The same supplier, number and issue year already deposited: a recycle, a completion, or double invoicing. */
+function earlierDeposit(hub: Hub, inv: Invoice, flowId: string): FlowError | Resend | undefined {
+  const year = inv.issueDate.slice(0, 4);
+  const earlier = sql(hub.db, "SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND role = 'invoice' AND flow_id <> ? ORDER BY id DESC LIMIT 1")
+    .get(inv.supplier.id, inv.number, year, flowId) as Earlier | undefined;
+  if (!earlier) return undefined;
+  if (earlier.status === '04') return { role: 'invoice', renvoi: 'Recyclée', originId: earlier.id };
+  if (earlier.status === '06') return { role: 'completion', renvoi: 'Complétée', originId: earlier.id };
+  return flowError('RULE_DOUBLE_INVOICING', { supplier: inv.supplier.id, number: inv.number, year, earlierFlowId: earlier.flow_id }, inv.where.number);
 }
 
 /** Checks every invoice: deposit rules, routing, duplicates within the flow and in the ledger. */
@@ -62,8 +77,10 @@ export function judgeInvoices(hub: Hub, read: ReadResult, flowId: string, deposi
       errors.push(flowError('RULE_DUPLICATE_IN_FLOW', { number: invoice.number, supplier: invoice.supplier.id }, invoice.where.number));
     }
     seen.add(key);
-    if (!errors.length) errors.push(...doubleInvoicing(hub, invoice, flowId));
-    return { invoice, errors };
+    if (errors.length) return { invoice, errors };
+    const earlier = earlierDeposit(hub, invoice, flowId);
+    if (earlier && 'code' in earlier) return { invoice, errors: [earlier] };
+    return earlier ? { invoice, errors, resend: earlier } : { invoice, errors };
   });
 }
 
@@ -79,14 +96,9 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   } else {
     read = readFlow(fs.readFileSync(flow.spool_path), hub.settings);
   }
-  if (read.kind === 'statut' && read.root && !holdsInvoiceStatuses(read.root)) {
-    read = { ...read, errors: [flowError('FLOW_UNSUPPORTED_FORMAT', { kind: 'CPPStatut/CPPFluxStatuts (flow statuses are sent by the hub, not received)' })] };
-  }
   const decisions = judgeInvoices(hub, read, flow.id, localDate(flow.received_at));
-  const updates: UpdateOutcome[] = read.kind === 'statut' && read.root && !read.errors.length
-    ? judgeStatusUpdates(hub.db, readStatusUpdates(read.root), 'recipient')
-    : [];
-  const outcomes = [...decisions, ...updates].map((d) => ({ status: d.errors.length ? 'REJECTED' as const : 'ACCEPTED' as const }));
+  const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root) : { updates: [], lines: [] };
+  const outcomes = [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' as const : 'ACCEPTED' as const }));
   const state = flowStateOf(read.errors, outcomes);
   const finalDir = state === 'IN_INTEGRE' || state === 'IN_INTEGRE_PARTIEL'
     ? path.join(hub.layout.archive, ...localDate(flow.received_at).split('-'))
@@ -94,21 +106,25 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   const finalPath = path.join(finalDir, `${flow.id}__${safeName(flow.file_name)}`);
 
   hub.db.transaction(() => {
-    for (const { invoice: inv, errors } of decisions) {
+    for (const { invoice: inv, errors, resend } of decisions) {
       const row = sql(hub.db, `INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
-          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         flow.id, inv.position, inv.label, inv.number, inv.supplier.idType, inv.supplier.id, inv.supplier.name, inv.supplier.countryCode,
         inv.recipient.siret, inv.recipient.name ?? null, inv.recipient.serviceCode ?? null, inv.engagementNumber ?? null,
         inv.issueDate, inv.type, inv.totals.gross, inv.currency, errors.length ? 0 : 1, JSON.stringify(errors),
+        resend?.role ?? 'invoice', resend?.renvoi ?? 'Non', resend?.originId ?? null,
       );
-      if (!errors.length) addEvent(hub.db, Number(row.lastInsertRowid), '01', decidedAt, 'platform', flow.id);
+      if (errors.length) continue;
+      // A completion brings the suspended invoice to 12; any other accepted invoice is deposited (01).
+      if (resend?.role === 'completion') addEvent(hub.db, resend.originId, '12', decidedAt, 'supplier', flow.id);
+      else addEvent(hub.db, Number(row.lastInsertRowid), '01', decidedAt, 'platform', flow.id);
     }
-    for (const { update: u, invoice, errors } of updates) {
+    for (const l of statuses.lines) {
       sql(hub.db, 'INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(flow.id, u.position, u.number, u.supplierId, u.recipientSiret, u.status, invoice?.id ?? null, errors.length ? 0 : 1, JSON.stringify(errors));
+        .run(flow.id, l.position, l.number, l.supplier, l.recipient, l.status, l.invoiceId ?? null, l.errors.length ? 0 : 1, JSON.stringify(l.errors));
     }
-    applyStatusUpdates(hub.db, updates, 'recipient', flow.id, decidedAt);
+    applyStatusUpdates(hub.db, statuses.updates, 'recipient', flow.id, decidedAt);
     sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
       .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPath, flow.id);
   }).immediate();

@@ -14,6 +14,7 @@ import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
 import { addEvent, eventsFromFlow, getFlow, invoicesOfFlow, parseErrors, recordOutput, sql, type FlowRow, type InvoiceRow } from '../ledger/flows.js';
 import type { Invoice } from '../model/invoice.js';
 import { STATUS_NAMES } from '../lifecycle/statuses.js';
+import { statusLineReport } from '../lifecycle/inbound.js';
 import { safeName } from '../util/paths.js';
 import { localDate } from './decide.js';
 import { readFlow } from './read.js';
@@ -34,17 +35,28 @@ export const reportPaths = (hub: Hub, flowId: string) => ({
 const platform = (hub: Hub) => ({ id: hub.settings.platformPartnerId, label: 'factflow' });
 const partnerOf = (hub: Hub, flow: FlowRow) => ({ id: flow.partner ?? hub.settings.defaultPartnerId });
 
+/** The invoice whose lifecycle a row moves: itself, or for a completion the suspended original. */
+const lifecycleInvoice = (hub: Hub, row: InvoiceRow): InvoiceRow =>
+  row.role === 'completion' ? (sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(row.origin_invoice_id) as InvoiceRow) : row;
+
+/** Rows still to deliver (or delivered before a crash: their pivot is rewritten identically). */
+function deliverable(hub: Hub, row: InvoiceRow): boolean {
+  if (!row.accepted) return false;
+  if (row.pivot_path) return true;
+  return lifecycleInvoice(hub, row).status === (row.role === 'completion' ? '12' : '01');
+}
+
 /** DECIDED → DONE. `models` are the flow's invoices when the caller just parsed them. */
 export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
   const rows = invoicesOfFlow(hub.db, flow.id);
-  const deliverable = rows.filter((r) => r.accepted && (r.status === '01' || r.pivot_path));
-  if (deliverable.length) {
+  const toDeliver = rows.filter((r) => deliverable(hub, r));
+  if (toDeliver.length) {
     const byPosition = new Map((models ?? readFlow(fs.readFileSync(flow.spool_path), hub.settings).invoices).map((m) => [m.position, m]));
-    emitPivots(hub, flow, deliverable, byPosition);
+    emitPivots(hub, flow, toDeliver, byPosition);
   }
   emitSupplierStatuses(hub, flow);
   emitReport(hub, flow);
-  if (fs.existsSync(flow.spool_path)) moveDurably(flow.spool_path, flow.final_path!);
+  if (flow.spool_path && fs.existsSync(flow.spool_path)) moveDurably(flow.spool_path, flow.final_path!);
   sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
   hub.log.info(`done: ${flow.state} (${rows.filter((r) => r.accepted).length}/${rows.length} invoices integrated)`, { flowId: flow.id });
 }
@@ -56,15 +68,16 @@ function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<num
     const file = pivotPath(hub, siret, flow.id);
     const invoices: PivotInvoice[] = group.map((r) => {
       const invoice = models.get(r.position);
-      if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its spool file`);
-      return { invoice, hubId: r.id, renvoi: r.renvoi as Renvoi };
+      if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
+      return { invoice, hubId: lifecycleInvoice(hub, r).id, renvoi: r.renvoi as Renvoi };
     });
     const name = structureName(hub, siret);
     writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub) }, invoices));
     const at = new Date().toISOString();
     hub.db.transaction(() => {
       for (const r of group) {
-        if (r.status === '01') addEvent(hub.db, r.id, '03', at, 'platform', flow.id);
+        const target = lifecycleInvoice(hub, r);
+        if (target.status === '01' || target.status === '12') addEvent(hub.db, target.id, '03', at, 'platform', flow.id);
         sql(hub.db, 'UPDATE invoices SET pivot_path = ? WHERE id = ?').run(file, r.id);
       }
       recordOutput(hub.db, flow.id, 'pivot', file);
@@ -109,7 +122,6 @@ interface StatusUpdateRow {
   supplier_id: string;
   recipient_siret: string;
   status: string;
-  accepted: number;
   errors: string;
 }
 
@@ -138,17 +150,7 @@ export function buildReport(hub: Hub, flowId: string): IntegrationReport {
       errors: parseErrors(r.errors),
     })),
     ...(updates.length
-      ? {
-          statusUpdates: updates.map((u) => ({
-            label: `NumOrdre ${u.position}`,
-            number: u.number,
-            supplier: u.supplier_id,
-            recipient: u.recipient_siret,
-            requestedStatus: u.status,
-            status: u.accepted ? ('ACCEPTED' as const) : ('REJECTED' as const),
-            errors: parseErrors(u.errors),
-          })),
-        }
+      ? { statusUpdates: updates.map((u) => statusLineReport({ position: u.position, number: u.number, supplier: u.supplier_id, recipient: u.recipient_siret, status: u.status, errors: parseErrors(u.errors) })) }
       : {}),
   };
 }

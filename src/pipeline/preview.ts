@@ -8,10 +8,9 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { flowError } from '../errors/catalog.js';
 import { flowStateOf, STATUS_OF_STATE, type IntegrationReport } from '../emit/report.js';
-import { holdsInvoiceStatuses, readStatusUpdates } from '../formats/statut.js';
 import type { Hub } from '../hub.js';
 import { sql } from '../ledger/flows.js';
-import { judgeStatusUpdates } from '../lifecycle/inbound.js';
+import { judgeStatusFlow, statusLineReport } from '../lifecycle/inbound.js';
 import { judgeInvoices, localDate } from './decide.js';
 import { readFlow, type ReadResult } from './read.js';
 
@@ -20,17 +19,14 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
   const now = new Date().toISOString();
   const earlier = sql(hub.db, "SELECT id FROM flows WHERE sha256 = ? AND duplicate_of IS NULL AND stage <> 'CLAIMING' ORDER BY received_at LIMIT 1").get(sha256) as { id: string } | undefined;
-  let read: ReadResult = earlier
+  const read: ReadResult = earlier
     ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256, earlierFlowId: earlier.id })] }
     : bytes.length > hub.settings.maxFlowBytes
       ? { invoices: [], errors: [flowError('FLOW_TOO_LARGE', { size: bytes.length, limit: hub.settings.maxFlowBytes })] }
       : readFlow(bytes, hub.settings);
-  if (read.kind === 'statut' && read.root && !holdsInvoiceStatuses(read.root)) {
-    read = { ...read, errors: [flowError('FLOW_UNSUPPORTED_FORMAT', { kind: 'CPPStatut/CPPFluxStatuts (flow statuses are sent by the hub, not received)' })] };
-  }
   const decisions = judgeInvoices(hub, read, '', localDate(now));
-  const updates = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusUpdates(hub.db, readStatusUpdates(read.root), 'recipient') : [];
-  const state = flowStateOf(read.errors, [...decisions, ...updates].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
+  const lines = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root).lines : [];
+  const state = flowStateOf(read.errors, [...decisions, ...lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
   return {
     flowId: '(validation only)',
     file: path.basename(file),
@@ -51,18 +47,6 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
       status: errors.length ? 'REJECTED' : 'ACCEPTED',
       errors,
     })),
-    ...(updates.length
-      ? {
-          statusUpdates: updates.map(({ update: u, errors }) => ({
-            label: `NumOrdre ${u.position}`,
-            number: u.number,
-            supplier: u.supplierId,
-            recipient: u.recipientSiret,
-            requestedStatus: u.status,
-            status: errors.length ? ('REJECTED' as const) : ('ACCEPTED' as const),
-            errors,
-          })),
-        }
-      : {}),
+    ...(lines.length ? { statusUpdates: lines.map(statusLineReport) } : {}),
   };
 }
