@@ -1,9 +1,11 @@
 /**
- * Logging: one JSON line per event in var/log/factflow.log (rotated by size, a few files
- * kept), readable lines on the console. Loggers for one flow carry its id on every line.
+ * Logging: one JSON line per event in var/log/factflow-YYYY-MM-DD.log (a new file every day
+ * and past 20 MB, 30 days kept), readable lines on the console. Lines about a flow carry its
+ * id (`flowId`), lines about an invoice its number (`invoice`).
  */
 import path from 'node:path';
 import winston from 'winston';
+import DailyRotateFile from 'winston-daily-rotate-file';
 
 export type Logger = winston.Logger;
 
@@ -22,11 +24,13 @@ export interface LogOptions {
 
 export function createLogger(opts: LogOptions): Logger {
   const transports: winston.transport[] = [
-    new winston.transports.File({
-      filename: path.join(opts.logDir, 'factflow.log'),
-      maxsize: 20 * 1024 * 1024,
-      maxFiles: 10,
-      tailable: true,
+    new DailyRotateFile({
+      dirname: opts.logDir,
+      filename: 'factflow-%DATE%.log',
+      datePattern: 'YYYY-MM-DD',
+      maxSize: '20m',
+      maxFiles: '30d',
+      auditFile: path.join(opts.logDir, '.audit.json'),
       format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     }),
   ];

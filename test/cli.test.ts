@@ -36,8 +36,14 @@ test('directory import, process with exit codes 0 and 2, flows list as table and
   expect(table.stdout).not.toContain('partial.xml');
 
   // One JSON line per event in var/log, each about a flow carrying its id.
-  const lines = fs.readFileSync(path.join(home, 'var', 'log', 'factflow.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  expect(lines.filter((l) => /^(claimed|done|pivot)/.test(l.message)).every((l) => /^FF\d{14}[0-9A-F]{6}$/.test(l.flowId))).toBe(true);
+  const logs = fs.readdirSync(path.join(home, 'var', 'log')).filter((f) => /^factflow-\d{4}-\d{2}-\d{2}\.log$/.test(f));
+  expect(logs).toHaveLength(1);
+  const lines = fs.readFileSync(path.join(home, 'var', 'log', logs[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const aboutFlows = lines.filter((l) => /^(claimed|done|pivot|invoice)/.test(l.message));
+  expect(aboutFlows.length).toBeGreaterThan(4);
+  expect(aboutFlows.every((l) => /^FF\d{14}[0-9A-F]{6}$/.test(l.flowId))).toBe(true);
+  // A rejected invoice is logged with its number.
+  expect(lines).toContainEqual(expect.objectContaining({ invoice: 'FA-2026-0103', message: expect.stringContaining('RULE_AMOUNT_TTC_MISMATCH') }));
 });
 
 test('a malformed directory export exits 2, names the line, and keeps the previous directory', () => {

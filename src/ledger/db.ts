@@ -131,6 +131,20 @@ const MIGRATIONS: string[] = [
   ALTER TABLE invoices ADD COLUMN role TEXT NOT NULL DEFAULT 'invoice' CHECK (role IN ('invoice', 'completion'));
   CREATE INDEX invoices_origin ON invoices(origin_invoice_id);
   `,
+  // 3: replays. A flow's attempt 0 is its first processing; each replay is the next attempt, and
+  // every event and output belongs to the attempt that produced it.
+  `
+  ALTER TABLE flows ADD COLUMN replays INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE invoice_events ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE replays (
+    flow_id TEXT NOT NULL REFERENCES flows(id),
+    attempt INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    still_rejected INTEGER NOT NULL,
+    PRIMARY KEY (flow_id, attempt)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,6 +24,7 @@ export interface FlowRow {
   final_path: string | null;
   attempts: number;
   last_error: string | null;
+  replays: number;
 }
 
 export interface InvoiceRow {
@@ -55,6 +56,7 @@ export interface InvoiceRow {
 
 export interface EventRow {
   id: number;
+  attempt: number;
   invoice_id: number;
   status: string;
   at: string;
@@ -84,8 +86,9 @@ export const flowsInStage = (db: Db, stage: Stage) =>
 export const invoicesOfFlow = (db: Db, flowId: string) =>
   sql(db, 'SELECT * FROM invoices WHERE flow_id = ? ORDER BY position').all(flowId) as InvoiceRow[];
 
-export const eventsFromFlow = (db: Db, flowId: string) =>
-  sql(db, 'SELECT e.* FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? ORDER BY i.supplier_id, i.position, e.id').all(flowId) as EventRow[];
+/** The events one attempt of a flow produced (attempt 0: its first processing). */
+export const eventsFromFlow = (db: Db, flowId: string, attempt = 0) =>
+  sql(db, 'SELECT e.* FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? AND e.attempt = ? ORDER BY i.supplier_id, i.position, e.id').all(flowId, attempt) as EventRow[];
 
 /** The earliest other flow with the same bytes (a duplicate flow points to it). */
 export const earlierSameContent = (db: Db, sha256: string, id: string) =>
@@ -99,9 +102,15 @@ export function recordOutput(db: Db, flowId: string, kind: string, path: string)
 export const outputsOfFlow = (db: Db, flowId: string) =>
   sql(db, 'SELECT kind, path FROM outputs WHERE flow_id = ? ORDER BY kind, path').all(flowId) as { kind: string; path: string }[];
 
-export function addEvent(db: Db, invoiceId: number, status: string, at: string, producer: string, sourceFlow: string, motif?: string, mandate?: string): void {
-  sql(db, 'INSERT INTO invoice_events (invoice_id, status, at, producer, motif, mandate, source_flow) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(invoiceId, status, at, producer, motif ?? null, mandate ?? null, sourceFlow);
+export interface EventSource {
+  flowId: string;
+  attempt?: number;
+}
+
+export function addEvent(db: Db, invoiceId: number, status: string, at: string, producer: string, source: string | EventSource, motif?: string, mandate?: string): void {
+  const { flowId, attempt = 0 } = typeof source === 'string' ? { flowId: source } : source;
+  sql(db, 'INSERT INTO invoice_events (invoice_id, status, at, producer, motif, mandate, source_flow, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(invoiceId, status, at, producer, motif ?? null, mandate ?? null, flowId, attempt);
   sql(db, 'UPDATE invoices SET status = ? WHERE id = ?').run(status, invoiceId);
 }
 

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
-import { addEvent, earlierSameContent, sql, type FlowRow } from '../ledger/flows.js';
+import { addEvent, earlierSameContent, sql, type EventSource, type FlowRow } from '../ledger/flows.js';
 import type { Invoice } from '../model/invoice.js';
-import { flowStateOf, STATUS_OF_STATE } from '../emit/report.js';
+import { flowStateOf, STATUS_OF_STATE, type FlowState } from '../emit/report.js';
 import { checkRouting } from '../route/routing.js';
 import { checkInvoice } from '../validate/rules.js';
 import { readFlow, type ReadResult } from './read.js';
@@ -53,10 +53,11 @@ interface Earlier {
 }
 
 /** The same supplier, number and issue year already deposited: a recycle, a completion, or double invoicing. */
-function earlierDeposit(hub: Hub, inv: Invoice, flowId: string): FlowError | Resend | undefined {
+function earlierDeposit(hub: Hub, inv: Invoice): FlowError | Resend | undefined {
   const year = inv.issueDate.slice(0, 4);
-  const earlier = sql(hub.db, "SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND role = 'invoice' AND flow_id <> ? ORDER BY id DESC LIMIT 1")
-    .get(inv.supplier.id, inv.number, year, flowId) as Earlier | undefined;
+  // Accepted invoices of this same flow count too: a replay must not accept a second copy.
+  const earlier = sql(hub.db, "SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND role = 'invoice' ORDER BY id DESC LIMIT 1")
+    .get(inv.supplier.id, inv.number, year) as Earlier | undefined;
   if (!earlier) return undefined;
   if (earlier.status === '04') return { role: 'invoice', renvoi: 'Recyclée', originId: earlier.id };
   if (earlier.status === '06') return { role: 'completion', renvoi: 'Complétée', originId: earlier.id };
@@ -64,7 +65,7 @@ function earlierDeposit(hub: Hub, inv: Invoice, flowId: string): FlowError | Res
 }
 
 /** Checks every invoice: deposit rules, routing, duplicates within the flow and in the ledger. */
-export function judgeInvoices(hub: Hub, read: ReadResult, flowId: string, depositDate: string): InvoiceDecision[] {
+export function judgeInvoices(hub: Hub, read: ReadResult, depositDate: string): InvoiceDecision[] {
   const ctx = { depositDate, maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes };
   const seen = new Set<string>();
   return read.invoices.map((invoice) => {
@@ -78,10 +79,40 @@ export function judgeInvoices(hub: Hub, read: ReadResult, flowId: string, deposi
     }
     seen.add(key);
     if (errors.length) return { invoice, errors };
-    const earlier = earlierDeposit(hub, invoice, flowId);
+    const earlier = earlierDeposit(hub, invoice);
     if (earlier && 'code' in earlier) return { invoice, errors: [earlier] };
     return earlier ? { invoice, errors, resend: earlier } : { invoice, errors };
   });
+}
+
+/** Integrated flows (fully or partly) are archived by deposit date; refused ones go to failed/. */
+export function finalPathOf(hub: Hub, flow: FlowRow, state: FlowState): string {
+  const dir = state === 'IN_INTEGRE' || state === 'IN_INTEGRE_PARTIEL' ? path.join(hub.layout.archive, ...localDate(flow.received_at).split('-')) : hub.layout.failed;
+  return path.join(dir, `${flow.id}__${safeName(flow.file_name)}`);
+}
+
+/** Writes one invoice's decision (a new row, or the row of an earlier attempt) and its first event. */
+export function recordDecision(hub: Hub, flowId: string, { invoice: inv, errors, resend }: InvoiceDecision, source: EventSource, at: string): void {
+  const values = [
+    inv.label, inv.number, inv.supplier.idType, inv.supplier.id, inv.supplier.name, inv.supplier.countryCode,
+    inv.recipient.siret, inv.recipient.name ?? null, inv.recipient.serviceCode ?? null, inv.engagementNumber ?? null,
+    inv.issueDate, inv.type, inv.totals.gross, inv.currency, errors.length ? 0 : 1, JSON.stringify(errors),
+    resend?.role ?? 'invoice', resend?.renvoi ?? 'Non', resend?.originId ?? null,
+  ];
+  const row = sql(hub.db, `INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
+      recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (flow_id, position) DO UPDATE SET label = excluded.label, number = excluded.number, supplier_type = excluded.supplier_type,
+        supplier_id = excluded.supplier_id, supplier_name = excluded.supplier_name, supplier_country = excluded.supplier_country,
+        recipient_siret = excluded.recipient_siret, recipient_name = excluded.recipient_name, service_code = excluded.service_code,
+        engagement = excluded.engagement, issue_date = excluded.issue_date, type = excluded.type, amount_gross = excluded.amount_gross,
+        currency = excluded.currency, accepted = excluded.accepted, errors = excluded.errors, role = excluded.role, renvoi = excluded.renvoi,
+        origin_invoice_id = excluded.origin_invoice_id
+      RETURNING id`).get(flowId, inv.position, ...values) as { id: number };
+  if (errors.length) return;
+  // A completion brings the suspended invoice to 12; any other accepted invoice is deposited (01).
+  if (resend?.role === 'completion') addEvent(hub.db, resend.originId, '12', at, 'supplier', source);
+  else addEvent(hub.db, row.id, '01', at, 'platform', source);
 }
 
 /** CLAIMED → DECIDED. Returns the models so that delivery need not parse the flow again. */
@@ -96,30 +127,14 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   } else {
     read = readFlow(fs.readFileSync(flow.spool_path), hub.settings);
   }
-  const decisions = judgeInvoices(hub, read, flow.id, localDate(flow.received_at));
+  const decisions = judgeInvoices(hub, read, localDate(flow.received_at));
   const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root) : { updates: [], lines: [] };
   const outcomes = [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' as const : 'ACCEPTED' as const }));
   const state = flowStateOf(read.errors, outcomes);
-  const finalDir = state === 'IN_INTEGRE' || state === 'IN_INTEGRE_PARTIEL'
-    ? path.join(hub.layout.archive, ...localDate(flow.received_at).split('-'))
-    : hub.layout.failed;
-  const finalPath = path.join(finalDir, `${flow.id}__${safeName(flow.file_name)}`);
+  const finalPath = finalPathOf(hub, flow, state);
 
   hub.db.transaction(() => {
-    for (const { invoice: inv, errors, resend } of decisions) {
-      const row = sql(hub.db, `INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
-          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        flow.id, inv.position, inv.label, inv.number, inv.supplier.idType, inv.supplier.id, inv.supplier.name, inv.supplier.countryCode,
-        inv.recipient.siret, inv.recipient.name ?? null, inv.recipient.serviceCode ?? null, inv.engagementNumber ?? null,
-        inv.issueDate, inv.type, inv.totals.gross, inv.currency, errors.length ? 0 : 1, JSON.stringify(errors),
-        resend?.role ?? 'invoice', resend?.renvoi ?? 'Non', resend?.originId ?? null,
-      );
-      if (errors.length) continue;
-      // A completion brings the suspended invoice to 12; any other accepted invoice is deposited (01).
-      if (resend?.role === 'completion') addEvent(hub.db, resend.originId, '12', decidedAt, 'supplier', flow.id);
-      else addEvent(hub.db, Number(row.lastInsertRowid), '01', decidedAt, 'platform', flow.id);
-    }
+    for (const d of decisions) recordDecision(hub, flow.id, d, { flowId: flow.id }, decidedAt);
     for (const l of statuses.lines) {
       sql(hub.db, 'INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(flow.id, l.position, l.number, l.supplier, l.recipient, l.status, l.invoiceId ?? null, l.errors.length ? 0 : 1, JSON.stringify(l.errors));
@@ -128,5 +143,10 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
     sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
       .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPath, flow.id);
   }).immediate();
+  for (const { invoice, errors } of decisions) {
+    if (errors.length) hub.log.info(`invoice rejected: ${errors.map((e) => e.code).join(', ')}`, { flowId: flow.id, invoice: invoice.number || invoice.label });
+    else hub.log.debug('invoice accepted', { flowId: flow.id, invoice: invoice.number });
+  }
+  if (read.errors.length) hub.log.info(`flow refused: ${read.errors.map((e) => e.code).join(', ')}`, { flowId: flow.id });
   return { read, decisions };
 }

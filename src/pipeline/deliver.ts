@@ -19,12 +19,22 @@ import { safeName } from '../util/paths.js';
 import { localDate } from './decide.js';
 import { readFlow } from './read.js';
 
-export function pivotPath(hub: Hub, siret: string, flowId: string): string {
-  return path.join(hub.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}.xml`);
+/** Output names are deterministic: a resumed attempt rewrites its own files, a replay writes new ones. */
+const attemptSuffix = (attempt: number) => (attempt ? `_r${attempt}` : '');
+
+export function pivotPath(hub: Hub, siret: string, flowId: string, attempt = 0): string {
+  return path.join(hub.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}${attemptSuffix(attempt)}.xml`);
 }
 
-export function supplierStatusPath(hub: Hub, supplierId: string, flowId: string): string {
-  return path.join(hub.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}.xml`);
+export function supplierStatusPath(hub: Hub, supplierId: string, flowId: string, attempt = 0): string {
+  return path.join(hub.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}${attemptSuffix(attempt)}.xml`);
+}
+
+/** Where a flow's source file is now: the spool while it is processed, else where it was put. */
+export function sourceOf(hub: Hub, flow: FlowRow): string | undefined {
+  const stored = `${flow.id}__${safeName(flow.file_name)}`;
+  const candidates = [flow.spool_path, flow.final_path, path.join(hub.layout.failed, stored), path.join(hub.layout.archive, ...localDate(flow.received_at).split('-'), stored)];
+  return candidates.find((p) => p && fs.existsSync(p)) ?? undefined;
 }
 
 export const reportPaths = (hub: Hub, flowId: string) => ({
@@ -39,24 +49,33 @@ const partnerOf = (hub: Hub, flow: FlowRow) => ({ id: flow.partner ?? hub.settin
 const lifecycleInvoice = (hub: Hub, row: InvoiceRow): InvoiceRow =>
   row.role === 'completion' ? (sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(row.origin_invoice_id) as InvoiceRow) : row;
 
-/** Rows still to deliver (or delivered before a crash: their pivot is rewritten identically). */
-function deliverable(hub: Hub, row: InvoiceRow): boolean {
+/**
+ * Rows this attempt delivers: accepted and not yet delivered, or delivered by this very attempt
+ * before a crash (their pivot is rewritten identically). Never a row an earlier attempt delivered.
+ */
+function deliverable(hub: Hub, row: InvoiceRow, flow: FlowRow): boolean {
   if (!row.accepted) return false;
-  if (row.pivot_path) return true;
+  if (row.pivot_path) return row.pivot_path === pivotPath(hub, row.recipient_siret, flow.id, flow.replays);
   return lifecycleInvoice(hub, row).status === (row.role === 'completion' ? '12' : '01');
 }
 
 /** DECIDED → DONE. `models` are the flow's invoices when the caller just parsed them. */
 export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
   const rows = invoicesOfFlow(hub.db, flow.id);
-  const toDeliver = rows.filter((r) => deliverable(hub, r));
+  const toDeliver = rows.filter((r) => deliverable(hub, r, flow));
+  const source = sourceOf(hub, flow);
   if (toDeliver.length) {
-    const byPosition = new Map((models ?? readFlow(fs.readFileSync(flow.spool_path), hub.settings).invoices).map((m) => [m.position, m]));
+    if (!models && !source) throw new Error(`the source file of flow ${flow.id} is missing`);
+    const byPosition = new Map((models ?? readFlow(fs.readFileSync(source!), hub.settings).invoices).map((m) => [m.position, m]));
     emitPivots(hub, flow, toDeliver, byPosition);
   }
   emitSupplierStatuses(hub, flow);
   emitReport(hub, flow);
-  if (flow.spool_path && fs.existsSync(flow.spool_path)) moveDurably(flow.spool_path, flow.final_path!);
+  if (source && flow.final_path && source !== flow.final_path) {
+    moveDurably(source, flow.final_path);
+    // A replayed flow leaving failed/ takes its report with it (the current one is in outbox/reports).
+    for (const ext of ['.report.json', '.report.xml']) fs.rmSync(`${source}${ext}`, { force: true });
+  }
   sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
   hub.log.info(`done: ${flow.state} (${rows.filter((r) => r.accepted).length}/${rows.length} invoices integrated)`, { flowId: flow.id });
 }
@@ -65,7 +84,7 @@ function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<num
   const byRecipient = new Map<string, InvoiceRow[]>();
   for (const r of rows) byRecipient.set(r.recipient_siret, [...(byRecipient.get(r.recipient_siret) ?? []), r]);
   for (const [siret, group] of byRecipient) {
-    const file = pivotPath(hub, siret, flow.id);
+    const file = pivotPath(hub, siret, flow.id, flow.replays);
     const invoices: PivotInvoice[] = group.map((r) => {
       const invoice = models.get(r.position);
       if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
@@ -77,7 +96,7 @@ function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<num
     hub.db.transaction(() => {
       for (const r of group) {
         const target = lifecycleInvoice(hub, r);
-        if (target.status === '01' || target.status === '12') addEvent(hub.db, target.id, '03', at, 'platform', flow.id);
+        if (target.status === '01' || target.status === '12') addEvent(hub.db, target.id, '03', at, 'platform', { flowId: flow.id, attempt: flow.replays });
         sql(hub.db, 'UPDATE invoices SET pivot_path = ? WHERE id = ?').run(file, r.id);
       }
       recordOutput(hub.db, flow.id, 'pivot', file);
@@ -90,7 +109,7 @@ const structureName = (hub: Hub, siret: string) => hub.directory.structure(siret
 
 /** One status file per supplier of the flow, holding every status this flow produced. */
 export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
-  const events = eventsFromFlow(hub.db, flow.id);
+  const events = eventsFromFlow(hub.db, flow.id, flow.replays);
   if (!events.length) return;
   const invoices = new Map<number, InvoiceRow>();
   const bySupplier = new Map<string, StatusEntry[]>();
@@ -110,7 +129,7 @@ export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
     bySupplier.set(inv.supplier_id, [...(bySupplier.get(inv.supplier_id) ?? []), entry]);
   }
   for (const [supplierId, entries] of bySupplier) {
-    const file = supplierStatusPath(hub, supplierId, flow.id);
+    const file = supplierStatusPath(hub, supplierId, flow.id, flow.replays);
     writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)]);
     recordOutput(hub.db, flow.id, 'supplier-status', file);
   }

@@ -24,7 +24,7 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
     : bytes.length > hub.settings.maxFlowBytes
       ? { invoices: [], errors: [flowError('FLOW_TOO_LARGE', { size: bytes.length, limit: hub.settings.maxFlowBytes })] }
       : readFlow(bytes, hub.settings);
-  const decisions = judgeInvoices(hub, read, '', localDate(now));
+  const decisions = judgeInvoices(hub, read, localDate(now));
   const lines = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root).lines : [];
   const state = flowStateOf(read.errors, [...decisions, ...lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
   return {

@@ -1,0 +1,152 @@
+/** One invoice: search, show, history, and the lifecycle commands. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Hub } from '../../hub.js';
+import { parseErrors, sql, type InvoiceRow } from '../../ledger/flows.js';
+import { completeInvoice, invoiceHistory, InvoiceRefError, resolveInvoice, setStatus } from '../../lifecycle/manual.js';
+import { statusRule, STATUS_NAMES, type Producer } from '../../lifecycle/statuses.js';
+import { EXIT, parseWhen, printRefusal, withHub } from '../context.js';
+import { printTable } from '../table.js';
+
+const statusLabel = (s: string | null) => (s ? `${s} ${STATUS_NAMES[s] ?? ''}`.trim() : '');
+
+export function registerInvoices(program: Command): void {
+  /** Runs an invoice command; an unknown or ambiguous reference is a data error with a hint. */
+  const onInvoice = (ref: string, consoleLog: boolean, fn: (hub: Hub, row: InvoiceRow) => number) =>
+    withHub(program, consoleLog, (hub) => {
+      let row: InvoiceRow;
+      try {
+        row = resolveInvoice(hub, ref);
+      } catch (e) {
+        if (!(e instanceof InvoiceRefError)) throw e;
+        console.error(e.message);
+        return EXIT.DATA;
+      }
+      return fn(hub, row);
+    });
+
+  const invoice = program.command('invoice').description('Follow and drive one invoice through its lifecycle.');
+  invoice
+    .command('status')
+    .description('Set a lifecycle status, as the recipient (default) or the accountant; the supplier receives it as a status file.')
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .argument('<status>', 'code or name: 07 or SERVICE_FAIT, 08 MANDATEE, 04 A_RECYCLER, 05 REJETEE, 06 SUSPENDUE, ...')
+    .option('--motif <text>', 'reason, required for 04, 05 and 06')
+    .option('--mandate <number>', 'payment order number, required for 08')
+    .option('--as <producer>', 'recipient | accountant | supplier', 'recipient')
+    .addHelpText('after', '\nExamples:\n  factflow invoice status 81234567800013/FA-2026-0002 SERVICE_FAIT\n  factflow invoice status 2 06 --motif "Bon de livraison manquant"')
+    .action(async (ref: string, status: string, opts: { motif?: string; mandate?: string; as: string }) => {
+      process.exitCode = await onInvoice(ref, false, (hub, row) => {
+        const result = setStatus(hub, row, { status, motif: opts.motif, mandate: opts.mandate, producer: opts.as as Producer });
+        if (result.errors.length) return printRefusal(result.errors);
+        const rule = statusRule(status)!;
+        console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${rule.code} ${rule.name}; supplier notified (flow ${result.flowId}).`);
+        return EXIT.OK;
+      });
+    });
+
+  invoice
+    .command('complete')
+    .description('Complete a suspended invoice (06) with the missing documents: it becomes 12 and is delivered again.')
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .requiredOption('--attach <file...>', 'the documents to add')
+    .option('--comment <text>', 'a note for the recipient')
+    .addHelpText('after', '\nExample:\n  factflow invoice complete 81234567800013/FA-2026-0002 --attach bon-de-livraison.pdf')
+    .action(async (ref: string, opts: { attach: string[]; comment?: string }) => {
+      process.exitCode = await onInvoice(ref, false, (hub, row) => {
+        const result = completeInvoice(hub, row, opts.attach.map((f) => path.resolve(f)), opts.comment);
+        if (result.errors.length) return printRefusal(result.errors);
+        console.log(`Invoice ${row.number} completed and delivered again with ${opts.attach.length} new document(s) (flow ${result.flowId}).`);
+        return EXIT.OK;
+      });
+    });
+
+  invoice
+    .command('history')
+    .description("Show an invoice's timeline: every status, who set it, when, and from which flow.")
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExample:\n  factflow invoice history 81234567800013/FA-2026-0002')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      process.exitCode = await onInvoice(ref, false, (hub, row) => {
+        const { chain, events } = invoiceHistory(hub, row);
+        if (opts.json) {
+          console.log(JSON.stringify({ invoice: { id: row.id, number: row.number, supplier: row.supplier_id, recipient: row.recipient_siret, status: row.status }, deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, recipient: c.recipient_siret, renvoi: c.renvoi, status: c.status })), events }, null, 2));
+          return EXIT.OK;
+        }
+        console.log(`Invoice ${row.number} from ${row.supplier_id} to ${row.recipient_siret}${row.service_code ? ` (${row.service_code})` : ''}: ${statusLabel(row.status)}`);
+        if (chain.length > 1) console.log(`Deliveries: ${chain.map((c) => `#${c.id} to ${c.recipient_siret}${c.renvoi !== 'Non' ? ` (${c.renvoi})` : ''}`).join(' → ')}`);
+        printTable(['WHEN', 'STATUS', 'BY', 'MOTIF / MANDATE', 'FROM'], events.map((e) => [e.at, `${e.status} ${e.name}`, e.producer, e.motif ?? e.mandate ?? '', `${e.source_flow} ${e.source_file}`]));
+        return EXIT.OK;
+      });
+    });
+
+  const invoices = program.command('invoices').description('Search invoices.');
+  invoices
+    .command('search')
+    .description('Find invoices by number, supplier, recipient, status or issue date; accepted and rejected alike.')
+    .option('--number <text>', 'invoice number (use % as a wildcard)')
+    .option('--supplier <id>', 'supplier identifier')
+    .option('--recipient <siret>', 'recipient SIRET')
+    .option('--status <code|name>', 'current lifecycle status, or REJECTED for invoices refused at deposit')
+    .option('--from <date>', 'issued on or after (YYYY-MM-DD)')
+    .option('--to <date>', 'issued on or before (YYYY-MM-DD)')
+    .option('--limit <n>', 'at most this many, newest first', '200')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  factflow invoices search --supplier 81234567800013 --status SUSPENDUE\n  factflow invoices search --number "FA-2026-%" --from 2026-11-01')
+    .action(async (opts: { number?: string; supplier?: string; recipient?: string; status?: string; from?: string; to?: string; limit: string; json?: boolean }) => {
+      await withHub(program, false, (hub) => {
+        const rejected = opts.status?.toUpperCase() === 'REJECTED';
+        const status = opts.status && !rejected ? (statusRule(opts.status)?.code ?? opts.status) : null;
+        const rows = sql(hub.db, `SELECT * FROM invoices WHERE role = 'invoice'
+            AND (@number IS NULL OR number LIKE @number) AND (@supplier IS NULL OR supplier_id = @supplier)
+            AND (@recipient IS NULL OR recipient_siret = @recipient) AND (@status IS NULL OR status = @status)
+            AND (@rejected = 0 OR accepted = 0) AND (@from IS NULL OR issue_date >= @from) AND (@to IS NULL OR issue_date <= @to)
+            ORDER BY id DESC LIMIT @limit`).all({
+          number: opts.number ?? null, supplier: opts.supplier ?? null, recipient: opts.recipient ?? null, status, rejected: rejected ? 1 : 0,
+          from: opts.from ? parseWhen(opts.from).slice(0, 10) : null, to: opts.to ? parseWhen(opts.to).slice(0, 10) : null, limit: Number(opts.limit),
+        }) as InvoiceRow[];
+        if (opts.json) {
+          console.log(JSON.stringify(rows.map((r) => ({ id: r.id, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, issueDate: r.issue_date, amount: r.amount_gross, currency: r.currency, accepted: !!r.accepted, status: r.status, flowId: r.flow_id })), null, 2));
+          return;
+        }
+        printTable(['ID', 'NUMBER', 'SUPPLIER', 'RECIPIENT', 'ISSUED', 'AMOUNT', 'STATUS', 'FLOW'], rows.map((r) => [
+          r.id, r.number, r.supplier_id, r.recipient_siret, r.issue_date, `${r.amount_gross} ${r.currency}`, r.accepted ? statusLabel(r.status) : 'REJECTED at deposit', r.flow_id,
+        ]));
+      });
+    });
+
+  invoices
+    .command('show')
+    .description('One invoice: its data, decision, errors, status and deliveries.')
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExample:\n  factflow invoices show 3')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      process.exitCode = await withHub(program, false, (hub) => {
+        const row = /^\d+$/.test(ref) ? (sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(Number(ref)) as InvoiceRow | undefined) : undefined;
+        let found = row;
+        if (!found) {
+          try {
+            found = resolveInvoice(hub, ref);
+          } catch (e) {
+            if (!(e instanceof InvoiceRefError)) throw e;
+            console.error(e.message);
+            return EXIT.DATA;
+          }
+        }
+        const { chain, events } = found.accepted && found.role === 'invoice' ? invoiceHistory(hub, found) : { chain: [], events: [] };
+        const details = { ...found, errors: parseErrors(found.errors), deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, pivot: c.pivot_path, renvoi: c.renvoi })), events };
+        if (opts.json) {
+          console.log(JSON.stringify(details, null, 2));
+          return EXIT.OK;
+        }
+        console.log(`Invoice #${found.id} ${found.number} (${found.type}), issued ${found.issue_date}, ${found.amount_gross} ${found.currency}`);
+        console.log(`From ${found.supplier_name} (${found.supplier_id}) to ${found.recipient_name ?? ''} ${found.recipient_siret}${found.service_code ? `, service ${found.service_code}` : ''}${found.engagement ? `, EJ ${found.engagement}` : ''}`);
+        console.log(`Flow ${found.flow_id} (${found.label}): ${found.accepted ? `accepted, now ${statusLabel(found.status)}` : 'rejected at deposit'}`);
+        for (const e of details.errors) console.log(`  ${e.code}: ${e.message}`);
+        if (found.pivot_path) console.log(`Delivered in ${found.pivot_path}`);
+        return EXIT.OK;
+      });
+    });
+}

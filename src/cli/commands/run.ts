@@ -1,0 +1,67 @@
+/** Running the hub: the daemon, one-shot processing, and validation without side effects. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { closeHub, openHub } from '../../hub.js';
+import { startDaemon } from '../../ingest/watcher.js';
+import { closeLogger } from '../../log.js';
+import { buildReport } from '../../pipeline/deliver.js';
+import { processFile } from '../../pipeline/pipeline.js';
+import { previewReport } from '../../pipeline/preview.js';
+import { EXIT, flagSettings, homeOf, printReport, withHub } from '../context.js';
+
+export function registerRun(program: Command): void {
+  program
+    .command('watch')
+    .description('Run the hub: watch inbox/ and process every flow dropped there (what `npm start` runs).')
+    .addHelpText('after', '\nExample:\n  factflow --home /srv/factflow watch')
+    .action(async () => {
+      const hub = openHub(homeOf(program), { console: true, flags: flagSettings(program) });
+      const daemon = await startDaemon(hub);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await daemon.stop();
+      closeHub(hub);
+      await closeLogger(hub.log);
+    });
+
+  program
+    .command('process')
+    .description('Process flows once, through the same pipeline as the daemon, and print their outcome.')
+    .argument('<file...>', 'flow files; files outside inbox/ are copied, files inside it are moved')
+    .option('--json', 'print the integration reports as JSON')
+    .addHelpText('after', '\nExample:\n  factflow process fixtures/mixed/three-recipients.xml')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      process.exitCode = await withHub(program, !opts.json, (hub) => {
+        let worst: number = EXIT.OK;
+        const reports = [];
+        for (const file of files) {
+          const abs = path.resolve(file);
+          const flow = processFile(hub, abs, { copy: !abs.startsWith(hub.layout.inbox + path.sep) });
+          if (!flow) continue;
+          const report = buildReport(hub, flow.id);
+          reports.push(report);
+          if (flow.state !== 'IN_INTEGRE') worst = EXIT.DATA;
+          if (!opts.json) printReport(report, file);
+        }
+        if (opts.json) console.log(JSON.stringify(reports, null, 2));
+        return worst;
+      });
+    });
+
+  program
+    .command('validate')
+    .description('Check a flow as processing would (schema, rules, routing, duplicates) without changing anything; print the report.')
+    .argument('<file>', 'the flow to check; it is left where it is')
+    .option('--json', 'print the report as JSON (same shape as outbox/reports/*.json)')
+    .addHelpText('after', '\nExample:\n  factflow validate --json fixtures/ubl/invoice-commune.xml')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      process.exitCode = await withHub(program, false, (hub) => {
+        const report = previewReport(hub, path.resolve(file));
+        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        else printReport(report, file);
+        return report.state === 'IN_INTEGRE' ? EXIT.OK : EXIT.DATA;
+      });
+    });
+}
