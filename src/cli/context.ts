@@ -19,7 +19,7 @@ export function createProgram(): Command {
   return new Command('factflow')
     .description('E-invoicing flow hub for public buyers (Chorus Pro model).')
     .option('--home <dir>', 'home folder (inbox/, outbox/, archive/, failed/, var/); or FACTFLOW_HOME', process.env.FACTFLOW_HOME ?? '.')
-    .option('--set <key=value...>', 'override a setting for this run (see factflow config show), e.g. --set stabilityMs=2000')
+    .option('--set <key=value>', 'override a setting for this run, repeatable (see factflow config show), e.g. --set stabilityMs=2000', (v: string, all: string[]) => [...all, v], [] as string[])
     .showHelpAfterError()
     .exitOverride();
 }

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: flows, invoices, their lifecycle events, outputs, and the directory.
   `
   CREATE TABLE flows (

@@ -11,8 +11,8 @@ import type { Hub } from '../hub.js';
 import { newFlowId } from '../ingest/claim.js';
 import { addEvent, getFlow, sql, type EventRow, type InvoiceRow } from '../ledger/flows.js';
 import type { Attachment } from '../model/invoice.js';
-import { deliver } from '../pipeline/deliver.js';
-import { readFlow } from '../pipeline/read.js';
+import { deliver, sourceOf } from '../pipeline/deliver.js';
+import { readFlowFile } from '../pipeline/read.js';
 import { ALLOWED_EXTENSIONS } from '../validate/rules.js';
 import { applyStatusUpdates, judgeStatusUpdates } from './inbound.js';
 import { statusRule, STATUS_NAMES, type Producer } from './statuses.js';
@@ -85,8 +85,10 @@ export function completeInvoice(hub: Hub, invoice: InvoiceRow, files: string[], 
     return { errors: [flowError('LIFE_TRANSITION_FORBIDDEN', { number: invoice.number, from: `${invoice.status} ${STATUS_NAMES[invoice.status ?? ''] ?? ''}`.trim(), to: '12 COMPLETEE' })] };
   }
   const source = getFlow(hub.db, invoice.flow_id)!;
-  const original = readFlow(fs.readFileSync(source.final_path ?? source.spool_path), hub.settings).invoices.find((i) => i.position === invoice.position);
-  if (!original) throw new Error(`invoice ${invoice.id} cannot be read back from ${source.final_path}`);
+  const file = sourceOf(hub, source);
+  if (!file) throw new Error(`the flow ${source.id} that carried invoice ${invoice.number} is no longer archived (purged?); ask the supplier to resend it with its documents`);
+  const original = readFlowFile(file, hub.settings).invoices.find((i) => i.position === invoice.position);
+  if (!original) throw new Error(`invoice ${invoice.number} cannot be read back from ${file}`);
   const added: Attachment[] = files.map((f) => {
     const ext = path.extname(f).slice(1).toLowerCase();
     return { type: '02', name: path.basename(f), mimeType: MIME_OF_EXTENSION[ext] ?? 'application/octet-stream', content: fs.readFileSync(f) };

@@ -3,7 +3,6 @@
  * on its own, and the whole decision is committed in one transaction (stage DECIDED), so a
  * crash leaves either no decision or a complete one.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
@@ -12,7 +11,7 @@ import type { Invoice } from '../model/invoice.js';
 import { flowStateOf, STATUS_OF_STATE, type FlowState } from '../emit/report.js';
 import { checkRouting } from '../route/routing.js';
 import { checkInvoice } from '../validate/rules.js';
-import { readFlow, type ReadResult } from './read.js';
+import { readFlowFile, type ReadResult } from './read.js';
 import { safeName } from '../util/paths.js';
 import { applyStatusUpdates, judgeStatusFlow, type StatusFlowJudgement } from '../lifecycle/inbound.js';
 
@@ -122,10 +121,8 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   let read: ReadResult;
   if (duplicate) {
     read = { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] };
-  } else if (flow.size > hub.settings.maxFlowBytes) {
-    read = { invoices: [], errors: [flowError('FLOW_TOO_LARGE', { size: flow.size, limit: hub.settings.maxFlowBytes })] };
   } else {
-    read = readFlow(fs.readFileSync(flow.spool_path), hub.settings);
+    read = readFlowFile(flow.spool_path, hub.settings);
   }
   const decisions = judgeInvoices(hub, read, localDate(flow.received_at));
   const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root) : { updates: [], lines: [] };

@@ -17,7 +17,7 @@ import { STATUS_NAMES } from '../lifecycle/statuses.js';
 import { statusLineReport } from '../lifecycle/inbound.js';
 import { safeName } from '../util/paths.js';
 import { localDate } from './decide.js';
-import { readFlow } from './read.js';
+import { readFlowFile } from './read.js';
 
 /** Output names are deterministic: a resumed attempt rewrites its own files, a replay writes new ones. */
 const attemptSuffix = (attempt: number) => (attempt ? `_r${attempt}` : '');
@@ -66,7 +66,7 @@ export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
   const source = sourceOf(hub, flow);
   if (toDeliver.length) {
     if (!models && !source) throw new Error(`the source file of flow ${flow.id} is missing`);
-    const byPosition = new Map((models ?? readFlow(fs.readFileSync(source!), hub.settings).invoices).map((m) => [m.position, m]));
+    const byPosition = new Map((models ?? readFlowFile(source!, hub.settings).invoices).map((m) => [m.position, m]));
     emitPivots(hub, flow, toDeliver, byPosition);
   }
   emitSupplierStatuses(hub, flow);

@@ -12,7 +12,7 @@ import type { Hub } from '../hub.js';
 import { sql } from '../ledger/flows.js';
 import { judgeStatusFlow, statusLineReport } from '../lifecycle/inbound.js';
 import { judgeInvoices, localDate } from './decide.js';
-import { readFlow, type ReadResult } from './read.js';
+import { readFlowFile, type ReadResult } from './read.js';
 
 export function previewReport(hub: Hub, file: string): IntegrationReport {
   const bytes = fs.readFileSync(file);
@@ -21,9 +21,7 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
   const earlier = sql(hub.db, "SELECT id FROM flows WHERE sha256 = ? AND duplicate_of IS NULL AND stage <> 'CLAIMING' ORDER BY received_at LIMIT 1").get(sha256) as { id: string } | undefined;
   const read: ReadResult = earlier
     ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256, earlierFlowId: earlier.id })] }
-    : bytes.length > hub.settings.maxFlowBytes
-      ? { invoices: [], errors: [flowError('FLOW_TOO_LARGE', { size: bytes.length, limit: hub.settings.maxFlowBytes })] }
-      : readFlow(bytes, hub.settings);
+    : readFlowFile(file, hub.settings);
   const decisions = judgeInvoices(hub, read, localDate(now));
   const lines = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root).lines : [];
   const state = flowStateOf(read.errors, [...decisions, ...lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));

@@ -2,6 +2,7 @@
  * Stages detect → parse → schema → map: from a flow's bytes to canonical invoices, or to
  * the coded errors that refuse the whole flow. Pure apart from the compiled schemas.
  */
+import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
 import { archiveKindOf, describeStart, xmlKindOf, type FlowKind } from '../detect/detect.js';
@@ -51,6 +52,13 @@ function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: num
   return kind === 'cii'
     ? readCii(root, bytes, position, label, settings.maxAttachmentBytes)
     : readUbl(root, bytes, position, label, settings.maxAttachmentBytes);
+}
+
+/** Reads a flow from disk, refusing one over the size limit before loading it. */
+export function readFlowFile(file: string, settings: Settings): ReadResult {
+  const size = fs.statSync(file).size;
+  if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
+  return readFlow(fs.readFileSync(file), settings);
 }
 
 export function readFlow(bytes: Buffer, settings: Settings): ReadResult {

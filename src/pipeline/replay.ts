@@ -6,14 +6,13 @@
  * The re-decision is one transaction and delivery is the usual idempotent stage, so a crash
  * during a replay resumes like any flow.
  */
-import fs from 'node:fs';
 import type { FlowError } from '../errors/catalog.js';
 import { flowStateOf, STATUS_OF_STATE } from '../emit/report.js';
 import type { Hub } from '../hub.js';
 import { getFlow, invoicesOfFlow, sql, type FlowRow } from '../ledger/flows.js';
 import { finalPathOf, judgeInvoices, localDate, recordDecision, type InvoiceDecision } from './decide.js';
 import { deliver, sourceOf } from './deliver.js';
-import { readFlow, type ReadResult } from './read.js';
+import { readFlowFile, type ReadResult } from './read.js';
 
 const REPLAYABLE_STATES = ['IN_REJETE', 'IN_INTEGRE_PARTIEL', 'QP_IRRECEVABLE'];
 
@@ -44,7 +43,7 @@ function judge(hub: Hub, flow: FlowRow): Judged {
   if (!REPLAYABLE_STATES.includes(flow.state ?? '')) return skip(`already ${flow.state}`);
   const source = sourceOf(hub, flow);
   if (!source) return skip('its source file is no longer in archive/ or failed/ (purged?)');
-  const read = readFlow(fs.readFileSync(source), hub.settings);
+  const read = readFlowFile(source, hub.settings);
   const accepted = new Set(invoicesOfFlow(hub.db, flow.id).filter((r) => r.accepted).map((r) => r.position));
   const retry = { ...read, invoices: read.invoices.filter((i) => !accepted.has(i.position)) };
   const decisions = judgeInvoices(hub, retry, localDate(flow.received_at));
