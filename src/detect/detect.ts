@@ -30,6 +30,18 @@ export function archiveKindOf(head: Uint8Array): FlowKind | undefined {
   return undefined;
 }
 
+/** Whether the bytes can be XML at all: after an optional byte order mark and white space, a '<'. */
+export function looksLikeXml(bytes: Uint8Array): boolean {
+  let i = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3;
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (utf16) i = 2;
+  const step = utf16 ? 2 : 1;
+  const at = (k: number) => (utf16 ? bytes[k] || bytes[k + 1] : bytes[k]);
+  while (i < bytes.length && (at(i) === 0x20 || at(i) === 0x09 || at(i) === 0x0a || at(i) === 0x0d)) i += step;
+  return at(i) === 0x3c;
+}
+
 /** A short, printable description of what a file starts with, for "unrecognised" reports. */
 export function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'an empty file';

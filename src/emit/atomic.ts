@@ -7,6 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
+/**
+ * Fault injection for tests: called before every write, fsync and rename of the file layer;
+ * a hook that throws (ENOSPC, EACCES, EIO) simulates that failure at that exact step.
+ */
+export type FaultHook = (operation: 'write' | 'fsync' | 'rename', file: string) => void;
+let faultHook: FaultHook | undefined;
+export function setFaultHook(hook: FaultHook | undefined): void {
+  faultHook = hook;
+}
+
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {
@@ -47,7 +57,9 @@ export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Arr
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
+    faultHook?.('write', file);
     for (const chunk of chunks) fs.writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    faultHook?.('fsync', file);
     fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
@@ -55,12 +67,19 @@ export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Arr
     throw e;
   }
   fs.closeSync(fd);
+  try {
+    faultHook?.('rename', file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
   fs.renameSync(tmp, file);
   fsyncDir(dir);
 }
 
 /** Moves a file durably (same filesystem): rename, then fsync both folders. */
 export function moveDurably(from: string, to: string): void {
+  faultHook?.('rename', to);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   fs.renameSync(from, to);
   fsyncDir(path.dirname(to));

@@ -19,6 +19,8 @@ export function newFlowId(now = new Date()): string {
 
 export function sha256File(file: string): string {
   const hash = crypto.createHash('sha256');
+  // A link is never read through: its identity is where it points.
+  if (fs.lstatSync(file).isSymbolicLink()) return hash.update(`symlink:${fs.readlinkSync(file)}`).digest('hex');
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
@@ -39,7 +41,7 @@ export interface ClaimOptions {
 
 /** Claims `source`; returns the new flow id, or undefined if another process took it first. */
 export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): string | undefined {
-  const stat = fs.statSync(source);
+  const stat = fs.lstatSync(source);
   const id = newFlowId();
   const spoolPath = path.join(hub.layout.spool, id);
   const receivedAt = new Date().toISOString();
@@ -65,14 +67,24 @@ export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): st
 }
 
 function finishClaim(hub: Hub, id: string, spoolPath: string): void {
-  const size = fs.statSync(spoolPath).size;
+  const size = fs.lstatSync(spoolPath).size;
   sql(hub.db, "UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?").run(sha256File(spoolPath), size, id);
+}
+
+/** Whether a path exists, links included (existsSync follows them). */
+export function exists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Repairs claims interrupted by a crash. */
 export function recoverClaims(hub: Hub): void {
   for (const flow of flowsInStage(hub.db, 'CLAIMING')) {
-    if (fs.existsSync(flow.spool_path)) {
+    if (exists(flow.spool_path)) {
       finishClaim(hub, flow.id, flow.spool_path);
       hub.log.warn('recovered an interrupted claim', { flowId: flow.id });
     } else {

@@ -15,6 +15,8 @@ import { releaseLock, tryLock } from './lock.js';
 /** Names the daemon never claims: hidden files and files still being written by convention. */
 export const isIgnoredName = (name: string): boolean => name.startsWith('.') || /\.(part|tmp)$/i.test(name);
 
+const MAX_BACKOFF_MS = 5 * 60_000;
+
 interface Seen {
   size: number;
   mtimeMs: number;
@@ -35,7 +37,18 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
-  resumeUnfinishedSafely(hub);
+  // Flows hit by a system fault are retried with capped exponential backoff (1 s, 2 s, 4 s … 5 min).
+  const retryAt = new Map<string, number>();
+  const resume = () => {
+    try {
+      const { done, failed } = resumeUnfinished(hub, (f) => (retryAt.get(f.id) ?? 0) <= Date.now());
+      for (const f of done) retryAt.delete(f.id);
+      for (const f of failed) retryAt.set(f.id, Date.now() + Math.min(1000 * 2 ** Math.min(f.attempts, 20), MAX_BACKOFF_MS));
+    } catch (e) {
+      hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  resume();
 
   const pending = new Map<string, Seen>();
   const queue: string[] = [];
@@ -67,8 +80,15 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
         pending.delete(file);
         continue;
       }
+      if (st.isDirectory()) {
+        pending.delete(file);
+        continue;
+      }
+      // A link (or other special file) is claimed at once, never followed, and refused as such.
       if (!st.isFile()) {
         pending.delete(file);
+        queued.add(file);
+        queue.push(file);
         continue;
       }
       if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
@@ -92,7 +112,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       try {
         processFile(hub, file, rel.length === 2 ? { partner: rel[0] } : {});
       } catch (e) {
-        // The flow stays in the spool (or the file in the inbox); the next sweep retries it.
+        // The flow stays in the spool (or the file in the inbox); a later sweep retries it.
         hub.log.error(`could not process ${file}: ${e instanceof Error ? e.message : String(e)}`);
       }
       queued.delete(file);
@@ -106,8 +126,8 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     for (const entry of safeReaddir(hub.layout.inbox)) {
       const full = path.join(hub.layout.inbox, entry.name);
       if (entry.isDirectory() && !isIgnoredName(entry.name)) {
-        for (const sub of safeReaddir(full)) if (sub.isFile()) consider(path.join(full, sub.name));
-      } else if (entry.isFile()) consider(full);
+        for (const sub of safeReaddir(full)) if (!sub.isDirectory()) consider(path.join(full, sub.name));
+      } else consider(full);
     }
   };
 
@@ -118,7 +138,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const tick = setInterval(checkPending, Math.max(50, Math.min(250, hub.settings.stabilityMs / 2)));
   const sweeper = setInterval(() => {
     sweep();
-    resumeUnfinishedSafely(hub);
+    resume();
   }, hub.settings.sweepIntervalMs);
   hub.log.info(`watching ${hub.layout.inbox}`);
 
@@ -147,14 +167,5 @@ function safeReaddir(dir: string): fs.Dirent[] {
     return fs.readdirSync(dir, { withFileTypes: true });
   } catch {
     return [];
-  }
-}
-
-/** Flows left in the spool by a crash or by a system fault are retried on every sweep. */
-function resumeUnfinishedSafely(hub: Hub): void {
-  try {
-    resumeUnfinished(hub);
-  } catch (e) {
-    hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
   }
 }

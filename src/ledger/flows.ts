@@ -86,9 +86,13 @@ export const flowsInStage = (db: Db, stage: Stage) =>
 export const invoicesOfFlow = (db: Db, flowId: string) =>
   sql(db, 'SELECT * FROM invoices WHERE flow_id = ? ORDER BY position').all(flowId) as InvoiceRow[];
 
-/** The events one attempt of a flow produced (attempt 0: its first processing). */
+/** An event with the invoice it concerns, as status files need it. */
+export type InvoiceEventRow = EventRow & Pick<InvoiceRow, 'number' | 'issue_date' | 'supplier_type' | 'supplier_id' | 'supplier_name' | 'supplier_country' | 'recipient_siret' | 'recipient_name' | 'service_code'>;
+
+/** The events one attempt of a flow produced (attempt 0: its first processing), with their invoices. */
 export const eventsFromFlow = (db: Db, flowId: string, attempt = 0) =>
-  sql(db, 'SELECT e.* FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? AND e.attempt = ? ORDER BY i.supplier_id, i.position, e.id').all(flowId, attempt) as EventRow[];
+  sql(db, `SELECT e.*, i.number, i.issue_date, i.supplier_type, i.supplier_id, i.supplier_name, i.supplier_country, i.recipient_siret, i.recipient_name, i.service_code
+      FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? AND e.attempt = ? ORDER BY i.supplier_id, i.position, e.id`).all(flowId, attempt) as InvoiceEventRow[];
 
 /** The earliest other flow with the same bytes (a duplicate flow points to it). */
 export const earlierSameContent = (db: Db, sha256: string, id: string) =>

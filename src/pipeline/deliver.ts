@@ -16,6 +16,7 @@ import type { Invoice } from '../model/invoice.js';
 import { STATUS_NAMES } from '../lifecycle/statuses.js';
 import { statusLineReport } from '../lifecycle/inbound.js';
 import { safeName } from '../util/paths.js';
+import { exists } from '../ingest/claim.js';
 import { localDate } from './decide.js';
 import { readFlowFile } from './read.js';
 
@@ -34,7 +35,7 @@ export function supplierStatusPath(hub: Hub, supplierId: string, flowId: string,
 export function sourceOf(hub: Hub, flow: FlowRow): string | undefined {
   const stored = `${flow.id}__${safeName(flow.file_name)}`;
   const candidates = [flow.spool_path, flow.final_path, path.join(hub.layout.failed, stored), path.join(hub.layout.archive, ...localDate(flow.received_at).split('-'), stored)];
-  return candidates.find((p) => p && fs.existsSync(p)) ?? undefined;
+  return candidates.find((p) => p && exists(p)) ?? undefined;
 }
 
 export const reportPaths = (hub: Hub, flowId: string) => ({
@@ -81,9 +82,7 @@ export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
 }
 
 function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<number, Invoice>): void {
-  const byRecipient = new Map<string, InvoiceRow[]>();
-  for (const r of rows) byRecipient.set(r.recipient_siret, [...(byRecipient.get(r.recipient_siret) ?? []), r]);
-  for (const [siret, group] of byRecipient) {
+  for (const [siret, group] of groupBy(rows, (r) => r.recipient_siret)) {
     const file = pivotPath(hub, siret, flow.id, flow.replays);
     const invoices: PivotInvoice[] = group.map((r) => {
       const invoice = models.get(r.position);
@@ -107,28 +106,32 @@ function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<num
 
 const structureName = (hub: Hub, siret: string) => hub.directory.structure(siret)?.name;
 
-/** One status file per supplier of the flow, holding every status this flow produced. */
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** One status file per supplier of the flow, holding every status this attempt produced. */
 export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
   const events = eventsFromFlow(hub.db, flow.id, flow.replays);
   if (!events.length) return;
-  const invoices = new Map<number, InvoiceRow>();
-  const bySupplier = new Map<string, StatusEntry[]>();
-  for (const e of events) {
-    let inv = invoices.get(e.invoice_id);
-    if (!inv) invoices.set(e.invoice_id, (inv = sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(e.invoice_id) as InvoiceRow));
-    const entry: StatusEntry = {
-      supplier: { idType: inv.supplier_type, id: inv.supplier_id, name: inv.supplier_name, countryCode: inv.supplier_country },
-      recipient: { siret: inv.recipient_siret, name: inv.recipient_name ?? undefined, serviceCode: inv.service_code ?? undefined },
+  for (const [supplierId, group] of groupBy(events, (e) => e.supplier_id)) {
+    const entries: StatusEntry[] = group.map((e) => ({
+      supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
+      recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
       status: e.status,
       complement: e.motif ?? STATUS_NAMES[e.status],
       at: e.at,
-      invoiceNumber: inv.number,
-      invoiceDate: inv.issue_date,
+      invoiceNumber: e.number,
+      invoiceDate: e.issue_date,
       mandate: e.mandate ?? undefined,
-    };
-    bySupplier.set(inv.supplier_id, [...(bySupplier.get(inv.supplier_id) ?? []), entry]);
-  }
-  for (const [supplierId, entries] of bySupplier) {
+    }));
     const file = supplierStatusPath(hub, supplierId, flow.id, flow.replays);
     writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)]);
     recordOutput(hub.db, flow.id, 'supplier-status', file);

@@ -45,12 +45,25 @@ export function processFile(hub: Hub, file: string, opts: ClaimOptions = {}): Fl
   return id ? runFlow(hub, id) : undefined;
 }
 
-/** Finishes whatever a previous run left unfinished (after a crash or a kill). */
-export function resumeUnfinished(hub: Hub): FlowRow[] {
+/**
+ * Finishes whatever a previous run left unfinished (after a crash, a kill or a system fault).
+ * A flow that fails again stays in the spool; the others go on. `due` lets the daemon space out
+ * retries of a flow that keeps failing.
+ */
+export function resumeUnfinished(hub: Hub, due: (flow: FlowRow) => boolean = () => true): { done: FlowRow[]; failed: FlowRow[] } {
   recoverClaims(hub);
   const orphans = removeOrphanTempFiles(hub.layout.outbox) + removeOrphanTempFiles(hub.layout.archive) + removeOrphanTempFiles(hub.layout.failed);
   if (orphans) hub.log.warn(`removed ${orphans} temp file(s) left by an interrupted writer`);
-  const unfinished = [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')];
-  for (const f of unfinished) hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
-  return unfinished.map((f) => runFlow(hub, f.id));
+  const unfinished = [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')].filter(due);
+  const done: FlowRow[] = [];
+  const failed: FlowRow[] = [];
+  for (const f of unfinished) {
+    hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
+    try {
+      done.push(runFlow(hub, f.id));
+    } catch {
+      failed.push(getFlow(hub.db, f.id)!); // recorded and logged by runFlow
+    }
+  }
+  return { done, failed };
 }

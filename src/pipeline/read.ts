@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
-import { archiveKindOf, describeStart, xmlKindOf, type FlowKind } from '../detect/detect.js';
+import { archiveKindOf, describeStart, looksLikeXml, xmlKindOf, type FlowKind } from '../detect/detect.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
 import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
@@ -33,6 +33,7 @@ type Parsed = { ok: true; kind: FlowKind; root: XNode } | { ok: false; kind?: Fl
 
 /** Detects an XML document by its root, parses it once and validates it against its schema. */
 function parseDocument(bytes: Buffer, accept: readonly FlowKind[]): Parsed {
+  if (!looksLikeXml(bytes)) return { ok: false, errors: [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] };
   let kind: FlowKind | undefined;
   const parsed = parseXml(bytes, (root, ns) => {
     const k = xmlKindOf(root, ns);
@@ -43,9 +44,7 @@ function parseDocument(bytes: Buffer, accept: readonly FlowKind[]): Parsed {
     kind = k.kind;
     return schema(k.schema);
   });
-  if (parsed.ok) return { ok: true, kind: kind!, root: parsed.root };
-  const notXml = !kind && parsed.errors.every((e) => e.code === 'XML_NOT_WELL_FORMED') && !bytes.subarray(0, 256).toString('latin1').includes('<');
-  return { ok: false, kind, errors: notXml ? [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] : parsed.errors };
+  return parsed.ok ? { ok: true, kind: kind!, root: parsed.root } : { ok: false, kind, errors: parsed.errors };
 }
 
 function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: number, label: string, settings: Settings): Invoice {
@@ -56,7 +55,10 @@ function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: num
 
 /** Reads a flow from disk, refusing one over the size limit before loading it. */
 export function readFlowFile(file: string, settings: Settings): ReadResult {
-  const size = fs.statSync(file).size;
+  const stat = fs.lstatSync(file);
+  // A link dropped in the inbox could point anywhere: it is never followed.
+  if (!stat.isFile()) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: stat.isSymbolicLink() ? 'symbolic link' : 'special file' })]);
+  const size = stat.size;
   if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
   return readFlow(fs.readFileSync(file), settings);
 }

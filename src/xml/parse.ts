@@ -12,14 +12,24 @@ import type { CompiledSchema } from './schemas.js';
 export interface XNode {
   name: string;
   ns: string;
-  attrs: Record<string, string>;
+  attrs: Readonly<Record<string, string>>;
   /** Text of a leaf element; '' for elements that hold elements. */
   text: string;
   line: number;
-  /** XPath-like location, e.g. /CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[2] */
-  path: string;
   children: XNode[];
+  parent?: XNode;
+  /** Position among same-named siblings (1-based), 0 when the name is not repeated. */
+  index: number;
 }
+
+/** XPath-like location, e.g. /CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[2]; computed when an error needs it. */
+export function pathOf(node: XNode): string {
+  const steps: string[] = [];
+  for (let n: XNode | undefined = node; n; n = n.parent) steps.push(n.index ? `${n.name}[${n.index}]` : n.name);
+  return `/${steps.reverse().join('/')}`;
+}
+
+const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
 
 export type ParseResult = { ok: true; root: XNode } | { ok: false; errors: FlowError[] };
 
@@ -41,7 +51,7 @@ export function parseXml(bytes: Uint8Array, choose?: SchemaChoice, maxErrors = 2
   try {
     doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS });
   } catch (e) {
-    return { ok: false, errors: libxmlErrors(e, maxErrors, (d) => flowError('XML_NOT_WELL_FORMED', { detail: d.message }, d)) };
+    return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
   }
   try {
     const root = doc.root;
@@ -51,10 +61,18 @@ export function parseXml(bytes: Uint8Array, choose?: SchemaChoice, maxErrors = 2
       const invalid = choice.check(doc, maxErrors);
       if (invalid.length) return { ok: false, errors: invalid };
     }
-    return { ok: true, root: toTree(root, `/${root.name}`) };
+    return { ok: true, root: toTree(root, undefined, 0) };
   } finally {
     doc.dispose();
   }
+}
+
+const ENCODING_PROBLEM = /not proper UTF-8|encoding|Unsupported encoding|Char 0x[0-9A-F]+ out of allowed range|invalid character/i;
+
+/** Bytes that are not text in the declared encoding get their own code: the fix is on the sender's side. */
+function notWellFormed(d: Detail): FlowError {
+  if (ENCODING_PROBLEM.test(d.message)) return flowError('XML_ENCODING', { encoding: 'the declared', detail: d.message }, d);
+  return flowError('XML_NOT_WELL_FORMED', { detail: d.message }, d);
 }
 
 interface Detail {
@@ -78,28 +96,30 @@ export function libxmlErrors(e: unknown, max: number, make: (d: Detail) => FlowE
   );
 }
 
-function toTree(el: XmlElement, path: string): XNode {
+function toTree(el: XmlElement, parent: XNode | undefined, index: number): XNode {
   const elements: XmlElement[] = [];
   for (let c = el.firstChild; c; c = c.next) if (c instanceof XmlElement) elements.push(c);
+  const attrs = el.attrs;
   const node: XNode = {
     name: el.name,
     ns: el.namespaceUri ?? '',
-    attrs: {},
+    attrs: attrs.length ? Object.fromEntries(attrs.map((a) => [a.name, a.value])) : NO_ATTRS,
     text: elements.length ? '' : el.content,
     line: el.line,
-    path,
     children: [],
+    parent,
+    index,
   };
-  for (const a of el.attrs) node.attrs[a.name] = a.value;
   const counts = new Map<string, number>();
-  for (const c of elements) counts.set(c.name, (counts.get(c.name) ?? 0) + 1);
+  const names = elements.map((c) => c.name);
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
   const seen = new Map<string, number>();
-  for (const c of elements) {
-    const n = (seen.get(c.name) ?? 0) + 1;
-    seen.set(c.name, n);
-    const step = counts.get(c.name)! > 1 ? `${c.name}[${n}]` : c.name;
-    node.children.push(toTree(c, `${node.path}/${step}`));
-  }
+  elements.forEach((c, i) => {
+    const name = names[i]!;
+    const n = (seen.get(name) ?? 0) + 1;
+    seen.set(name, n);
+    node.children.push(toTree(c, node, counts.get(name)! > 1 ? n : 0));
+  });
   return node;
 }
 
@@ -130,4 +150,13 @@ export const textOf = (n: XNode | undefined, name: string): string | undefined =
   const c = child(n, name);
   return c ? c.text.trim() : undefined;
 };
-export const at = (n: XNode | undefined): { line?: number; element?: string } => (n ? { line: n.line, element: n.path } : {});
+/** Where a node is, for error locations; the path is only built if an error reads it. */
+export const at = (n: XNode | undefined): { line?: number; element?: string } =>
+  n
+    ? {
+        line: n.line,
+        get element() {
+          return pathOf(n);
+        },
+      }
+    : {};
