@@ -1,0 +1,157 @@
+/**
+ * System faults: disk full, permission denied, a file deleted while being claimed, the ledger
+ * locked by another process, two daemons on one home. The flow stays safe in the spool, is
+ * retried, and nothing is lost or emitted twice.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setFaultHook } from '../src/emit/atomic.js';
+import { claimFile } from '../src/ingest/claim.js';
+import { startDaemon } from '../src/ingest/watcher.js';
+import { getFlow } from '../src/ledger/flows.js';
+import { processFile, resumeUnfinished } from '../src/pipeline/pipeline.js';
+import { mixedFlow } from '../src/devtools/synth.js';
+import { CLI, cli, closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
+
+afterEach(() => {
+  setFaultHook(undefined);
+  closeHubs();
+});
+
+const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
+
+test.each([
+  ['disk full while writing a pivot', 'write', 'recipients', 'ENOSPC'],
+  ['permission denied renaming a report', 'rename', 'reports', 'EACCES'],
+  ['I/O error syncing a status file', 'fsync', 'suppliers', 'EIO'],
+  ['disk full moving the source to the archive', 'rename', 'archive', 'ENOSPC'],
+])('%s: the flow stays in the spool with its fault shown, then finishes exactly once', (_, operation, where, code) => {
+  const hub = trackedHub();
+  let failures = 0;
+  setFaultHook((op, file) => {
+    if (op === operation && file.includes(`${path.sep}${where}${path.sep}`)) {
+      failures++;
+      throw errno(code);
+    }
+  });
+  expect(() => processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })).toThrow(code);
+  expect(failures).toBe(1);
+  const [flowId] = listFiles(hub.layout.spool);
+  const stuck = getFlow(hub.db, flowId!)!;
+  expect(stuck).toMatchObject({ stage: 'DECIDED', attempts: 1, last_error: expect.stringContaining(code) });
+  expect(listFiles(hub.layout.outbox).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+
+  // Still failing: retried, still safe.
+  resumeUnfinished(hub);
+  expect(getFlow(hub.db, flowId!)).toMatchObject({ stage: 'DECIDED', attempts: 2 });
+  // The cause is fixed: it finishes, each invoice delivered once.
+  setFaultHook(undefined);
+  const { done } = resumeUnfinished(hub);
+  expect(done.map((f) => [f.id, f.stage])).toEqual([[flowId, 'DONE']]);
+  expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
+  expect(listFiles(hub.layout.spool)).toEqual([]);
+});
+
+test('the daemon retries a faulty flow with backoff and shows the fault meanwhile', async () => {
+  const hub = trackedHub({ stabilityMs: 50, sweepIntervalMs: 200 });
+  let failures = 0;
+  setFaultHook((op, file) => {
+    if (op === 'write' && file.includes(`${path.sep}recipients${path.sep}`) && failures < 2) {
+      failures++;
+      throw errno('ENOSPC');
+    }
+  });
+  const daemon = await startDaemon(hub);
+  try {
+    fs.copyFileSync(fixture('mixed', 'partial.xml'), path.join(hub.layout.inbox, 'partial.xml'));
+    const until = Date.now() + 20_000;
+    while (!listFiles(path.join(hub.layout.outbox, 'reports')).length) {
+      if (Date.now() > until) throw new Error('not retried in time');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await daemon.idle();
+  } finally {
+    await daemon.stop();
+  }
+  expect(failures).toBe(2);
+  const flow = (hub.db.prepare('SELECT * FROM flows').all() as { attempts: number; stage: string }[])[0]!;
+  expect(flow).toMatchObject({ stage: 'DONE', attempts: 2 });
+  expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1]);
+});
+
+test('a file deleted while being claimed leaves no trace', () => {
+  const hub = trackedHub();
+  const gone = path.join(tempDir(), 'gone.xml');
+  fs.writeFileSync(gone, 'x');
+  // Deleted between the ledger row and the rename (another process took it, an operator removed it).
+  const rename = fs.renameSync;
+  fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+    if (String(from) === gone) fs.rmSync(gone);
+    return rename(from, to);
+  }) as typeof fs.renameSync;
+  try {
+    expect(claimFile(hub, gone)).toBeUndefined();
+  } finally {
+    fs.renameSync = rename;
+  }
+  expect(hub.db.prepare('SELECT count(*) n FROM flows').get()).toEqual({ n: 0 });
+  expect(listFiles(hub.layout.spool)).toEqual([]);
+});
+
+test('the ledger locked by another process is waited for, then the flow proceeds', async () => {
+  const hub = trackedHub();
+  const holder = spawn(process.execPath, ['-e', `
+    const D = require('better-sqlite3'); const db = new D(${JSON.stringify(hub.layout.db)});
+    db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 1000);
+  `], { cwd: path.resolve(path.dirname(CLI), '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => holder.stdout!.once('data', r));
+  const started = Date.now();
+  const flow = processFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+  expect(flow.stage).toBe('DONE');
+  expect(Date.now() - started).toBeGreaterThanOrEqual(500); // it did wait for the other writer
+});
+
+test('two daemons on one home: the second waits for the lock, takes over when the first dies, nothing is processed twice', async () => {
+  const home = tempDir();
+  cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home });
+  const env = { ...process.env, FACTFLOW_STABILITY_MS: '50', FACTFLOW_SWEEP_INTERVAL_MS: '200' };
+  const start = () => {
+    const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += String(d)));
+    return { child, log: () => err };
+  };
+  const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+  const waitFor = async (what: string, ok: () => boolean) => {
+    const until = Date.now() + 30_000;
+    while (!ok()) {
+      if (Date.now() > until) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const reports = () => listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json'));
+  const first = start();
+  await waitFor('first daemon ready', () => first.log().includes('watching'));
+  const second = start();
+  try {
+    await waitFor('second daemon waiting', () => second.log().includes('another daemon is running'));
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(home, 'inbox', `a${i}.xml`), mixedFlow({ seed: i, flowTag: `TWO${i}`, invoices: 5 }));
+    await waitFor('six reports', () => reports().length === 6);
+    first.child.kill('SIGKILL');
+    await exited(first.child);
+    await waitFor('second daemon takes over', () => second.log().includes('watching'));
+    for (let i = 0; i < 3; i++) fs.writeFileSync(path.join(home, 'inbox', `b${i}.xml`), mixedFlow({ seed: 100 + i, flowTag: `TWOB${i}`, invoices: 5 }));
+    await waitFor('nine reports', () => reports().length === 9);
+  } finally {
+    second.child.kill('SIGTERM');
+    await exited(second.child);
+    first.child.kill('SIGKILL');
+  }
+  const states = reports().map((f) => readJson(path.join(home, 'outbox', 'reports', f)).state);
+  expect(states.every((s) => s === 'IN_INTEGRE')).toBe(true);
+  const delivered = deliveredInvoices(home);
+  expect(delivered.size).toBe(45);
+  expect([...delivered.values()].every((n) => n === 1)).toBe(true);
+  expect(fs.existsSync(path.join(home, 'var', 'watch.lock'))).toBe(false); // released on a clean stop
+});
