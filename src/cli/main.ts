@@ -8,6 +8,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInvoices } from './commands/invoices.js';
+import { registerPartners } from './commands/partners.js';
 import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, UsageError } from './context.js';
 
@@ -16,6 +17,7 @@ registerRun(program);
 registerDirectory(program);
 registerFlows(program);
 registerInvoices(program);
+registerPartners(program);
 registerAdmin(program);
 
 try {

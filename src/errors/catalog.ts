@@ -22,6 +22,7 @@ export const ERRORS = define({
   FLOW_EMPTY: { stage: 'claim', scope: 'flow', message: 'The file is empty.' },
   FLOW_TOO_LARGE: { stage: 'claim', scope: 'flow', message: 'The file is {size} bytes, over the {limit}-byte limit for one flow.' },
   FLOW_NOT_REGULAR_FILE: { stage: 'claim', scope: 'flow', message: 'The inbox entry is a {what}, not a regular file; it was not followed or read.' },
+  FLOW_PARTNER_UNKNOWN: { stage: 'claim', scope: 'flow', message: 'The flow came in through inbox/{partner}/, but {partner} is not a registered partner (factflow partners add).' },
   FLOW_DUPLICATE: { stage: 'claim', scope: 'flow', message: 'The same file (SHA-256 {sha256}) was already received as flow {earlierFlowId}; nothing was emitted again.' },
   FLOW_UNKNOWN_FORMAT: { stage: 'detect', scope: 'flow', message: 'Unrecognised flow: {found}. Expected a CPPFactureMixte, UBL Invoice/CreditNote, CII CrossIndustryInvoice, CPPStatut, zip or tar.gz.' },
   FLOW_UNSUPPORTED_FORMAT: { stage: 'detect', scope: 'flow', message: 'Flows of kind {kind} are recognised but not accepted by this hub yet.' },
@@ -72,6 +73,10 @@ export const ERRORS = define({
   RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file.' },
   RULE_DOUBLE_INVOICING: { stage: 'rules', scope: 'invoice', message: 'Double invoicing: supplier {supplier} already deposited invoice {number} in {year} (flow {earlierFlowId}).' },
   RULE_DUPLICATE_IN_FLOW: { stage: 'rules', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} appears more than once in this flow.' },
+
+  // Partners' permissions.
+  PARTNER_SUPPLIER_NOT_ALLOWED: { stage: 'routing', scope: 'invoice', message: 'Partner {partner} may not deposit invoices for supplier {supplier}.' },
+  PARTNER_RECIPIENT_NOT_ALLOWED: { stage: 'lifecycle', scope: 'invoice', message: 'Partner {partner} may not send statuses for recipient {recipient}.' },
 
   // Routing against the directory (domain §2).
   ROUTE_RECIPIENT_ID_INVALID: { stage: 'routing', scope: 'invoice', message: 'Recipient SIRET "{siret}" is not 14 digits with a valid check digit.' },

@@ -145,6 +145,17 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (flow_id, attempt)
   );
   `,
+  // 4: EDI partners (inbox/<code>/): which suppliers each may deposit for, which recipients it
+  // may send statuses for.
+  `
+  CREATE TABLE partners (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    suppliers TEXT NOT NULL DEFAULT '[]',
+    recipients TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

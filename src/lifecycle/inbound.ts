@@ -7,6 +7,7 @@
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { readFlowAcks, readStatusUpdates, type FlowAck, type StatusUpdate } from '../formats/statut.js';
 import type { Db } from '../ledger/db.js';
+import { recipientAllowed, type Partner } from '../route/partners.js';
 import type { XNode } from '../xml/parse.js';
 import { addEvent, sql, type InvoiceRow } from '../ledger/flows.js';
 import { checkTransition, statusRule, type Producer } from './statuses.js';
@@ -26,9 +27,12 @@ export function findInvoice(db: Db, supplierId: string, number: string, date?: s
 }
 
 /** Judges updates in order; later updates of the same file see the earlier ones' effect. */
-export function judgeStatusUpdates(db: Db, updates: StatusUpdate[], producer: Producer): UpdateOutcome[] {
+export function judgeStatusUpdates(db: Db, updates: StatusUpdate[], producer: Producer, partner?: Partner): UpdateOutcome[] {
   const current = new Map<number, string | null>();
   return updates.map((update) => {
+    if (!recipientAllowed(partner, update.recipientSiret)) {
+      return { update, errors: [flowError('PARTNER_RECIPIENT_NOT_ALLOWED', { partner: partner!.code, recipient: update.recipientSiret || '(none)' }, update.where)] };
+    }
     const found = findInvoice(db, update.supplierId, update.number, update.invoiceDate);
     const params = { number: update.number, supplier: update.supplierId };
     if (!found.length) return { update, errors: [flowError('LIFE_INVOICE_UNKNOWN', params, update.where)] };
@@ -54,11 +58,16 @@ export function applyStatusUpdates(db: Db, outcomes: UpdateOutcome[], producer: 
 }
 
 /** A recipient acknowledges a pivot flow it received: 92 (taken in) or 94 (could not be taken in). */
-export function judgeFlowAcks(db: Db, acks: FlowAck[]): { ack: FlowAck; errors: FlowError[] }[] {
+export function judgeFlowAcks(db: Db, acks: FlowAck[], partner?: Partner): { ack: FlowAck; errors: FlowError[] }[] {
   return acks.map((ack) => {
     if (ack.status !== '92' && ack.status !== '94') return { ack, errors: [flowError('LIFE_ACK_STATUS_INVALID', { status: ack.status }, ack.where)] };
-    const delivered = sql(db, "SELECT 1 FROM outputs WHERE flow_id = ? AND kind = 'pivot' LIMIT 1").get(ack.flowId);
-    return { ack, errors: delivered ? [] : [flowError('LIFE_ACK_FLOW_UNKNOWN', { flowId: ack.flowId }, ack.where)] };
+    const recipients = (sql(db, "SELECT DISTINCT i.recipient_siret FROM invoices i WHERE i.flow_id = ? AND i.pivot_path IS NOT NULL").all(ack.flowId) as { recipient_siret: string }[]).map((r) => r.recipient_siret);
+    if (!recipients.length) return { ack, errors: [flowError('LIFE_ACK_FLOW_UNKNOWN', { flowId: ack.flowId }, ack.where)] };
+    // A partner acknowledges only pivots it received for one of its recipients.
+    if (partner && !recipients.some((r) => recipientAllowed(partner, r))) {
+      return { ack, errors: [flowError('PARTNER_RECIPIENT_NOT_ALLOWED', { partner: partner.code, recipient: recipients.join(', ') }, ack.where)] };
+    }
+    return { ack, errors: [] };
   });
 }
 
@@ -80,9 +89,9 @@ export interface StatusFlowJudgement {
 }
 
 /** Judges every line of a CPPStatut sent in by a recipient, without changing anything. */
-export function judgeStatusFlow(db: Db, root: XNode): StatusFlowJudgement {
-  const updates = judgeStatusUpdates(db, readStatusUpdates(root), 'recipient');
-  const acks = judgeFlowAcks(db, readFlowAcks(root));
+export function judgeStatusFlow(db: Db, root: XNode, partner?: Partner): StatusFlowJudgement {
+  const updates = judgeStatusUpdates(db, readStatusUpdates(root), 'recipient', partner);
+  const acks = judgeFlowAcks(db, readFlowAcks(root), partner);
   const lines: StatusLine[] = [
     ...updates.map(({ update: u, invoice, errors }) => ({ position: u.position, number: u.number, supplier: u.supplierId, recipient: u.recipientSiret, status: u.status, invoiceId: invoice?.id, errors })),
     ...acks.map(({ ack, errors }) => ({ position: ack.position, number: ack.flowId, supplier: '', recipient: '', status: ack.status, errors })),

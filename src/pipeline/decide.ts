@@ -13,6 +13,7 @@ import { checkRouting } from '../route/routing.js';
 import { checkInvoice } from '../validate/rules.js';
 import { readFlowFile, type ReadResult } from './read.js';
 import { safeName } from '../util/paths.js';
+import { partnerOf, supplierAllowed, type Partner } from '../route/partners.js';
 import { applyStatusUpdates, judgeStatusFlow, type StatusFlowJudgement } from '../lifecycle/inbound.js';
 
 /**
@@ -64,7 +65,7 @@ function earlierDeposit(hub: Hub, inv: Invoice): FlowError | Resend | undefined 
 }
 
 /** Checks every invoice: deposit rules, routing, duplicates within the flow and in the ledger. */
-export function judgeInvoices(hub: Hub, read: ReadResult, depositDate: string): InvoiceDecision[] {
+export function judgeInvoices(hub: Hub, read: ReadResult, depositDate: string, partner?: Partner): InvoiceDecision[] {
   const ctx = { depositDate, maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes };
   const seen = new Set<string>();
   return read.invoices.map((invoice) => {
@@ -72,6 +73,9 @@ export function judgeInvoices(hub: Hub, read: ReadResult, depositDate: string): 
     const unreadable = read.entryErrors?.get(invoice.position);
     if (unreadable) return { invoice, errors: unreadable };
     const errors = [...checkInvoice(invoice, ctx), ...checkRouting(invoice, hub.directory)];
+    if (!supplierAllowed(partner, invoice.supplier.id)) {
+      errors.push(flowError('PARTNER_SUPPLIER_NOT_ALLOWED', { partner: partner!.code, supplier: invoice.supplier.id }, invoice.where.supplierId));
+    }
     const key = invoiceKey(invoice);
     if (invoice.number && seen.has(key)) {
       errors.push(flowError('RULE_DUPLICATE_IN_FLOW', { number: invoice.number, supplier: invoice.supplier.id }, invoice.where.number));
@@ -124,8 +128,10 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   } else {
     read = readFlowFile(flow.spool_path, hub.settings);
   }
-  const decisions = judgeInvoices(hub, read, localDate(flow.received_at));
-  const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root) : { updates: [], lines: [] };
+  const { partner, error: partnerError } = partnerOf(hub.db, flow.partner);
+  if (partnerError) read = { kind: read.kind, invoices: [], errors: [partnerError] };
+  const decisions = judgeInvoices(hub, read, localDate(flow.received_at), partner);
+  const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root, partner) : { updates: [], lines: [] };
   const outcomes = [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' as const : 'ACCEPTED' as const }));
   const state = flowStateOf(read.errors, outcomes);
   const finalPath = finalPathOf(hub, flow, state);

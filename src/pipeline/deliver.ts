@@ -17,6 +17,7 @@ import { STATUS_NAMES } from '../lifecycle/statuses.js';
 import { statusLineReport } from '../lifecycle/inbound.js';
 import { safeName } from '../util/paths.js';
 import { exists } from '../ingest/claim.js';
+import { PARTNER_CODE, partnerOf } from '../route/partners.js';
 import { localDate } from './decide.js';
 import { readFlowFile } from './read.js';
 
@@ -38,13 +39,15 @@ export function sourceOf(hub: Hub, flow: FlowRow): string | undefined {
   return candidates.find((p) => p && exists(p)) ?? undefined;
 }
 
-export const reportPaths = (hub: Hub, flowId: string) => ({
-  xml: path.join(hub.layout.outbox, 'reports', `${flowId}.xml`),
-  json: path.join(hub.layout.outbox, 'reports', `${flowId}.json`),
-});
+/** Reports go to the partner's own folder when the flow came from a registered partner. */
+export function reportPaths(hub: Hub, flow: FlowRow) {
+  const dir = flow.partner && partnerOf(hub.db, flow.partner).partner ? path.join(hub.layout.outbox, 'partners', flow.partner) : path.join(hub.layout.outbox, 'reports');
+  return { xml: path.join(dir, `${flow.id}.xml`), json: path.join(dir, `${flow.id}.json`) };
+}
 
 const platform = (hub: Hub) => ({ id: hub.settings.platformPartnerId, label: 'factflow' });
-const partnerOf = (hub: Hub, flow: FlowRow) => ({ id: flow.partner ?? hub.settings.defaultPartnerId });
+/** The partner id a report is addressed to (the envelope's Recepteur). */
+const reportReceiver = (hub: Hub, flow: FlowRow) => ({ id: flow.partner && PARTNER_CODE.test(flow.partner) ? flow.partner : hub.settings.defaultPartnerId });
 
 /** The invoice whose lifecycle a row moves: itself, or for a completion the suspended original. */
 const lifecycleInvoice = (hub: Hub, row: InvoiceRow): InvoiceRow =>
@@ -179,9 +182,9 @@ export function buildReport(hub: Hub, flowId: string): IntegrationReport {
 
 function emitReport(hub: Hub, flow: FlowRow): void {
   const report = buildReport(hub, flow.id);
-  const xml = reportXml(report, flow.decided_at!, partnerOf(hub, flow), platform(hub));
+  const xml = reportXml(report, flow.decided_at!, reportReceiver(hub, flow), platform(hub));
   const json = JSON.stringify(report, null, 2) + '\n';
-  const { xml: xmlPath, json: jsonPath } = reportPaths(hub, flow.id);
+  const { xml: xmlPath, json: jsonPath } = reportPaths(hub, flow);
   writeFileAtomic(xmlPath, [xml]);
   writeFileAtomic(jsonPath, [json]);
   recordOutput(hub.db, flow.id, 'report', xmlPath);

@@ -31,14 +31,15 @@ export function registerRun(program: Command): void {
     .description('Process flows once, through the same pipeline as the daemon, and print their outcome.')
     .argument('<file...>', 'flow files; files outside inbox/ are copied, files inside it are moved')
     .option('--json', 'print the integration reports as JSON')
+    .option('--partner <code>', 'process as if dropped in inbox/<code>/ (checks that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow process fixtures/mixed/three-recipients.xml')
-    .action(async (files: string[], opts: { json?: boolean }) => {
+    .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
       process.exitCode = await withHub(program, !opts.json, (hub) => {
         let worst: number = EXIT.OK;
         const reports = [];
         for (const file of files) {
           const abs = path.resolve(file);
-          const flow = processFile(hub, abs, { copy: !abs.startsWith(hub.layout.inbox + path.sep) });
+          const flow = processFile(hub, abs, { copy: !abs.startsWith(hub.layout.inbox + path.sep), partner: opts.partner });
           if (!flow) continue;
           const report = buildReport(hub, flow.id);
           reports.push(report);
