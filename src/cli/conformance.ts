@@ -34,7 +34,7 @@ export function stagesOf(bytes: Buffer): Omit<FileOutcome, 'file'> {
     if (!k) return [flowError('FLOW_UNKNOWN_FORMAT', { found: `${ns ? `{${ns}}` : ''}${root}` })];
     kind = k.kind;
     return schema(k.schema);
-  }, 1);
+  }, () => undefined, 1);
   if (parsed.ok) return { passed: 'schema', kind };
   const e = parsed.errors[0]!;
   const detail = `${e.code}: ${e.message}${e.line ? ` (line ${e.line})` : ''}`;

@@ -6,7 +6,7 @@
 import type { Attachment, Invoice } from '../model/invoice.js';
 import { pivotPaymentCode } from '../model/paymentMeans.js';
 import { zipOne } from '../util/zip.js';
-import { el, leaf, XML_DECLARATION } from '../xml/write.js';
+import { base64Leaf, el, leaf, XML_DECLARATION } from '../xml/write.js';
 import { envelope, type Partner } from './envelope.js';
 
 export type Renvoi = 'Non' | 'Complétée' | 'Recyclée';
@@ -80,5 +80,5 @@ function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: n
 
 function pivotAttachment(a: Attachment, numOrdre: number): string {
   const zip = a.zipped ?? zipOne(a.name, a.content);
-  return el('PJ', [leaf('Contenu', zip.toString('base64')), leaf('NomPJ', a.name), leaf('TypePJ', a.type), leaf('MimeTypePJ', a.mimeType)], { NumOrdre: numOrdre });
+  return el('PJ', [base64Leaf('Contenu', zip.toString('base64')), leaf('NomPJ', a.name), leaf('TypePJ', a.type), leaf('MimeTypePJ', a.mimeType)], { NumOrdre: numOrdre });
 }

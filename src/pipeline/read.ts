@@ -12,7 +12,7 @@ import { readMixedFlow } from '../formats/mixed.js';
 import { blankInvoice } from '../formats/structured.js';
 import { readUbl } from '../formats/ubl.js';
 import type { Invoice } from '../model/invoice.js';
-import { parseXml, type XNode } from '../xml/parse.js';
+import { materialize, parseXml, type XNode } from '../xml/parse.js';
 import { schema } from '../xml/schemas.js';
 
 export interface ReadResult {
@@ -29,10 +29,13 @@ export interface ReadResult {
 const refused = (errors: FlowError[], kind?: FlowKind): ReadResult => ({ kind, invoices: [], errors });
 const STRUCTURED: readonly FlowKind[] = ['ubl-invoice', 'ubl-creditnote', 'cii'];
 
-type Parsed = { ok: true; kind: FlowKind; root: XNode } | { ok: false; kind?: FlowKind; errors: FlowError[] };
+type Parsed<T> = { ok: true; value: T } | { ok: false; kind?: FlowKind; errors: FlowError[] };
 
-/** Detects an XML document by its root, parses it once and validates it against its schema. */
-function parseDocument(bytes: Buffer, accept: readonly FlowKind[]): Parsed {
+/**
+ * Detects an XML document by its root, parses it once, validates it against its schema, and
+ * maps it with `use` while it is parsed.
+ */
+function parseDocument<T>(bytes: Buffer, accept: readonly FlowKind[], use: (kind: FlowKind, root: XNode) => T): Parsed<T> {
   if (!looksLikeXml(bytes)) return { ok: false, errors: [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] };
   let kind: FlowKind | undefined;
   const parsed = parseXml(bytes, (root, ns) => {
@@ -43,8 +46,8 @@ function parseDocument(bytes: Buffer, accept: readonly FlowKind[]): Parsed {
     }
     kind = k.kind;
     return schema(k.schema);
-  });
-  return parsed.ok ? { ok: true, kind: kind!, root: parsed.root } : { ok: false, kind, errors: parsed.errors };
+  }, (root) => use(kind!, root));
+  return parsed.ok ? parsed : { ok: false, kind, errors: parsed.errors };
 }
 
 function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: number, label: string, settings: Settings): Invoice {
@@ -68,18 +71,20 @@ export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
   const archive = archiveKindOf(bytes);
   if (archive) return readArchive(archive, bytes, settings);
 
-  const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED]);
-  if (!parsed.ok) return refused(parsed.errors, parsed.kind);
-  switch (parsed.kind) {
-    case 'mixed': {
-      const flow = readMixedFlow(parsed.root, settings.maxAttachmentBytes);
-      return { kind: 'mixed', invoices: flow.errors.length ? [] : flow.invoices, errors: flow.errors };
+  const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED], (kind, root): ReadResult => {
+    switch (kind) {
+      case 'mixed': {
+        const flow = readMixedFlow(root, settings.maxAttachmentBytes);
+        return { kind, invoices: flow.errors.length ? [] : flow.invoices, errors: flow.errors };
+      }
+      case 'statut':
+        // Status flows are small and judged later: keep a copy of the tree.
+        return { kind, invoices: [], errors: [], root: materialize(root) };
+      default:
+        return { kind, invoices: [mapStructured(kind, root, bytes, 1, 'document', settings)], errors: [] };
     }
-    case 'statut':
-      return { kind: 'statut', invoices: [], errors: [], root: parsed.root };
-    default:
-      return { kind: parsed.kind, invoices: [mapStructured(parsed.kind, parsed.root, bytes, 1, 'document', settings)], errors: [] };
-  }
+  });
+  return parsed.ok ? parsed.value : refused(parsed.errors, parsed.kind);
 }
 
 /** An archive of E1 documents is one flow; each entry is an invoice reported by its name. */
@@ -97,11 +102,12 @@ function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadRes
       entryErrors.set(position, errors);
     };
     if (!entry.content) return refuse([entry.error!]);
-    const parsed = parseDocument(entry.content, STRUCTURED);
+    const content = entry.content;
+    const parsed = parseDocument(content, STRUCTURED, (kind, root) => mapStructured(kind, root, content, position, entry.name, settings));
     if (!parsed.ok) {
       return refuse(parsed.errors.map((e) => flowError('ARCHIVE_ENTRY_INVALID', { entry: entry.name, detail: `${e.code}: ${e.message}` }, e)));
     }
-    invoices.push(mapStructured(parsed.kind, parsed.root, entry.content, position, entry.name, settings));
+    invoices.push(parsed.value);
   });
   return { kind, invoices, errors: [], entryErrors };
 }

@@ -15,16 +15,20 @@ const DOS_DATE = (0 << 9) | (1 << 5) | 1;
 
 export const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04;
 
+/** Formats that are compressed already: deflating them again costs time and saves nothing. */
+const STORED = /\.(pdf|png|jpe?g|gif|tiff?|zip|docx|xlsx|pptx|odt|ods|odp)$/i;
+
 export function zipOne(name: string, content: Buffer): Buffer {
   const fileName = Buffer.from(name, 'utf8');
-  const data = zlib.deflateRawSync(content);
+  const method = STORED.test(name) ? 0 : 8;
+  const data = method === 0 ? content : zlib.deflateRawSync(content, { level: 1 });
   const crc = zlib.crc32(content);
   const flags = 0x0800; // names are UTF-8
   const local = Buffer.alloc(30);
   local.writeUInt32LE(LOCAL, 0);
   local.writeUInt16LE(20, 4);
   local.writeUInt16LE(flags, 6);
-  local.writeUInt16LE(8, 8);
+  local.writeUInt16LE(method, 8);
   local.writeUInt16LE(DOS_TIME, 10);
   local.writeUInt16LE(DOS_DATE, 12);
   local.writeUInt32LE(crc, 14);
@@ -36,7 +40,7 @@ export function zipOne(name: string, content: Buffer): Buffer {
   central.writeUInt16LE(20, 4);
   central.writeUInt16LE(20, 6);
   central.writeUInt16LE(flags, 8);
-  central.writeUInt16LE(8, 10);
+  central.writeUInt16LE(method, 10);
   central.writeUInt16LE(DOS_TIME, 12);
   central.writeUInt16LE(DOS_DATE, 14);
   central.writeUInt32LE(crc, 16);

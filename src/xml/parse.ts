@@ -31,11 +31,12 @@ export function pathOf(node: XNode): string {
 
 const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
 
-export type ParseResult = { ok: true; root: XNode } | { ok: false; errors: FlowError[] };
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FlowError[] };
 
 // HUGE lifts libxml2's 10 MB text-node cap (base64 attachments exceed it); without a
 // DOCTYPE no entity exists, so the amplification that cap protects against cannot happen.
-const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_HUGE | ParseOption.XML_PARSE_BIG_LINES;
+// NOBLANKS drops the white space between elements, halving the nodes the tree walk visits.
+const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_HUGE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_NOBLANKS;
 
 /**
  * What to validate a parsed document against, chosen from its root element: a compiled
@@ -43,8 +44,12 @@ const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_HUGE |
  */
 export type SchemaChoice = (root: string, ns: string) => CompiledSchema | FlowError[] | undefined;
 
-/** Parse once, refuse DTDs, validate against the chosen schema, and return the plain tree. */
-export function parseXml(bytes: Uint8Array, choose?: SchemaChoice, maxErrors = 20): ParseResult {
+/**
+ * Parse once, refuse DTDs, validate against the chosen schema, then hand the tree to `use`
+ * while the document is alive. The tree is read from libxml2 lazily (only the parts `use`
+ * looks at) and must not be kept: `use` returns plain values.
+ */
+export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined, use: (root: XNode) => T, maxErrors = 20): ParseResult<T> {
   const doctype = findDoctype(bytes);
   if (doctype) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctype)] };
   let doc: XmlDocument;
@@ -53,6 +58,7 @@ export function parseXml(bytes: Uint8Array, choose?: SchemaChoice, maxErrors = 2
   } catch (e) {
     return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
   }
+  const alive = { yes: true };
   try {
     const root = doc.root;
     const choice = choose?.(root.name, root.namespaceUri ?? '');
@@ -61,9 +67,77 @@ export function parseXml(bytes: Uint8Array, choose?: SchemaChoice, maxErrors = 2
       const invalid = choice.check(doc, maxErrors);
       if (invalid.length) return { ok: false, errors: invalid };
     }
-    return { ok: true, root: toTree(root, undefined, 0) };
+    return { ok: true, value: use(new LazyNode(root, undefined, 0, alive, root.namespaceUri ?? '')) };
   } finally {
+    alive.yes = false;
     doc.dispose();
+  }
+}
+
+/** A copy of the tree that outlives its document (for the small documents kept after parsing). */
+export function materialize(n: XNode, parent?: XNode): XNode {
+  const copy: XNode = { name: n.name, ns: n.ns, attrs: n.attrs, text: n.text, line: n.line, children: [], parent, index: n.index };
+  copy.children = n.children.map((c) => materialize(c, copy));
+  return copy;
+}
+
+/** A node whose children, text and attributes are fetched from libxml2 on first use. */
+class LazyNode implements XNode {
+  readonly name: string;
+  readonly line: number;
+  private kids?: XNode[];
+  private content?: string;
+  private attributes?: Readonly<Record<string, string>>;
+
+  constructor(
+    private readonly el: XmlElement,
+    readonly parent: XNode | undefined,
+    readonly index: number,
+    private readonly alive: { yes: boolean },
+    readonly ns: string,
+  ) {
+    this.name = el.name;
+    this.line = el.line;
+  }
+
+  private check(): void {
+    if (!this.alive.yes) throw new Error(`XML node ${this.name} used after its document was released`);
+  }
+
+  get children(): XNode[] {
+    if (this.kids) return this.kids;
+    this.check();
+    const elements: XmlElement[] = [];
+    for (let c = this.el.firstChild; c; c = c.next) if (c instanceof XmlElement) elements.push(c);
+    const names = elements.map((c) => c.name);
+    const counts = new Map<string, number>();
+    for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+    const seen = new Map<string, number>();
+    this.kids = elements.map((c, i) => {
+      const name = names[i]!;
+      const n = (seen.get(name) ?? 0) + 1;
+      seen.set(name, n);
+      // Only the root's namespace decides anything (detection); children are matched by name.
+      return new LazyNode(c, this, counts.get(name)! > 1 ? n : 0, this.alive, '');
+    });
+    return this.kids;
+  }
+
+  get text(): string {
+    if (this.content === undefined) {
+      this.check();
+      this.content = this.el.firstChild && this.children.length === 0 ? this.el.content : '';
+    }
+    return this.content;
+  }
+
+  get attrs(): Readonly<Record<string, string>> {
+    if (!this.attributes) {
+      this.check();
+      const attrs = this.el.attrs;
+      this.attributes = attrs.length ? Object.fromEntries(attrs.map((a) => [a.name, a.value])) : NO_ATTRS;
+    }
+    return this.attributes;
   }
 }
 
@@ -94,33 +168,6 @@ export function libxmlErrors(e: unknown, max: number, make: (d: Detail) => FlowE
       ...(d.xpath ? { element: d.xpath } : {}),
     }),
   );
-}
-
-function toTree(el: XmlElement, parent: XNode | undefined, index: number): XNode {
-  const elements: XmlElement[] = [];
-  for (let c = el.firstChild; c; c = c.next) if (c instanceof XmlElement) elements.push(c);
-  const attrs = el.attrs;
-  const node: XNode = {
-    name: el.name,
-    ns: el.namespaceUri ?? '',
-    attrs: attrs.length ? Object.fromEntries(attrs.map((a) => [a.name, a.value])) : NO_ATTRS,
-    text: elements.length ? '' : el.content,
-    line: el.line,
-    children: [],
-    parent,
-    index,
-  };
-  const counts = new Map<string, number>();
-  const names = elements.map((c) => c.name);
-  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  elements.forEach((c, i) => {
-    const name = names[i]!;
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    node.children.push(toTree(c, node, counts.get(name)! > 1 ? n : 0));
-  });
-  return node;
 }
 
 /**

@@ -22,4 +22,9 @@ export function leaf(name: string, value: string | number | undefined): string {
   return `<${name}>${escapeXml(String(value))}</${name}>\n`;
 }
 
+/** An element holding base64 text, which never needs escaping (and can be megabytes long). */
+export function base64Leaf(name: string, base64: string): string {
+  return `<${name}>${base64}</${name}>\n`;
+}
+
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';

@@ -1,0 +1,245 @@
+/**
+ * `npm run bench`: deterministic synthetic flows (seeded) run through the real CLI, each
+ * scenario in a fresh home, and compared with `xmllint --noout --schema` on the same documents
+ * and schemas (the floor: parsing and validation only). Writes bench/results.json and
+ * BENCHMARKS.md. Peak RSS is sampled from /proc/<pid>/status (VmHWM), so it needs Linux.
+ *   S1  one mixed flow of 1,000 invoices, 3 lines each, a 20 KB PDF each
+ *   S2  a tar.gz of 2,000 UBL invoices of about 20 KB each
+ *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
+ *   S4  a mixed flow of about 100 MB (memory)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeTarGz } from './archives.js';
+import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+const WORK = path.join(ROOT, 'bench', 'work');
+const MB = 1024 * 1024;
+
+interface RunResult {
+  seconds: number;
+  peakRssMb: number;
+  code: number | null;
+}
+
+/** Runs a command to completion, sampling its peak resident memory. */
+function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    let peakKb = 0;
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        // exited
+      }
+    };
+    const timer = setInterval(sample, 10);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: Math.round(peakKb / 1024), code });
+    });
+  });
+}
+
+function freshHome(name: string): string {
+  const home = path.join(WORK, name, 'home');
+  fs.rmSync(path.join(WORK, name), { recursive: true, force: true });
+  fs.mkdirSync(home, { recursive: true });
+  const r = spawnSync(process.execPath, [CLI, '--home', home, 'directory', 'import', '--structures', path.join(ROOT, 'fixtures/directory/structures.csv'), '--services', path.join(ROOT, 'fixtures/directory/services.csv')]);
+  if (r.status !== 0) throw new Error(`directory import failed: ${r.stderr}`);
+  return home;
+}
+
+function writeChunks(file: string, chunks: Iterable<string>): number {
+  const fd = fs.openSync(file, 'w');
+  for (const c of chunks) fs.writeSync(fd, c);
+  fs.closeSync(fd);
+  return fs.statSync(file).size;
+}
+
+const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
+
+/** The floor: xmllint validating the same documents against the same schema, in one process. */
+async function xmllintFloor(schema: string, files: string[]): Promise<number | undefined> {
+  if (!hasXmllint) return undefined;
+  const r = await run(['xmllint', '--noout', '--schema', path.join(ROOT, 'schemas', schema), ...files]);
+  return r.seconds;
+}
+
+function cpuModel(): string {
+  return os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+}
+
+interface Scenario {
+  id: string;
+  title: string;
+  invoices: number;
+  flows: number;
+  seconds: number;
+  invoicesPerSecond: number;
+  flowsPerSecond: number;
+  peakRssMb: number;
+  inputMb: number;
+  p50Seconds?: number;
+  p95Seconds?: number;
+  xmllintSeconds?: number;
+  vsXmllint?: number;
+  target: string;
+  met: boolean;
+}
+
+async function s1(): Promise<Scenario> {
+  const home = freshHome('s1');
+  const file = path.join(WORK, 's1', 'mixed-1000.xml');
+  const size = writeChunks(file, mixedFlowChunks({ seed: 1, flowTag: 'S1', invoices: 1000, linesPerInvoice: 3, pdfBytes: 20 * 1024 }));
+  const r = await run([process.execPath, CLI, '--home', home, 'process', file]);
+  const floor = await xmllintFloor('CPPFactureMixte.xsd', [file]);
+  const ips = 1000 / r.seconds;
+  return { id: 'S1', title: 'one mixed flow, 1,000 invoices, 3 lines, 20 KB PDF each', invoices: 1000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, xmllintSeconds: floor, vsXmllint: floor ? r.seconds / floor : undefined, target: '≥ 1,000 invoices/s', met: ips >= 1000 };
+}
+
+async function s2(): Promise<Scenario> {
+  const home = freshHome('s2');
+  const dir = path.join(WORK, 's2', 'docs');
+  fs.mkdirSync(dir, { recursive: true });
+  const entries = Array.from({ length: 2000 }, (_, i) => {
+    const name = `UBL-S2-${String(i).padStart(4, '0')}.xml`;
+    const content = ublInvoice({ seed: 1000 + i, number: name.slice(0, -4), recipient: FIXTURE_RECIPIENTS[i % 3], lines: 5, targetBytes: 20 * 1024 });
+    fs.writeFileSync(path.join(dir, name), content);
+    return { name, content };
+  });
+  const archive = path.join(WORK, 's2', 'ubl-2000.tar.gz');
+  fs.writeFileSync(archive, writeTarGz(entries));
+  const r = await run([process.execPath, CLI, '--home', home, 'process', archive]);
+  const floor = await xmllintFloor('UBL-Invoice-hub.xsd', entries.map((e) => path.join(dir, e.name)));
+  const ips = 2000 / r.seconds;
+  const ratio = floor ? r.seconds / floor : undefined;
+  const inputMb = entries.reduce((n, e) => n + e.content.length, 0) / MB;
+  return { id: 'S2', title: 'tar.gz of 2,000 UBL invoices (~20 KB each)', invoices: 2000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb, xmllintSeconds: floor, vsXmllint: ratio, target: '≥ 1,000 invoices/s; ≤ 3 × xmllint', met: ips >= 1000 && (ratio === undefined || ratio <= 3) };
+}
+
+async function s3(): Promise<Scenario> {
+  const home = freshHome('s3');
+  const staging = path.join(WORK, 's3', 'staging');
+  fs.mkdirSync(staging, { recursive: true });
+  const names = Array.from({ length: 200 }, (_, i) => {
+    const name = `single-${String(i).padStart(3, '0')}.xml`;
+    writeChunks(path.join(staging, name), mixedFlowChunks({ seed: 3000 + i, flowTag: `S3-${i}`, invoices: 1, pdfBytes: 20 * 1024 }));
+    return name;
+  });
+  const daemon = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8'));
+      if (m) peakKb = Math.max(peakKb, Number(m[1]));
+    } catch {
+      // not started or exited
+    }
+  }, 20);
+  await new Promise((r) => setTimeout(r, 1500)); // let it start
+  const dropped = Date.now();
+  for (const n of names) fs.renameSync(path.join(staging, n), path.join(home, 'inbox', n));
+  const reports = path.join(home, 'outbox', 'reports');
+  const seen = new Map<string, number>();
+  while (seen.size < names.length) {
+    for (const f of fs.existsSync(reports) ? fs.readdirSync(reports) : []) {
+      if (!f.endsWith('.json') || seen.has(f)) continue;
+      seen.set(f, fs.statSync(path.join(reports, f)).mtimeMs);
+    }
+    if (Date.now() - dropped > 120_000) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  clearInterval(sampler);
+  daemon.kill('SIGTERM');
+  const latencies = [...seen.values()].map((t) => (t - dropped) / 1000).sort((a, b) => a - b);
+  const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  const span = latencies[latencies.length - 1]!;
+  const fps = latencies.length / span;
+  return { id: 'S3', title: '200 single-invoice flows dropped at once into a running daemon', invoices: latencies.length, flows: latencies.length, seconds: span, invoicesPerSecond: fps, flowsPerSecond: fps, peakRssMb: Math.round(peakKb / 1024), inputMb: (names.length * 28 * 1024) / MB, p50Seconds: p(0.5), p95Seconds: p(0.95), target: 'p95 drop-to-report ≤ 2 s; ≥ 100 flows/s', met: p(0.95) <= 2 && fps >= 100 };
+}
+
+async function s4(): Promise<Scenario> {
+  const home = freshHome('s4');
+  const file = path.join(WORK, 's4', 'mixed-100mb.xml');
+  // ~27 KB per invoice with a 20 KB PDF: 3,800 invoices make about 100 MB.
+  const size = writeChunks(file, mixedFlowChunks({ seed: 4, flowTag: 'S4', invoices: 3800, linesPerInvoice: 3, pdfBytes: 20 * 1024 }));
+  const r = await run([process.execPath, CLI, '--home', home, 'process', file]);
+  const limit = 2 * (size / MB) + 150;
+  return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 2 × flow + 150 MB = ${Math.round(limit)} MB`, met: r.peakRssMb <= limit };
+}
+
+/** The XSD engines side by side on the S2 documents: libxml2-wasm (compiled once) and xmllint. */
+async function engines(): Promise<{ engine: string; documents: number; seconds: number; perSecond: number }[]> {
+  const dir = path.join(WORK, 's2', 'docs');
+  const files = fs.readdirSync(dir).map((f) => path.join(dir, f));
+  const out = [];
+  const script = `
+    import fs from 'node:fs';
+    import { XmlDocument } from 'libxml2-wasm';
+    import { schema } from ${JSON.stringify(path.join(ROOT, 'dist/xml/schemas.js'))};
+    const files = fs.readFileSync(0, 'utf8').split('\\n').filter(Boolean);
+    const s = schema('ubl-invoice');
+    const t = process.hrtime.bigint();
+    let bad = 0;
+    for (const f of files) { const d = XmlDocument.fromBuffer(fs.readFileSync(f)); if (s.check(d).length) bad++; d.dispose(); }
+    console.log(Number(process.hrtime.bigint() - t) / 1e9, bad);`;
+  const wasm = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: files.join('\n'), cwd: ROOT, encoding: 'utf8' });
+  const [secs] = wasm.stdout.trim().split(' ').map(Number);
+  out.push({ engine: 'libxml2-wasm (schema compiled once, in-process)', documents: files.length, seconds: secs!, perSecond: files.length / secs! });
+  const floor = await xmllintFloor('UBL-Invoice-hub.xsd', files);
+  if (floor) out.push({ engine: 'xmllint --noout --schema (one process)', documents: files.length, seconds: floor, perSecond: files.length / floor });
+  let libxmljs2 = false;
+  try {
+    await import('libxmljs2' as string);
+    libxmljs2 = true;
+  } catch {
+    // not installed: it is unmaintained (libxml2 2.9.9) and not a dependency
+  }
+  if (!libxmljs2) out.push({ engine: 'libxmljs2: not installed (unmaintained; not measured)', documents: 0, seconds: 0, perSecond: 0 });
+  return out;
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+
+async function main(): Promise<void> {
+  fs.mkdirSync(WORK, { recursive: true });
+  const only = process.argv.slice(2);
+  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S3', s3], ['S4', s4]];
+  const scenarios: Scenario[] = [];
+  for (const [id, fn] of all) {
+    if (only.length && !only.includes(id)) continue;
+    process.stderr.write(`running ${id}...\n`);
+    scenarios.push(await fn());
+  }
+  const engineRows = !only.length || only.includes('S2') ? await engines() : [];
+  const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+  fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, engines: engineRows }, null, 2) + '\n');
+  const table = [
+    '| scenario | invoices/s | flows/s | p50 / p95 (s) | peak RSS (MB) | input (MB) | vs xmllint | target | met |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...scenarios.map((s) => `| ${s.id}: ${s.title} | ${fmt(s.invoicesPerSecond)} | ${fmt(s.flowsPerSecond, 1)} | ${s.p50Seconds === undefined ? '-' : `${fmt(s.p50Seconds, 2)} / ${fmt(s.p95Seconds, 2)}`} | ${s.peakRssMb} | ${fmt(s.inputMb, 1)} | ${s.vsXmllint === undefined ? '-' : `${fmt(s.vsXmllint, 2)} × (${fmt(s.xmllintSeconds, 2)} s)`} | ${s.target} | ${s.met ? 'yes' : '**no**'} |`),
+  ].join('\n');
+  const engineTable = [
+    '| XSD engine (S2 documents, hub UBL schema) | documents/s |',
+    '|---|---|',
+    ...engineRows.map((e) => `| ${e.engine} | ${e.documents ? fmt(e.perSecond) : '-'} |`),
+  ].join('\n');
+  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n\n${table}\n\n${engineTable}\n`);
+  const md = fs.readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  const begin = '<!-- results:begin -->';
+  const end = '<!-- results:end -->';
+  const block = `${begin}\nMeasured ${machine.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.platform}).\n\n${table}\n\n${engineTable}\n${end}`;
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.includes(begin) ? md.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${md}\n${block}\n`);
+}
+
+await main();
