@@ -1,11 +1,13 @@
 /**
  * The one catalog of coded errors. Every rejection factflow can report is declared here,
  * with the stage that raises it and its scope: a `flow` error refuses the whole flow
- * (status 93), an `invoice` error refuses one invoice and lets the others through.
+ * (status 93), an `invoice` error refuses one invoice and lets the others through. System
+ * faults (disk full, permission denied) are not data errors: they are logged and shown on the
+ * flow, which stays in the spool and is retried.
  * Code elsewhere refers to codes only; `docs/ERRORS.md` is generated from this table.
  */
 
-export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle' | 'system';
+export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle';
 export type Scope = 'flow' | 'invoice';
 
 interface ErrorSpec {
@@ -25,7 +27,6 @@ export const ERRORS = define({
   FLOW_PARTNER_UNKNOWN: { stage: 'claim', scope: 'flow', message: 'The flow came in through inbox/{partner}/, but {partner} is not a registered partner (factflow partners add).' },
   FLOW_DUPLICATE: { stage: 'claim', scope: 'flow', message: 'The same file (SHA-256 {sha256}) was already received as flow {earlierFlowId}; nothing was emitted again.' },
   FLOW_UNKNOWN_FORMAT: { stage: 'detect', scope: 'flow', message: 'Unrecognised flow: {found}. Expected a CPPFactureMixte, UBL Invoice/CreditNote, CII CrossIndustryInvoice, CPPStatut, zip or tar.gz.' },
-  FLOW_UNSUPPORTED_FORMAT: { stage: 'detect', scope: 'flow', message: 'Flows of kind {kind} are recognised but not accepted by this hub yet.' },
   XML_DOCTYPE_FORBIDDEN: { stage: 'parse', scope: 'flow', message: 'The document declares a DOCTYPE; DTDs and entity declarations are refused.' },
   XML_NOT_WELL_FORMED: { stage: 'parse', scope: 'flow', message: 'The XML is not well-formed: {detail}' },
   XML_ENCODING: { stage: 'parse', scope: 'flow', message: 'The document is not valid text in {encoding} encoding: {detail}' },
@@ -99,9 +100,6 @@ export const ERRORS = define({
   LIFE_ACK_STATUS_INVALID: { stage: 'lifecycle', scope: 'invoice', message: 'Flow status {status} cannot be sent by a recipient; only 92 (received by the final recipient) and 94 (reception error at the final recipient) can.' },
   LIFE_ACK_FLOW_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Flow {flowId} is not a pivot flow this hub delivered.' },
   LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
-
-  // System faults: the flow stays in the spool and is retried.
-  SYS_IO: { stage: 'system', scope: 'flow', message: 'I/O failure: {detail}' },
 });
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -129,13 +127,4 @@ export function flowError(code: ErrorCode, params: Record<string, unknown> = {},
   if (at.column !== undefined) error.column = at.column;
   if (at.element !== undefined) error.element = at.element;
   return error;
-}
-
-export const scopeOf = (code: ErrorCode): Scope => ERRORS[code].scope;
-
-/** Thrown (not returned) only for system faults that must leave the flow in the spool. */
-export class SystemFault extends Error {
-  constructor(message: string, readonly cause?: unknown) {
-    super(message);
-  }
 }

@@ -19,11 +19,14 @@ import { statusRule, STATUS_NAMES, type Producer } from './statuses.js';
 
 export class InvoiceRefError extends Error {}
 
-/** An invoice by hub id (IdCPRO), by `supplier/number`, or by number when only one supplier used it. */
+/**
+ * An invoice by hub id (IdCPRO; any invoice, even one refused at deposit), by `supplier/number`
+ * or by number when only one supplier used it (accepted invoices).
+ */
 export function resolveInvoice(hub: Hub, ref: string): InvoiceRow {
   const base = "SELECT * FROM invoices WHERE accepted = 1 AND role = 'invoice'";
   let rows: InvoiceRow[];
-  if (/^\d+$/.test(ref)) rows = sql(hub.db, `${base} AND id = ?`).all(Number(ref)) as InvoiceRow[];
+  if (/^\d+$/.test(ref)) rows = sql(hub.db, "SELECT * FROM invoices WHERE role = 'invoice' AND id = ?").all(Number(ref)) as InvoiceRow[];
   else if (ref.includes('/')) {
     const [supplier, ...number] = ref.split('/');
     rows = sql(hub.db, `${base} AND supplier_id = ? AND number = ? ORDER BY id DESC`).all(supplier, number.join('/')) as InvoiceRow[];

@@ -5,8 +5,6 @@
  */
 import type { Location } from '../errors/catalog.js';
 
-export type IdentifierType = '1' | '2' | '3' | '4' | '5' | '6' | '7';
-
 export interface Party {
   /** 1 SIRET, 2 EU, 3 non-EU, 4 RIDET, 5 TAHITI, 6 being registered, 7 private person. */
   idType: string;

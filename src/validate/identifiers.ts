@@ -1,4 +1,4 @@
-/** Identifier checks (domain §2): SIRET/SIREN check digits. */
+/** Identifier checks (domain §2): the SIRET check digit. */
 
 const LA_POSTE_SIREN = '356000000';
 
@@ -24,5 +24,3 @@ export function isValidSiret(value: string): boolean {
   }
   return luhn(value);
 }
-
-export const isValidSiren = (value: string): boolean => /^\d{9}$/.test(value) && luhn(value);

@@ -123,18 +123,7 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow invoices show 3')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      process.exitCode = await withHub(program, false, (hub) => {
-        const row = /^\d+$/.test(ref) ? (sql(hub.db, 'SELECT * FROM invoices WHERE id = ?').get(Number(ref)) as InvoiceRow | undefined) : undefined;
-        let found = row;
-        if (!found) {
-          try {
-            found = resolveInvoice(hub, ref);
-          } catch (e) {
-            if (!(e instanceof InvoiceRefError)) throw e;
-            console.error(e.message);
-            return EXIT.DATA;
-          }
-        }
+      process.exitCode = await onInvoice(ref, false, (hub, found) => {
         const { chain, events } = found.accepted && found.role === 'invoice' ? invoiceHistory(hub, found) : { chain: [], events: [] };
         const details = { ...found, errors: parseErrors(found.errors), deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, pivot: c.pivot_path, renvoi: c.renvoi })), events };
         if (opts.json) {
