@@ -66,7 +66,7 @@ export function printRefusal(errors: FlowError[]): number {
 }
 
 /** A progress bar on stderr, only when it is a terminal. */
-export function progress(total: number, label: string): { tick(): void; done(): void } {
+export function progress(total: number, label: string): { tick(): void; set(n: number, of?: number): void; done(): void } {
   const tty = process.stderr.isTTY && total > 1;
   let n = 0;
   const draw = () => {
@@ -79,8 +79,13 @@ export function progress(total: number, label: string): { tick(): void; done(): 
       n++;
       if (tty) draw();
     },
+    set(value: number, of?: number) {
+      n = value;
+      if (of) total = of;
+      if (tty) draw();
+    },
     done() {
-      if (tty) process.stderr.write('\n');
+      if (tty && n) process.stderr.write('\n');
     },
   };
 }

@@ -143,7 +143,7 @@ export function readServices(file: string): { services: Service[]; problems: Imp
 const byLine = (a: ImportProblem, b: ImportProblem) => a.line - b.line;
 
 /** Checks both files, then replaces the directory in one transaction. */
-export function importDirectory(db: Db, structuresFile: string, servicesFile?: string): { structures: number; services: number } {
+export function importDirectory(db: Db, structuresFile: string, servicesFile?: string, onRow?: (done: number, total: number) => void): { structures: number; services: number } {
   const s = readStructures(structuresFile);
   const v = servicesFile ? readServices(servicesFile) : { services: [], problems: [] };
   const problems = [...s.problems.sort(byLine), ...v.problems.sort(byLine)];
@@ -151,11 +151,20 @@ export function importDirectory(db: Db, structuresFile: string, servicesFile?: s
   db.transaction(() => {
     db.exec('DELETE FROM services; DELETE FROM structures;');
     const insertStructure = db.prepare('INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const total = s.structures.length + v.services.length;
+    let done = 0;
+    const tick = () => {
+      if (++done % 5000 === 0 || done === total) onRow?.(done, total);
+    };
     for (const x of s.structures) {
       insertStructure.run(x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver);
+      tick();
     }
     const insertService = db.prepare('INSERT INTO services (siret, code, name, active, requires_engagement) VALUES (?, ?, ?, ?, ?)');
-    for (const x of v.services) insertService.run(x.siret, x.code, x.name, +x.active, +x.requiresEngagement);
+    for (const x of v.services) {
+      insertService.run(x.siret, x.code, x.name, +x.active, +x.requiresEngagement);
+      tick();
+    }
     db.prepare('INSERT INTO directory_imports (at, structures_file, services_file, structures, services) VALUES (?, ?, ?, ?, ?)')
       .run(new Date().toISOString(), structuresFile, servicesFile ?? null, s.structures.length, v.services.length);
   }).immediate();

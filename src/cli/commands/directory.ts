@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { sql } from '../../ledger/flows.js';
 import { DirectoryImportError, importDirectory } from '../../route/directoryImport.js';
-import { EXIT, withHub } from '../context.js';
+import { EXIT, progress, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
 export function registerDirectory(program: Command): void {
@@ -16,8 +16,10 @@ export function registerDirectory(program: Command): void {
     .addHelpText('after', '\nExample:\n  factflow directory import --structures fixtures/directory/structures.csv --services fixtures/directory/services.csv')
     .action(async (opts: { structures: string; services?: string }) => {
       process.exitCode = await withHub(program, false, (hub) => {
+        const bar = progress(2, 'importing');
         try {
-          const n = importDirectory(hub.db, path.resolve(opts.structures), opts.services && path.resolve(opts.services));
+          const n = importDirectory(hub.db, path.resolve(opts.structures), opts.services && path.resolve(opts.services), (done, total) => bar.set(done, total));
+          bar.done();
           hub.log.info(`directory imported: ${n.structures} structures, ${n.services} services`);
           console.log(`Directory replaced: ${n.structures} structures, ${n.services} services.`);
           return EXIT.OK;
