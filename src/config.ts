@@ -16,6 +16,8 @@ export interface Settings {
   /** Partner id used for suppliers and recipients that have none of their own. */
   defaultPartnerId: string;
   maxFlowBytes: number;
+  /** Mixed flows larger than this are read one invoice at a time (memory follows one invoice). */
+  chunkAboveBytes: number;
   maxAttachmentBytes: number;
   maxInvoiceTotalBytes: number;
   archiveMaxEntries: number;
@@ -33,6 +35,7 @@ export const DEFAULTS: Settings = {
   platformPartnerId: 'FFL001',
   defaultPartnerId: 'EDI000',
   maxFlowBytes: 512 * MB,
+  chunkAboveBytes: 32 * MB,
   maxAttachmentBytes: 10 * MB,
   maxInvoiceTotalBytes: 120 * MB,
   archiveMaxEntries: 10_000,
@@ -47,6 +50,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   platformPartnerId: 'FACTFLOW_PLATFORM_PARTNER_ID',
   defaultPartnerId: 'FACTFLOW_DEFAULT_PARTNER_ID',
   maxFlowBytes: 'FACTFLOW_MAX_FLOW_BYTES',
+  chunkAboveBytes: 'FACTFLOW_CHUNK_ABOVE_BYTES',
   maxAttachmentBytes: 'FACTFLOW_MAX_ATTACHMENT_BYTES',
   maxInvoiceTotalBytes: 'FACTFLOW_MAX_INVOICE_TOTAL_BYTES',
   archiveMaxEntries: 'FACTFLOW_ARCHIVE_MAX_ENTRIES',

@@ -1,5 +1,5 @@
 /** E2 mixed flow (CPPFactureMixte) → canonical invoices. */
-import { flowError, type FlowError } from '../errors/catalog.js';
+import { flowError, type FlowError, type Location } from '../errors/catalog.js';
 import type { Attachment, Invoice } from '../model/invoice.js';
 import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
 import { decodeAttachment } from './attachments.js';
@@ -15,21 +15,27 @@ export interface MixedFlow {
 export function readMixedFlow(root: XNode, maxAttachmentSize: number): MixedFlow {
   const list = child(root, 'CPPFactures');
   const units = childrenNamed(list, 'CPPFactureMixteUnitaire');
-  const errors: FlowError[] = [];
-  const declared = Number(list?.attrs.Compteur);
-  if (declared !== units.length) {
-    errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: list?.attrs.Compteur, actual: units.length }, at(list)));
-  }
-  const seen = new Set<string>();
-  for (const u of units) {
-    const n = String(Number(u.attrs.NumOrdre));
-    if (seen.has(n)) errors.push(flowError('FLOW_DUPLICATE_NUMORDRE', { numOrdre: u.attrs.NumOrdre }, at(u)));
-    seen.add(n);
-  }
-  return { envelope: readEnvelope(root), invoices: units.map((u) => readInvoice(u, maxAttachmentSize)), errors };
+  return {
+    envelope: readEnvelope(root),
+    invoices: units.map((u) => readInvoice(u, maxAttachmentSize)),
+    errors: countingErrors(list?.attrs.Compteur, units.map((u) => ({ numOrdre: u.attrs.NumOrdre, where: at(u) })), at(list)),
+  };
 }
 
-function readInvoice(unit: XNode, maxAttachmentSize: number): Invoice {
+/** The flow-level checks on the invoice list: Compteur matches, NumOrdre unique. */
+export function countingErrors(compteur: string | undefined, units: { numOrdre: string | undefined; where: Location }[], listAt: Location): FlowError[] {
+  const errors: FlowError[] = [];
+  if (Number(compteur) !== units.length) errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: compteur, actual: units.length }, listAt));
+  const seen = new Set<string>();
+  for (const u of units) {
+    const n = String(Number(u.numOrdre));
+    if (seen.has(n)) errors.push(flowError('FLOW_DUPLICATE_NUMORDRE', { numOrdre: u.numOrdre }, u.where));
+    seen.add(n);
+  }
+  return errors;
+}
+
+export function readInvoice(unit: XNode, maxAttachmentSize: number): Invoice {
   const supplier = child(unit, 'Fournisseur');
   const buyer = child(unit, 'Debiteur');
   const data = child(unit, 'DonneesFacture');

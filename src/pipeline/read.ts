@@ -9,6 +9,7 @@ import { archiveKindOf, describeStart, looksLikeXml, xmlKindOf, type FlowKind } 
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
 import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
+import { readMixedFlowInParts, splitMixedFlow } from '../formats/mixedChunks.js';
 import { blankInvoice } from '../formats/structured.js';
 import { readUbl } from '../formats/ubl.js';
 import type { Invoice } from '../model/invoice.js';
@@ -70,6 +71,10 @@ export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);
   const archive = archiveKindOf(bytes);
   if (archive) return readArchive(archive, bytes, settings);
+  const split = bytes.length > settings.chunkAboveBytes ? splitMixedFlow(bytes) : undefined;
+  if (split && /<CPPFactureMixte[\s>]/.test(split.prefix.toString('latin1'))) {
+    return { kind: 'mixed', ...readMixedFlowInParts(bytes, split, schema('mixed'), settings.maxAttachmentBytes) };
+  }
 
   const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED], (kind, root): ReadResult => {
     switch (kind) {

@@ -49,7 +49,7 @@ export type SchemaChoice = (root: string, ns: string) => CompiledSchema | FlowEr
  * while the document is alive. The tree is read from libxml2 lazily (only the parts `use`
  * looks at) and must not be kept: `use` returns plain values.
  */
-export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined, use: (root: XNode) => T, maxErrors = 20): ParseResult<T> {
+export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined, use: (root: XNode) => T, maxErrors = 20, lineOf: (line: number) => number = (l) => l): ParseResult<T> {
   const doctype = findDoctype(bytes);
   if (doctype) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctype)] };
   let doc: XmlDocument;
@@ -58,7 +58,7 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
   } catch (e) {
     return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
   }
-  const alive = { yes: true };
+  const alive = { yes: true, lineOf };
   try {
     const root = doc.root;
     const choice = choose?.(root.name, root.namespaceUri ?? '');
@@ -92,12 +92,13 @@ class LazyNode implements XNode {
   constructor(
     private readonly el: XmlElement,
     readonly parent: XNode | undefined,
-    readonly index: number,
-    private readonly alive: { yes: boolean },
+    /** Mutable: a document read in parts renumbers the part it holds (see formats/mixedChunks). */
+    public index: number,
+    private readonly alive: { yes: boolean; lineOf: (line: number) => number },
     readonly ns: string,
   ) {
     this.name = el.name;
-    this.line = el.line;
+    this.line = alive.lineOf(el.line);
   }
 
   private check(): void {
@@ -197,13 +198,19 @@ export const textOf = (n: XNode | undefined, name: string): string | undefined =
   const c = child(n, name);
   return c ? c.text.trim() : undefined;
 };
-/** Where a node is, for error locations; the path is only built if an error reads it. */
-export const at = (n: XNode | undefined): { line?: number; element?: string } =>
-  n
-    ? {
-        line: n.line,
-        get element() {
-          return pathOf(n);
-        },
-      }
-    : {};
+/**
+ * Where a node is, for error locations. Only the steps of its path are kept (not the node,
+ * which would keep its whole tree alive); the path string is built if an error reads it.
+ */
+export function at(n: XNode | undefined): { line?: number; element?: string } {
+  if (!n) return {};
+  const steps: XNode[] = [];
+  for (let x: XNode | undefined = n; x; x = x.parent) steps.push(x);
+  const names = steps.map((x) => (x.index ? `${x.name}[${x.index}]` : x.name)).reverse();
+  return {
+    line: n.line,
+    get element() {
+      return `/${names.join('/')}`;
+    },
+  };
+}
