@@ -1,10 +1,10 @@
 /**
- * Large mixed flows read one invoice at a time. The flow is split at its top-level
- * CPPFactureMixteUnitaire elements; each invoice is parsed and validated as a small document
- * made of the flow's envelope, that one invoice and the closing tags. Such a document is valid
- * exactly when the invoice is valid in the flow, so the verdicts are those of the whole-flow
- * reading, while libxml2's memory follows one invoice instead of the flow. Line numbers and
- * element paths in errors are those of the original flow.
+ * Large mixed flows read one invoice at a time, straight from the file. The flow is split at
+ * its top-level CPPFactureMixteUnitaire elements; each invoice is parsed and validated as a
+ * small document made of the flow's envelope, that one invoice and the closing tags. Such a
+ * document is valid exactly when the invoice is valid in the flow, so the verdicts are those of
+ * the whole-flow reading, while memory follows one invoice instead of the flow (the file itself
+ * is never loaded whole). Line numbers and element paths in errors are those of the flow.
  */
 import type { FlowError } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
@@ -14,6 +14,17 @@ import { countingErrors, readInvoice } from './mixed.js';
 
 const OPEN = '<CPPFactureMixteUnitaire';
 const CLOSE = '</CPPFactureMixteUnitaire>';
+const LIST = '<CPPFactures';
+/** Markers of constructs the splitter does not handle: such flows are read whole. */
+const UNSUPPORTED = ['<!--', '<![CDATA['];
+const BLOCK = 4 * 1024 * 1024;
+const OVERLAP = 64;
+
+/** Random access to a flow's bytes (a file, or a buffer in tests). */
+export interface ByteSource {
+  size: number;
+  read(start: number, end: number): Buffer;
+}
 
 export interface Split {
   prefix: Buffer;
@@ -21,52 +32,68 @@ export interface Split {
   units: { start: number; end: number }[];
 }
 
-/** Where each invoice is, or undefined when the flow cannot be split safely (it is then read whole). */
-export function splitMixedFlow(bytes: Buffer): Split | undefined {
-  if (bytes[0] === 0xff || bytes[0] === 0xfe || bytes[1] === 0) return undefined; // UTF-16
-  if (bytes.includes('<!--') || bytes.includes('<![CDATA[')) return undefined;
-  const units: Split['units'] = [];
-  let pos = bytes.indexOf('<CPPFactures');
-  if (pos < 0) return undefined;
-  for (;;) {
-    const start = bytes.indexOf(OPEN, pos);
-    if (start < 0) break;
-    if (!/[\s>]/.test(String.fromCharCode(bytes[start + OPEN.length] ?? 0))) return undefined;
-    const close = bytes.indexOf(CLOSE, start);
-    const nested = bytes.indexOf(OPEN, start + OPEN.length);
-    if (close < 0 || (nested >= 0 && nested < close)) return undefined;
-    // Only white space between invoices.
-    if (units.length && bytes.subarray(units[units.length - 1]!.end, start).toString('latin1').trim()) return undefined;
-    units.push({ start, end: close + CLOSE.length });
-    pos = close + CLOSE.length;
+/** Offsets of every occurrence of each marker, scanning the source block by block. */
+function scan(src: ByteSource, markers: string[]): Map<string, number[]> {
+  const found = new Map(markers.map((m) => [m, [] as number[]]));
+  for (let offset = 0; offset < src.size; offset += BLOCK) {
+    const buf = src.read(offset, Math.min(src.size, offset + BLOCK + OVERLAP));
+    for (const m of markers) {
+      for (let i = buf.indexOf(m); i >= 0 && i < BLOCK; i = buf.indexOf(m, i + 1)) {
+        // An opening tag must end its name there (not <CPPFactureMixteUnitaireX).
+        if (m === OPEN && !/[\s>]/.test(String.fromCharCode(buf[i + m.length] ?? 0))) continue;
+        found.get(m)!.push(offset + i);
+      }
+    }
   }
-  if (units.length < 2) return undefined;
-  return { prefix: bytes.subarray(0, units[0]!.start), suffix: bytes.subarray(units[units.length - 1]!.end), units };
+  return found;
 }
 
-function newlines(bytes: Buffer, from: number, to: number): number {
+/** Where each invoice is, or undefined when the flow cannot be split safely (it is then read whole). */
+export function splitMixedFlow(src: ByteSource): Split | undefined {
+  const head = src.read(0, Math.min(src.size, 2));
+  if (head[0] === 0xff || head[0] === 0xfe || head[1] === 0) return undefined; // UTF-16
+  const found = scan(src, [OPEN, CLOSE, LIST, ...UNSUPPORTED]);
+  if (UNSUPPORTED.some((m) => found.get(m)!.length)) return undefined;
+  const opens = found.get(OPEN)!;
+  const closes = found.get(CLOSE)!;
+  const list = found.get(LIST)![0];
+  if (opens.length < 2 || opens.length !== closes.length || list === undefined || list > opens[0]!) return undefined;
+  const units: Split['units'] = [];
+  for (let i = 0; i < opens.length; i++) {
+    const end = closes[i]! + CLOSE.length;
+    // Strictly alternating open/close (no nesting), only white space between invoices.
+    if (closes[i]! < opens[i]! || (i + 1 < opens.length && opens[i + 1]! < end)) return undefined;
+    if (i && src.read(units[i - 1]!.end, opens[i]!).toString('latin1').trim()) return undefined;
+    units.push({ start: opens[i]!, end });
+  }
+  const prefix = src.read(0, units[0]!.start);
+  if (!/<CPPFactureMixte[\s>]/.test(prefix.toString('latin1'))) return undefined;
+  return { prefix, suffix: src.read(units[units.length - 1]!.end, src.size), units };
+}
+
+const newlines = (b: Buffer): number => {
   let n = 0;
-  for (let i = bytes.indexOf(10, from); i >= 0 && i < to; i = bytes.indexOf(10, i + 1)) n++;
+  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
   return n;
-}
+};
 
-export function readMixedFlowInParts(bytes: Buffer, split: Split, schema: CompiledSchema, maxAttachmentSize: number): { invoices: Invoice[]; errors: FlowError[] } {
-  const prefixLines = newlines(bytes, 0, split.prefix.length);
+export function readMixedFlowInParts(src: ByteSource, split: Split, schema: CompiledSchema, maxAttachmentSize: number): { invoices: Invoice[]; errors: FlowError[] } {
+  const prefixLines = newlines(split.prefix);
   const invoices: Invoice[] = [];
   const errors: FlowError[] = [];
   const units: { numOrdre: string | undefined; where: ReturnType<typeof at> }[] = [];
   let compteur: string | undefined;
   let listAt: ReturnType<typeof at> = {};
   let linesBefore = prefixLines;
-  let counted = split.prefix.length;
   split.units.forEach((u, i) => {
-    linesBefore += newlines(bytes, counted, u.start);
-    counted = u.start;
+    if (i) linesBefore += newlines(src.read(split.units[i - 1]!.end, u.start));
+    const unitBytes = src.read(u.start, u.end);
     const shift = linesBefore - prefixLines;
+    linesBefore += newlines(unitBytes);
     const lineOf = (line: number) => (line > prefixLines ? line + shift : line);
     const step = `/CPPFactureMixteUnitaire[${i + 1}]`;
     const parsed = parseXml(
-      Buffer.concat([split.prefix, bytes.subarray(u.start, u.end), split.suffix]),
+      Buffer.concat([split.prefix, unitBytes, split.suffix]),
       () => schema,
       (root) => {
         const list = child(root, 'CPPFactures')!;

@@ -64,17 +64,36 @@ export function readFlowFile(file: string, settings: Settings): ReadResult {
   if (!stat.isFile()) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: stat.isSymbolicLink() ? 'symbolic link' : 'special file' })]);
   const size = stat.size;
   if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
+  if (size > settings.chunkAboveBytes) {
+    const inParts = readLargeMixedFlow(file, size, settings);
+    if (inParts) return inParts;
+  }
   return readFlow(fs.readFileSync(file), settings);
+}
+
+/** A large mixed flow read one invoice at a time from the file; undefined when it is not one. */
+function readLargeMixedFlow(file: string, size: number, settings: Settings): ReadResult | undefined {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const src = {
+      size,
+      read(start: number, end: number) {
+        const buf = Buffer.allocUnsafe(end - start);
+        const n = fs.readSync(fd, buf, 0, buf.length, start);
+        return n === buf.length ? buf : buf.subarray(0, n);
+      },
+    };
+    const split = splitMixedFlow(src);
+    return split && { kind: 'mixed', ...readMixedFlowInParts(src, split, schema('mixed'), settings.maxAttachmentBytes) };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);
   const archive = archiveKindOf(bytes);
   if (archive) return readArchive(archive, bytes, settings);
-  const split = bytes.length > settings.chunkAboveBytes ? splitMixedFlow(bytes) : undefined;
-  if (split && /<CPPFactureMixte[\s>]/.test(split.prefix.toString('latin1'))) {
-    return { kind: 'mixed', ...readMixedFlowInParts(bytes, split, schema('mixed'), settings.maxAttachmentBytes) };
-  }
 
   const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED], (kind, root): ReadResult => {
     switch (kind) {
