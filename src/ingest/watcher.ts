@@ -141,6 +141,9 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     resume();
   }, hub.settings.sweepIntervalMs);
   hub.log.info(`watching ${hub.layout.inbox}`);
+  if (!(hub.db.prepare('SELECT 1 FROM structures LIMIT 1').get())) {
+    hub.log.warn('the directory of public structures is empty: every invoice will be refused (ROUTE_RECIPIENT_UNKNOWN); load one with factflow directory import');
+  }
 
   return {
     async stop() {

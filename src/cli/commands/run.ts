@@ -39,7 +39,11 @@ export function registerRun(program: Command): void {
         const reports = [];
         for (const file of files) {
           const abs = path.resolve(file);
-          const flow = processFile(hub, abs, { copy: !abs.startsWith(hub.layout.inbox + path.sep), partner: opts.partner });
+          const inInbox = abs.startsWith(hub.layout.inbox + path.sep);
+          // A file in inbox/<partner>/ comes from that partner, as it would for the daemon.
+          const rel = path.relative(hub.layout.inbox, abs).split(path.sep);
+          const partner = opts.partner ?? (inInbox && rel.length === 2 ? rel[0] : undefined);
+          const flow = processFile(hub, abs, { copy: !inInbox, partner });
           if (!flow) continue;
           const report = buildReport(hub, flow.id);
           reports.push(report);
