@@ -131,6 +131,8 @@ test('purge removes finished flows past retention (rows and archived files), nev
   expect(dry.flows).toHaveLength(2);
   expect(json(cli(['flows', 'list', '--json'], { home }))).toHaveLength(3);
   expect(json(cli(['purge', '--older-than', '10y', '--json'], { home })).flows).toEqual([]);
+  expect(json(cli(['purge', '--dry-run', '--json'], { home })).flows).toEqual([]); // default retention: 10 years
+  expect(json(cli(['--set', 'retentionDays=0', 'purge', '--dry-run', '--json'], { home })).flows).toHaveLength(2);
 
   const done = json(cli(['purge', '--older-than', '0d', '--json'], { home }));
   expect(done.flows).toHaveLength(2);

@@ -160,15 +160,15 @@ export function registerAdmin(program: Command): void {
   program
     .command('purge')
     .description('Remove finished flows past retention: their archived files and ledger rows. Unfinished flows are never purged.')
-    .requiredOption('--older-than <duration>', 'finished more than this long ago: 90d, 10y')
+    .option('--older-than <duration>', 'finished more than this long ago: 90d, 10y (default: the retentionDays setting)')
     .option('--dry-run', 'list what would be removed, change nothing')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow purge --older-than 10y --dry-run')
-    .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }) => {
-      const m = DURATION.exec(opts.olderThan);
-      if (!m) throw new UsageError(`--older-than takes a number of days or years, like 90d or 10y (got "${opts.olderThan}")`);
-      const days = Number(m[1]) * (m[2] === 'y' ? 365 : 1);
+    .action(async (opts: { olderThan?: string; dryRun?: boolean; json?: boolean }) => {
+      const m = opts.olderThan === undefined ? undefined : DURATION.exec(opts.olderThan);
+      if (opts.olderThan !== undefined && !m) throw new UsageError(`--older-than takes a number of days or years, like 90d or 10y (got "${opts.olderThan}")`);
       await withHub(program, false, (hub) => {
+        const days = m ? Number(m[1]) * (m[2] === 'y' ? 365 : 1) : hub.settings.retentionDays;
         const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
         const flows = purgeable(hub, cutoff);
         const files = opts.dryRun ? 0 : purge(hub, flows);
