@@ -155,3 +155,25 @@ test('two daemons on one home: the second waits for the lock, takes over when th
   expect([...delivered.values()].every((n) => n === 1)).toBe(true);
   expect(fs.existsSync(path.join(home, 'var', 'watch.lock'))).toBe(false); // released on a clean stop
 });
+
+test('four processes depositing the same invoices at once accept each invoice exactly once', async () => {
+  const home = tempDir();
+  cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home });
+  // Four different files (different envelopes) carrying the same 30 invoices.
+  const files = Array.from({ length: 4 }, (_, i) => {
+    const f = path.join(tempDir(), `copy-${i}.xml`);
+    fs.writeFileSync(f, mixedFlow({ seed: 77, flowTag: 'SAME', invoices: 30 }).replace('<Valeurparametre>SAME</Valeurparametre>', `<Valeurparametre>SAME-${i}</Valeurparametre>`));
+    return f;
+  });
+  const runs = files.map((f) => new Promise<number | null>((resolve) => {
+    const c = spawn(process.execPath, [CLI, '--home', home, 'process', '--json', f], { stdio: 'ignore' });
+    c.once('exit', (code) => resolve(code));
+  }));
+  const codes = await Promise.all(runs);
+  expect(codes.filter((c) => c === 0)).toHaveLength(1); // one integrated all 30
+  const delivered = deliveredInvoices(home);
+  expect(delivered.size).toBe(30);
+  expect([...delivered.values()].every((n) => n === 1)).toBe(true);
+  const reports = listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json')).map((f) => readJson(path.join(home, 'outbox', 'reports', f)));
+  expect(reports.map((r) => r.state).sort()).toEqual(['IN_INTEGRE', 'IN_REJETE', 'IN_REJETE', 'IN_REJETE']);
+});

@@ -121,22 +121,20 @@ export function recordDecision(hub: Hub, flowId: string, { invoice: inv, errors,
 /** CLAIMED → DECIDED. Returns the models so that delivery need not parse the flow again. */
 export function decide(hub: Hub, flow: FlowRow): Decided {
   const decidedAt = new Date().toISOString();
-  const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
-  let read: ReadResult;
-  if (duplicate) {
-    read = { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] };
-  } else {
-    read = readFlowFile(flow.spool_path, hub.settings);
-  }
-  const { partner, error: partnerError } = partnerOf(hub.db, flow.partner);
-  if (partnerError) read = { kind: read.kind, invoices: [], errors: [partnerError] };
-  const decisions = judgeInvoices(hub, read, localDate(flow.received_at), partner);
-  const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root, partner) : { updates: [], lines: [] };
-  const outcomes = [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' as const : 'ACCEPTED' as const }));
-  const state = flowStateOf(read.errors, outcomes);
-  const finalPath = finalPathOf(hub, flow, state);
-
-  hub.db.transaction(() => {
+  // Parsing happens outside the ledger's write lock; judging (duplicates, double invoicing) and
+  // recording happen inside it, so two processes deciding at once (the daemon and a
+  // `factflow process`) cannot both accept the same file or the same invoice.
+  const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
+  const { read, decisions } = hub.db.transaction((): Decided => {
+    const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
+    let read: ReadResult = duplicate
+      ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] }
+      : (parsed ?? readFlowFile(flow.spool_path, hub.settings));
+    const { partner, error: partnerError } = partnerOf(hub.db, flow.partner);
+    if (partnerError) read = { kind: read.kind, invoices: [], errors: [partnerError] };
+    const decisions = judgeInvoices(hub, read, localDate(flow.received_at), partner);
+    const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root, partner) : { updates: [], lines: [] };
+    const state = flowStateOf(read.errors, [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
     for (const d of decisions) recordDecision(hub, flow.id, d, { flowId: flow.id }, decidedAt);
     for (const l of statuses.lines) {
       sql(hub.db, 'INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
@@ -144,7 +142,8 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
     }
     applyStatusUpdates(hub.db, statuses.updates, 'recipient', flow.id, decidedAt);
     sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
-      .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPath, flow.id);
+      .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPathOf(hub, flow, state), flow.id);
+    return { read, decisions };
   }).immediate();
   for (const { invoice, errors } of decisions) {
     if (errors.length) hub.log.info(`invoice rejected: ${errors.map((e) => e.code).join(', ')}`, { flowId: flow.id, invoice: invoice.number || invoice.label });
