@@ -11,6 +11,8 @@ export interface Settings {
   stabilityMs: number;
   /** How often the inbox is swept besides the watcher's events (ms). */
   sweepIntervalMs: number;
+  /** Worker threads processing flows in parallel in the daemon; 0 processes them in the main thread. */
+  workers: number;
   /** The hub's own EDI partner id (Emetteur of every output), 3 to 8 characters. */
   platformPartnerId: string;
   /** Partner id used for suppliers and recipients that have none of their own. */
@@ -32,6 +34,7 @@ const MB = 1024 * 1024;
 export const DEFAULTS: Settings = {
   stabilityMs: 500,
   sweepIntervalMs: 5000,
+  workers: 2,
   platformPartnerId: 'FFL001',
   defaultPartnerId: 'EDI000',
   maxFlowBytes: 512 * MB,
@@ -47,6 +50,7 @@ export const DEFAULTS: Settings = {
 const ENV_NAMES: Record<keyof Settings, string> = {
   stabilityMs: 'FACTFLOW_STABILITY_MS',
   sweepIntervalMs: 'FACTFLOW_SWEEP_INTERVAL_MS',
+  workers: 'FACTFLOW_WORKERS',
   platformPartnerId: 'FACTFLOW_PLATFORM_PARTNER_ID',
   defaultPartnerId: 'FACTFLOW_DEFAULT_PARTNER_ID',
   maxFlowBytes: 'FACTFLOW_MAX_FLOW_BYTES',

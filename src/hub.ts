@@ -18,6 +18,8 @@ export interface HubOptions {
   flags?: Partial<Settings>;
   console?: boolean;
   logLevel?: string;
+  /** In a worker thread: log through the main thread. */
+  forwardLog?: (entry: Record<string, unknown>) => void;
 }
 
 export function openHub(home: string, opts: HubOptions = {}): Hub {
@@ -25,7 +27,7 @@ export function openHub(home: string, opts: HubOptions = {}): Hub {
   const layout = layoutOf(config.home);
   ensureLayout(layout);
   const db = openDb(layout.db);
-  const log = createLogger({ logDir: layout.log, console: opts.console ?? false, level: opts.logLevel });
+  const log = createLogger({ logDir: layout.log, console: opts.console ?? false, level: opts.logLevel, forward: opts.forwardLog });
   return { config, settings: config.settings, layout, db, log, directory: sqliteDirectory(db) };
 }
 

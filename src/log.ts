@@ -6,6 +6,7 @@
 import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
+import TransportStream from 'winston-transport';
 
 export type Logger = winston.Logger;
 
@@ -17,12 +18,26 @@ const consoleFormat = winston.format.printf(({ level, message, timestamp, flowId
 
 export interface LogOptions {
   logDir: string;
+  /** In a worker thread: hand every entry to the main thread's logger instead of writing. */
+  forward?: (entry: Record<string, unknown>) => void;
   /** Console output: readable lines on stderr; off for commands whose stdout is data. */
   console: boolean;
   level?: string;
 }
 
+/** Sends entries to another logger (a worker thread's entries go to the daemon's files). */
+class Forward extends TransportStream {
+  constructor(private readonly send: (entry: Record<string, unknown>) => void) {
+    super();
+  }
+  override log(info: Record<string, unknown>, next: () => void): void {
+    this.send({ ...info });
+    next();
+  }
+}
+
 export function createLogger(opts: LogOptions): Logger {
+  if (opts.forward) return winston.createLogger({ level: opts.level ?? process.env.FACTFLOW_LOG_LEVEL ?? 'info', transports: [new Forward(opts.forward)] });
   const transports: winston.transport[] = [
     new DailyRotateFile({
       dirname: opts.logDir,

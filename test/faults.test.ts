@@ -54,7 +54,8 @@ test.each([
 });
 
 test('the daemon retries a faulty flow with backoff and shows the fault meanwhile', async () => {
-  const hub = trackedHub({ stabilityMs: 50, sweepIntervalMs: 200 });
+  // In-process (no worker threads), so that the fault hook set here applies.
+  const hub = trackedHub({ stabilityMs: 50, sweepIntervalMs: 200, workers: 0 });
   let failures = 0;
   setFaultHook((op, file) => {
     if (op === 'write' && file.includes(`${path.sep}recipients${path.sep}`) && failures < 2) {

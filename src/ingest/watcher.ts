@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Hub } from '../hub.js';
-import { processFile, resumeUnfinished } from '../pipeline/pipeline.js';
+import { getFlow } from '../ledger/flows.js';
+import { runFlow, unfinishedFlows } from '../pipeline/pipeline.js';
+import { claimFile } from './claim.js';
+import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
 /** Names the daemon never claims: hidden files and files still being written by convention. */
@@ -37,18 +40,47 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
+  const pool = hub.settings.workers > 0 ? new FlowPool(hub, hub.settings.workers) : undefined;
+  const inFlight = new Set<string>();
   // Flows hit by a system fault are retried with capped exponential backoff (1 s, 2 s, 4 s … 5 min).
   const retryAt = new Map<string, number>();
+  const finished = (flowId: string, fault?: string) => {
+    inFlight.delete(flowId);
+    if (!fault) return retryAt.delete(flowId);
+    const attempts = getFlow(hub.db, flowId)?.attempts ?? 1;
+    retryAt.set(flowId, Date.now() + Math.min(1000 * 2 ** Math.min(attempts, 20), MAX_BACKOFF_MS));
+  };
+
+  /** Runs a claimed flow in a worker (or here, without workers); faults are retried later. */
+  const runClaimed = (flowId: string) => {
+    inFlight.add(flowId);
+    if (pool) {
+      void pool.run(flowId).then((fault) => {
+        finished(flowId, fault);
+        void drain();
+        notifyIdle();
+      });
+      return;
+    }
+    try {
+      runFlow(hub, flowId);
+      finished(flowId);
+    } catch (e) {
+      finished(flowId, e instanceof Error ? e.message : String(e)); // recorded and logged by runFlow
+    }
+  };
+
   const resume = () => {
     try {
-      const { done, failed } = resumeUnfinished(hub, (f) => (retryAt.get(f.id) ?? 0) <= Date.now());
-      for (const f of done) retryAt.delete(f.id);
-      for (const f of failed) retryAt.set(f.id, Date.now() + Math.min(1000 * 2 ** Math.min(f.attempts, 20), MAX_BACKOFF_MS));
+      for (const f of unfinishedFlows(hub)) {
+        if (inFlight.has(f.id) || (retryAt.get(f.id) ?? 0) > Date.now()) continue;
+        hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
+        runClaimed(f.id);
+      }
     } catch (e) {
       hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  resume();
 
   const pending = new Map<string, Seen>();
   const queue: string[] = [];
@@ -58,9 +90,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const idleWaiters: (() => void)[] = [];
 
   const notifyIdle = () => {
-    if (working || queue.length || pending.size) return;
+    if (working || queue.length || pending.size || inFlight.size) return;
     while (idleWaiters.length) idleWaiters.shift()!();
   };
+  resume();
 
   const consider = (file: string) => {
     if (stopped || queued.has(file) || pending.has(file)) return;
@@ -103,17 +136,19 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     notifyIdle();
   };
 
+  /** Claims queued files while a worker is free to take them (all of them, without workers). */
   const drain = async () => {
     if (working) return;
     working = true;
-    while (queue.length && !stopped) {
+    while (queue.length && !stopped && (!pool || pool.hasIdle)) {
       const file = queue.shift()!;
       const rel = path.relative(hub.layout.inbox, file).split(path.sep);
       try {
-        processFile(hub, file, rel.length === 2 ? { partner: rel[0] } : {});
+        const flowId = claimFile(hub, file, rel.length === 2 ? { partner: rel[0] } : {});
+        if (flowId) runClaimed(flowId);
       } catch (e) {
-        // The flow stays in the spool (or the file in the inbox); a later sweep retries it.
-        hub.log.error(`could not process ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        // The file stays in the inbox; a later sweep retries it.
+        hub.log.error(`could not claim ${file}: ${e instanceof Error ? e.message : String(e)}`);
       }
       queued.delete(file);
       await new Promise((r) => setImmediate(r));
@@ -151,7 +186,8 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       clearInterval(tick);
       clearInterval(sweeper);
       await watcher.close();
-      while (working) await new Promise((r) => setTimeout(r, 20));
+      while (working || inFlight.size) await new Promise((r) => setTimeout(r, 20));
+      await pool?.stop();
       releaseLock(lockFile);
       hub.log.info('stopped');
     },

@@ -73,14 +73,17 @@ export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
     const byPosition = new Map((models ?? readFlowFile(source!, hub.settings).invoices).map((m) => [m.position, m]));
     emitPivots(hub, flow, toDeliver, byPosition);
   }
-  emitSupplierStatuses(hub, flow);
-  emitReport(hub, flow);
+  const outputs = [...emitSupplierStatuses(hub, flow), ...emitReport(hub, flow)];
   if (source && flow.final_path && source !== flow.final_path) {
     moveDurably(source, flow.final_path);
     // A replayed flow leaving failed/ takes its report with it (the current one is in outbox/reports).
     for (const ext of ['.report.json', '.report.xml']) fs.rmSync(`${source}${ext}`, { force: true });
   }
-  sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
+  // One commit for the rest: each commit is an fsync, and the ledger serializes them.
+  hub.db.transaction(() => {
+    for (const o of outputs) recordOutput(hub.db, flow.id, o.kind, o.path);
+    sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
+  })();
   hub.log.info(`done: ${flow.state} (${rows.filter((r) => r.accepted).length}/${rows.length} invoices integrated)`, { flowId: flow.id });
 }
 
@@ -120,10 +123,15 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
+interface Output {
+  kind: string;
+  path: string;
+}
+
 /** One status file per supplier of the flow, holding every status this attempt produced. */
-export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
+function emitSupplierStatuses(hub: Hub, flow: FlowRow): Output[] {
   const events = eventsFromFlow(hub.db, flow.id, flow.replays);
-  if (!events.length) return;
+  const written: Output[] = [];
   for (const [supplierId, group] of groupBy(events, (e) => e.supplier_id)) {
     const entries: StatusEntry[] = group.map((e) => ({
       supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
@@ -137,8 +145,9 @@ export function emitSupplierStatuses(hub: Hub, flow: FlowRow): void {
     }));
     const file = supplierStatusPath(hub, supplierId, flow.id, flow.replays);
     writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)]);
-    recordOutput(hub.db, flow.id, 'supplier-status', file);
+    written.push({ kind: 'supplier-status', path: file });
   }
+  return written;
 }
 
 interface StatusUpdateRow {
@@ -180,18 +189,18 @@ export function buildReport(hub: Hub, flowId: string): IntegrationReport {
   };
 }
 
-function emitReport(hub: Hub, flow: FlowRow): void {
+function emitReport(hub: Hub, flow: FlowRow): Output[] {
   const report = buildReport(hub, flow.id);
   const xml = reportXml(report, flow.decided_at!, reportReceiver(hub, flow), platform(hub));
   const json = JSON.stringify(report, null, 2) + '\n';
   const { xml: xmlPath, json: jsonPath } = reportPaths(hub, flow);
   writeFileAtomic(xmlPath, [xml]);
   writeFileAtomic(jsonPath, [json]);
-  recordOutput(hub.db, flow.id, 'report', xmlPath);
-  recordOutput(hub.db, flow.id, 'report', jsonPath);
+  const written = [{ kind: 'report', path: xmlPath }, { kind: 'report', path: jsonPath }];
   if (flow.final_path && path.dirname(flow.final_path) === hub.layout.failed) {
     // A refused flow keeps its report beside it, for the operator looking at failed/.
     writeFileAtomic(`${flow.final_path}.report.json`, [json]);
     writeFileAtomic(`${flow.final_path}.report.xml`, [xml]);
   }
+  return written;
 }

@@ -46,15 +46,23 @@ export function processFile(hub: Hub, file: string, opts: ClaimOptions = {}): Fl
 }
 
 /**
+ * What a previous run left unfinished: interrupted claims are repaired and temp files of dead
+ * writers removed first; the flows returned still have to be run.
+ */
+export function unfinishedFlows(hub: Hub): FlowRow[] {
+  recoverClaims(hub);
+  const orphans = removeOrphanTempFiles(hub.layout.outbox) + removeOrphanTempFiles(hub.layout.archive) + removeOrphanTempFiles(hub.layout.failed);
+  if (orphans) hub.log.warn(`removed ${orphans} temp file(s) left by an interrupted writer`);
+  return [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')];
+}
+
+/**
  * Finishes whatever a previous run left unfinished (after a crash, a kill or a system fault).
  * A flow that fails again stays in the spool; the others go on. `due` lets the daemon space out
  * retries of a flow that keeps failing.
  */
 export function resumeUnfinished(hub: Hub, due: (flow: FlowRow) => boolean = () => true): { done: FlowRow[]; failed: FlowRow[] } {
-  recoverClaims(hub);
-  const orphans = removeOrphanTempFiles(hub.layout.outbox) + removeOrphanTempFiles(hub.layout.archive) + removeOrphanTempFiles(hub.layout.failed);
-  if (orphans) hub.log.warn(`removed ${orphans} temp file(s) left by an interrupted writer`);
-  const unfinished = [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')].filter(due);
+  const unfinished = unfinishedFlows(hub).filter(due);
   const done: FlowRow[] = [];
   const failed: FlowRow[] = [];
   for (const f of unfinished) {
