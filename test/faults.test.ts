@@ -178,3 +178,21 @@ test('four processes depositing the same invoices at once accept each invoice ex
   const reports = listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json')).map((f) => readJson(path.join(home, 'outbox', 'reports', f)));
   expect(reports.map((r) => r.state).sort()).toEqual(['IN_INTEGRE', 'IN_REJETE', 'IN_REJETE', 'IN_REJETE']);
 });
+
+test('a flow another live process is working on is never resumed; one whose owner died is', () => {
+  const hub = trackedHub();
+  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
+  try {
+    const mine = claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+    const theirs = claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const orphan = claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true })!;
+    hub.db.prepare('UPDATE flows SET owner_pid = ? WHERE id = ?').run(sleeper.pid, theirs);
+    hub.db.prepare('UPDATE flows SET owner_pid = 999999 WHERE id = ?').run(orphan);
+    const { done } = resumeUnfinished(hub);
+    expect(done.map((f) => f.id).sort()).toEqual([mine, orphan].sort());
+    expect(getFlow(hub.db, theirs)!.stage).toBe('CLAIMED');
+    expect(getFlow(hub.db, orphan)!.owner_pid).toBe(process.pid);
+  } finally {
+    sleeper.kill();
+  }
+});

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
 import { fsyncDir } from '../emit/atomic.js';
-import { flowsInStage, sql } from '../ledger/flows.js';
+import { flowsInStage, sql, type FlowRow } from '../ledger/flows.js';
+import { processAlive } from '../emit/atomic.js';
 
 export function newFlowId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -45,8 +46,8 @@ export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): st
   const id = newFlowId();
   const spoolPath = path.join(hub.layout.spool, id);
   const receivedAt = new Date().toISOString();
-  sql(hub.db, "INSERT INTO flows (id, file_name, partner, size, stage, received_at, spool_path) VALUES (?, ?, ?, ?, 'CLAIMING', ?, ?)")
-    .run(id, path.basename(source), opts.partner ?? null, stat.size, receivedAt, spoolPath);
+  sql(hub.db, "INSERT INTO flows (id, file_name, partner, size, stage, received_at, spool_path, owner_pid) VALUES (?, ?, ?, ?, 'CLAIMING', ?, ?, ?)")
+    .run(id, path.basename(source), opts.partner ?? null, stat.size, receivedAt, spoolPath, process.pid);
   try {
     if (opts.copy) {
       fs.copyFileSync(source, `${spoolPath}.copying`);
@@ -81,9 +82,12 @@ export function exists(p: string): boolean {
   }
 }
 
-/** Repairs claims interrupted by a crash. */
+/** Whether another live process is working on this flow (then it is not ours to touch). */
+export const ownedByOther = (flow: FlowRow): boolean => !!flow.owner_pid && flow.owner_pid !== process.pid && processAlive(flow.owner_pid);
+
+/** Repairs claims interrupted by a crash (of this process or of a dead one). */
 export function recoverClaims(hub: Hub): void {
-  for (const flow of flowsInStage(hub.db, 'CLAIMING')) {
+  for (const flow of flowsInStage(hub.db, 'CLAIMING').filter((f) => !ownedByOther(f))) {
     if (exists(flow.spool_path)) {
       finishClaim(hub, flow.id, flow.spool_path);
       hub.log.warn('recovered an interrupted claim', { flowId: flow.id });

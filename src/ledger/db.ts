@@ -156,6 +156,11 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // 5: the process working on a flow, so that another process (the daemon resuming flows, a
+  // concurrent factflow process) never takes over a flow whose owner is still alive.
+  `
+  ALTER TABLE flows ADD COLUMN owner_pid INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -25,6 +25,7 @@ export interface FlowRow {
   attempts: number;
   last_error: string | null;
   replays: number;
+  owner_pid: number | null;
 }
 
 export interface InvoiceRow {

@@ -126,6 +126,8 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   // `factflow process`) cannot both accept the same file or the same invoice.
   const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
   const { read, decisions } = hub.db.transaction((): Decided => {
+    // Decided meanwhile by another process: its decision stands.
+    if (sql(hub.db, 'SELECT stage FROM flows WHERE id = ?').pluck().get(flow.id) !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
     const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
     let read: ReadResult = duplicate
       ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] }

@@ -15,7 +15,7 @@
  */
 import type { Hub } from '../hub.js';
 import { removeOrphanTempFiles } from '../emit/atomic.js';
-import { claimFile, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
+import { claimFile, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
 import { decide, type Decided } from './decide.js';
 import { deliver } from './deliver.js';
@@ -23,6 +23,8 @@ import { deliver } from './deliver.js';
 /** Runs one claimed flow to the end; system faults leave it in the spool and are rethrown. */
 export function runFlow(hub: Hub, flowId: string): FlowRow {
   let flow = getFlow(hub.db, flowId)!;
+  // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
+  if (flow.owner_pid !== process.pid) sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, flowId);
   try {
     let decided: Decided | undefined;
     if (flow.stage === 'CLAIMED') {
@@ -53,7 +55,7 @@ export function unfinishedFlows(hub: Hub): FlowRow[] {
   recoverClaims(hub);
   const orphans = removeOrphanTempFiles(hub.layout.outbox) + removeOrphanTempFiles(hub.layout.archive) + removeOrphanTempFiles(hub.layout.failed);
   if (orphans) hub.log.warn(`removed ${orphans} temp file(s) left by an interrupted writer`);
-  return [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')];
+  return [...flowsInStage(hub.db, 'CLAIMED'), ...flowsInStage(hub.db, 'DECIDED')].filter((f) => !ownedByOther(f));
 }
 
 /**
