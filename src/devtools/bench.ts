@@ -29,6 +29,7 @@ interface RunResult {
 
 /** Runs a command to completion, sampling its peak resident memory. */
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  spawnSync('sync'); // the inputs just generated are on disk before the clock starts
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(args[0]!, args.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -146,6 +147,7 @@ async function s3(): Promise<Scenario> {
     }
   }, 20);
   await new Promise((r) => setTimeout(r, 1500)); // let it start
+  spawnSync('sync');
   const dropped = Date.now();
   for (const n of names) fs.renameSync(path.join(staging, n), path.join(home, 'inbox', n));
   const reports = path.join(home, 'outbox', 'reports');
@@ -218,6 +220,8 @@ async function main(): Promise<void> {
   for (const [id, fn] of all) {
     if (only.length && !only.includes(id)) continue;
     process.stderr.write(`running ${id}...\n`);
+    // Flush what earlier scenarios wrote, so their writeback does not slow this one's fsyncs.
+    spawnSync('sync');
     scenarios.push(await fn());
   }
   const engineRows = !only.length || only.includes('S2') ? await engines() : [];
