@@ -69,3 +69,17 @@ test('docs/ERRORS.md lists every code of the catalog (regenerate with npm run do
   const { errorsMarkdown } = await import('../src/devtools/errorsDoc.js');
   expect(fs.readFileSync(path.join(fixture('..'), 'docs', 'ERRORS.md'), 'utf8')).toBe(errorsMarkdown());
 });
+
+test('factflow resume finishes a flow a crash left in the spool', async () => {
+  const home = tempDir();
+  cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv')], { home });
+  const { openHub, closeHub } = await import('../src/hub.js');
+  const { claimFile } = await import('../src/ingest/claim.js');
+  const hub = openHub(home);
+  const id = claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+  hub.db.prepare('UPDATE flows SET owner_pid = 999999 WHERE id = ?').run(id); // its process died
+  closeHub(hub);
+  const r = cli(['resume', '--json'], { home });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual({ done: [{ id, state: 'IN_INTEGRE_PARTIEL' }], failed: [] });
+});

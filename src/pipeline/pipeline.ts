@@ -59,12 +59,11 @@ export function unfinishedFlows(hub: Hub): FlowRow[] {
 }
 
 /**
- * Finishes whatever a previous run left unfinished (after a crash, a kill or a system fault).
- * A flow that fails again stays in the spool; the others go on. `due` lets the daemon space out
- * retries of a flow that keeps failing.
+ * Finishes, in this process, whatever was left unfinished (after a crash, a kill or a system
+ * fault): `factflow resume`. A flow that fails again stays in the spool; the others go on.
  */
-export function resumeUnfinished(hub: Hub, due: (flow: FlowRow) => boolean = () => true): { done: FlowRow[]; failed: FlowRow[] } {
-  const unfinished = unfinishedFlows(hub).filter(due);
+export function resumeUnfinished(hub: Hub): { done: FlowRow[]; failed: FlowRow[] } {
+  const unfinished = unfinishedFlows(hub);
   const done: FlowRow[] = [];
   const failed: FlowRow[] = [];
   for (const f of unfinished) {

@@ -5,7 +5,7 @@ import { closeHub, openHub } from '../../hub.js';
 import { startDaemon } from '../../ingest/watcher.js';
 import { closeLogger } from '../../log.js';
 import { buildReport } from '../../pipeline/deliver.js';
-import { processFile } from '../../pipeline/pipeline.js';
+import { processFile, resumeUnfinished } from '../../pipeline/pipeline.js';
 import { previewReport } from '../../pipeline/preview.js';
 import { EXIT, flagSettings, homeOf, printReport, withHub } from '../context.js';
 
@@ -52,6 +52,24 @@ export function registerRun(program: Command): void {
         }
         if (opts.json) console.log(JSON.stringify(reports, null, 2));
         return worst;
+      });
+    });
+
+  program
+    .command('resume')
+    .description('Finish the flows a crash or a fault left in the spool, without starting the daemon (which does this itself).')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExample:\n  factflow resume')
+    .action(async (opts: { json?: boolean }) => {
+      process.exitCode = await withHub(program, !opts.json, (hub) => {
+        const { done, failed } = resumeUnfinished(hub);
+        const summary = { done: done.map((f) => ({ id: f.id, state: f.state })), failed: failed.map((f) => ({ id: f.id, stage: f.stage, lastError: f.last_error })) };
+        if (opts.json) console.log(JSON.stringify(summary, null, 2));
+        else {
+          console.log(`${done.length} flow(s) finished, ${failed.length} still failing.`);
+          for (const f of failed) console.log(`  ${f.id} (${f.stage}): ${f.last_error} — fix the cause (factflow doctor) and run factflow resume again`);
+        }
+        return failed.length ? EXIT.SYSTEM : EXIT.OK;
       });
     });
 
