@@ -42,6 +42,20 @@ export interface IntegrationReport {
   statusUpdates?: (InvoiceReport & { requestedStatus: string })[];
 }
 
+/** How one invoice appears in a report, whether it comes from the ledger or from a validation. */
+export function invoiceLineReport(i: { label: string; number: string; supplier: string; recipient: string; serviceCode?: string | null; engagement?: string | null; errors: FlowError[] }): InvoiceReport {
+  return {
+    label: i.label,
+    number: i.number,
+    supplier: i.supplier,
+    recipient: i.recipient,
+    ...(i.serviceCode ? { serviceCode: i.serviceCode } : {}),
+    ...(i.engagement ? { engagement: i.engagement } : {}),
+    status: i.errors.length ? 'REJECTED' : 'ACCEPTED',
+    errors: i.errors,
+  };
+}
+
 export function flowStateOf(flowErrors: FlowError[], invoices: { status: 'ACCEPTED' | 'REJECTED' }[]): FlowState {
   if (flowErrors.length) return 'QP_IRRECEVABLE';
   const accepted = invoices.filter((i) => i.status === 'ACCEPTED').length;

@@ -3,10 +3,8 @@
  * code, BuyerOrderReferencedDocument/IssuerAssignedID the engagement number).
  */
 import type { Invoice, InvoiceLine } from '../model/invoice.js';
-import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
+import { at, child, childrenNamed, descend, textOf, type XNode } from '../xml/parse.js';
 import { blankInvoice, cadreOf, embeddedDocument, originalDocument, pickSiret, supplierIdentity, type IdCandidate } from './structured.js';
-
-const path = (n: XNode | undefined, ...names: string[]): XNode | undefined => names.reduce<XNode | undefined>((acc, name) => child(acc, name), n);
 
 /** CII dates: DateTimeString with format 102 (YYYYMMDD), or already ISO. */
 export function ciiDate(node: XNode | undefined): string {
@@ -49,10 +47,10 @@ export function readCii(root: XNode, original: Buffer, position: number, label: 
   const prepaid = amountIn(sums, 'TotalPrepaidAmount', currency);
   const lines: InvoiceLine[] = items.map((item) => ({
     productRef: textOf(child(item, 'SpecifiedTradeProduct'), 'SellerAssignedID') ?? textOf(child(item, 'SpecifiedTradeProduct'), 'Name'),
-    unitPrice: textOf(path(item, 'SpecifiedLineTradeAgreement', 'NetPriceProductTradePrice'), 'ChargeAmount') ?? '0',
+    unitPrice: textOf(descend(item, 'SpecifiedLineTradeAgreement', 'NetPriceProductTradePrice'), 'ChargeAmount') ?? '0',
     quantity: textOf(child(item, 'SpecifiedLineTradeDelivery'), 'BilledQuantity') ?? '1',
-    netAmount: textOf(path(item, 'SpecifiedLineTradeSettlement', 'SpecifiedTradeSettlementLineMonetarySummation'), 'LineTotalAmount') ?? '',
-    vatRate: textOf(path(item, 'SpecifiedLineTradeSettlement', 'ApplicableTradeTax'), 'RateApplicablePercent'),
+    netAmount: textOf(descend(item, 'SpecifiedLineTradeSettlement', 'SpecifiedTradeSettlementLineMonetarySummation'), 'LineTotalAmount') ?? '',
+    vatRate: textOf(descend(item, 'SpecifiedLineTradeSettlement', 'ApplicableTradeTax'), 'RateApplicablePercent'),
   }));
 
   return {
@@ -61,7 +59,7 @@ export function readCii(root: XNode, original: Buffer, position: number, label: 
     type: textOf(doc, 'TypeCode') ?? '380',
     cadre: cadreOf(payable, prepaid),
     issueDate: ciiDate(child(doc, 'IssueDateTime')),
-    deliveryDate: ciiDate(path(tx, 'ApplicableHeaderTradeDelivery', 'ActualDeliverySupplyChainEvent', 'OccurrenceDateTime')) || undefined,
+    deliveryDate: ciiDate(descend(tx, 'ApplicableHeaderTradeDelivery', 'ActualDeliverySupplyChainEvent', 'OccurrenceDateTime')) || undefined,
     currency,
     paymentMeans: { code: textOf(payment, 'TypeCode') ?? '', label: textOf(payment, 'Information') },
     totals: {

@@ -3,10 +3,8 @@
  * is the service code, cac:OrderReference/cbc:ID the engagement number).
  */
 import type { Invoice, InvoiceLine, VatLine } from '../model/invoice.js';
-import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
+import { at, child, childrenNamed, descend, textOf, type XNode } from '../xml/parse.js';
 import { blankInvoice, cadreOf, embeddedDocument, originalDocument, pickSiret, supplierIdentity, type IdCandidate } from './structured.js';
-
-const path = (n: XNode | undefined, ...names: string[]): XNode | undefined => names.reduce<XNode | undefined>((acc, name) => child(acc, name), n);
 
 function partyIds(party: XNode | undefined): IdCandidate[] {
   const ids = childrenNamed(party, 'PartyIdentification').map((p) => child(p, 'ID')).filter((n): n is XNode => !!n);
@@ -16,14 +14,14 @@ function partyIds(party: XNode | undefined): IdCandidate[] {
 }
 
 const partyName = (party: XNode | undefined) =>
-  textOf(path(party, 'PartyLegalEntity'), 'RegistrationName') ?? textOf(path(party, 'PartyName'), 'Name') ?? '';
+  textOf(descend(party, 'PartyLegalEntity'), 'RegistrationName') ?? textOf(descend(party, 'PartyName'), 'Name') ?? '';
 
 const vatIds = (party: XNode | undefined) => childrenNamed(party, 'PartyTaxScheme').map((p) => textOf(p, 'CompanyID') ?? '').filter(Boolean);
 
 export function readUbl(root: XNode, original: Buffer, position: number, label: string, maxAttachmentBytes: number): Invoice {
   const creditNote = root.name === 'CreditNote';
-  const supplierParty = path(root, 'AccountingSupplierParty', 'Party');
-  const customerParty = path(root, 'AccountingCustomerParty', 'Party');
+  const supplierParty = descend(root, 'AccountingSupplierParty', 'Party');
+  const customerParty = descend(root, 'AccountingCustomerParty', 'Party');
   const totals = child(root, 'LegalMonetaryTotal');
   const currency = textOf(root, 'DocumentCurrencyCode') ?? '';
   // Of several TaxTotal, the one in the document currency holds the breakdown.
@@ -31,7 +29,7 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
   const taxTotal = taxTotals.find((t) => child(t, 'TaxSubtotal') && child(t, 'TaxAmount')?.attrs.currencyID === currency) ?? taxTotals.find((t) => child(t, 'TaxSubtotal')) ?? taxTotals[0];
   const payment = child(root, 'PaymentMeans');
   const payeeAccount = child(payment, 'PayeeFinancialAccount');
-  const country = textOf(path(supplierParty, 'PostalAddress', 'Country'), 'IdentificationCode') ?? '';
+  const country = textOf(descend(supplierParty, 'PostalAddress', 'Country'), 'IdentificationCode') ?? '';
   const supplierIds = partyIds(supplierParty);
   const lines = childrenNamed(root, creditNote ? 'CreditNoteLine' : 'InvoiceLine');
   const number = textOf(root, 'ID') ?? '';
@@ -43,11 +41,11 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
     amount: textOf(s, 'TaxAmount') ?? '',
   }));
   const invoiceLines: InvoiceLine[] = lines.map((l) => ({
-    productRef: textOf(path(l, 'Item', 'SellersItemIdentification'), 'ID') ?? textOf(child(l, 'Item'), 'Name'),
+    productRef: textOf(descend(l, 'Item', 'SellersItemIdentification'), 'ID') ?? textOf(child(l, 'Item'), 'Name'),
     unitPrice: textOf(child(l, 'Price'), 'PriceAmount') ?? '0',
     quantity: textOf(l, creditNote ? 'CreditedQuantity' : 'InvoicedQuantity') ?? '1',
     netAmount: textOf(l, 'LineExtensionAmount') ?? '',
-    vatRate: textOf(path(l, 'Item', 'ClassifiedTaxCategory'), 'Percent'),
+    vatRate: textOf(descend(l, 'Item', 'ClassifiedTaxCategory'), 'Percent'),
   }));
   const payable = textOf(totals, 'PayableAmount') ?? '';
   const prepaid = textOf(totals, 'PrepaidAmount');
@@ -87,7 +85,7 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
     attachments: [
       originalDocument(number, original),
       ...docRefs.flatMap((ref) => {
-        const binary = path(ref, 'Attachment', 'EmbeddedDocumentBinaryObject');
+        const binary = descend(ref, 'Attachment', 'EmbeddedDocumentBinaryObject');
         return binary ? [embeddedDocument(binary, textOf(ref, 'ID'), maxAttachmentBytes)] : [];
       }),
     ],

@@ -95,10 +95,14 @@ export const eventsFromFlow = (db: Db, flowId: string, attempt = 0) =>
   sql(db, `SELECT e.*, i.number, i.issue_date, i.supplier_type, i.supplier_id, i.supplier_name, i.supplier_country, i.recipient_siret, i.recipient_name, i.service_code
       FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? AND e.attempt = ? ORDER BY i.supplier_id, i.position, e.id`).all(flowId, attempt) as InvoiceEventRow[];
 
-/** The earliest other flow with the same bytes (a duplicate flow points to it). */
-export const earlierSameContent = (db: Db, sha256: string, id: string) =>
-  sql(db, "SELECT id FROM flows WHERE sha256 = ? AND id <> ? AND duplicate_of IS NULL AND stage <> 'CLAIMING' AND (received_at, id) < (SELECT received_at, id FROM flows WHERE id = ?) ORDER BY received_at, id LIMIT 1")
-    .get(sha256, id, id) as { id: string } | undefined;
+/**
+ * The earliest flow with the same bytes (a duplicate flow points to it): received before flow
+ * `id`, or, without an id (a validation), any.
+ */
+export const earlierSameContent = (db: Db, sha256: string, id: string | null = null) =>
+  sql(db, `SELECT id FROM flows WHERE sha256 = @sha256 AND duplicate_of IS NULL AND stage <> 'CLAIMING'
+      AND (@id IS NULL OR (id <> @id AND (received_at, id) < (SELECT received_at, id FROM flows WHERE id = @id))) ORDER BY received_at, id LIMIT 1`)
+    .get({ sha256, id }) as { id: string } | undefined;
 
 export function recordOutput(db: Db, flowId: string, kind: string, path: string): void {
   sql(db, 'INSERT OR IGNORE INTO outputs (flow_id, kind, path) VALUES (?, ?, ?)').run(flowId, kind, path);

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
-import { addEvent, earlierSameContent, sql, type EventSource, type FlowRow } from '../ledger/flows.js';
+import { addEvent, earlierSameContent, getFlow, sql, type EventSource, type FlowRow } from '../ledger/flows.js';
 import type { Invoice } from '../model/invoice.js';
 import { flowStateOf, STATUS_OF_STATE, type FlowState } from '../emit/report.js';
 import { checkRouting } from '../route/routing.js';
@@ -127,7 +127,7 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
   const { read, decisions } = hub.db.transaction((): Decided => {
     // Decided meanwhile by another process: its decision stands.
-    if (sql(hub.db, 'SELECT stage FROM flows WHERE id = ?').pluck().get(flow.id) !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
+    if (getFlow(hub.db, flow.id)?.stage !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
     const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
     let read: ReadResult = duplicate
       ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Hub } from '../hub.js';
 import { moveDurably, writeFileAtomic } from '../emit/atomic.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
-import { reportXml, type FlowState, type IntegrationReport } from '../emit/report.js';
+import { invoiceLineReport, reportXml, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
 import { addEvent, eventsFromFlow, getFlow, invoicesOfFlow, parseErrors, recordOutput, sql, type FlowRow, type InvoiceRow } from '../ledger/flows.js';
 import type { Invoice } from '../model/invoice.js';
@@ -173,16 +173,9 @@ export function buildReport(hub: Hub, flowId: string): IntegrationReport {
     statusCode: flow.status_code!,
     ...(flow.duplicate_of ? { duplicateOf: flow.duplicate_of } : {}),
     errors: parseErrors(flow.errors),
-    invoices: rows.map((r) => ({
-      label: r.label,
-      number: r.number,
-      supplier: r.supplier_id,
-      recipient: r.recipient_siret,
-      ...(r.service_code ? { serviceCode: r.service_code } : {}),
-      ...(r.engagement ? { engagement: r.engagement } : {}),
-      status: r.accepted ? 'ACCEPTED' : 'REJECTED',
-      errors: parseErrors(r.errors),
-    })),
+    invoices: rows.map((r) =>
+      invoiceLineReport({ label: r.label, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, serviceCode: r.service_code, engagement: r.engagement, errors: parseErrors(r.errors) }),
+    ),
     ...(updates.length
       ? { statusUpdates: updates.map((u) => statusLineReport({ position: u.position, number: u.number, supplier: u.supplier_id, recipient: u.recipient_siret, status: u.status, errors: parseErrors(u.errors) })) }
       : {}),

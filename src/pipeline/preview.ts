@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { flowError } from '../errors/catalog.js';
-import { flowStateOf, STATUS_OF_STATE, type IntegrationReport } from '../emit/report.js';
+import { flowStateOf, invoiceLineReport, STATUS_OF_STATE, type IntegrationReport } from '../emit/report.js';
 import type { Hub } from '../hub.js';
-import { sql } from '../ledger/flows.js';
+import { earlierSameContent } from '../ledger/flows.js';
 import { judgeStatusFlow, statusLineReport } from '../lifecycle/inbound.js';
 import { judgeInvoices, localDate } from './decide.js';
 import { readFlowFile, type ReadResult } from './read.js';
@@ -18,7 +18,7 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
   const bytes = fs.readFileSync(file);
   const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
   const now = new Date().toISOString();
-  const earlier = sql(hub.db, "SELECT id FROM flows WHERE sha256 = ? AND duplicate_of IS NULL AND stage <> 'CLAIMING' ORDER BY received_at LIMIT 1").get(sha256) as { id: string } | undefined;
+  const earlier = earlierSameContent(hub.db, sha256);
   const read: ReadResult = earlier
     ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256, earlierFlowId: earlier.id })] }
     : readFlowFile(file, hub.settings);
@@ -35,16 +35,9 @@ export function previewReport(hub: Hub, file: string): IntegrationReport {
     statusCode: STATUS_OF_STATE[state],
     ...(earlier ? { duplicateOf: earlier.id } : {}),
     errors: read.errors,
-    invoices: decisions.map(({ invoice: i, errors }) => ({
-      label: i.label,
-      number: i.number,
-      supplier: i.supplier.id,
-      recipient: i.recipient.siret,
-      ...(i.recipient.serviceCode ? { serviceCode: i.recipient.serviceCode } : {}),
-      ...(i.engagementNumber ? { engagement: i.engagementNumber } : {}),
-      status: errors.length ? 'REJECTED' : 'ACCEPTED',
-      errors,
-    })),
+    invoices: decisions.map(({ invoice: i, errors }) =>
+      invoiceLineReport({ label: i.label, number: i.number, supplier: i.supplier.id, recipient: i.recipient.siret, serviceCode: i.recipient.serviceCode, engagement: i.engagementNumber, errors }),
+    ),
     ...(lines.length ? { statusUpdates: lines.map(statusLineReport) } : {}),
   };
 }

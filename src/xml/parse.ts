@@ -193,6 +193,8 @@ export function findDoctype(bytes: Uint8Array): { line: number; column: number }
 
 /* Small helpers to read the plain tree. */
 export const child = (n: XNode | undefined, name: string): XNode | undefined => n?.children.find((c) => c.name === name);
+/** The node at a path of child names, e.g. descend(party, 'PostalAddress', 'Country'). */
+export const descend = (n: XNode | undefined, ...names: string[]): XNode | undefined => names.reduce<XNode | undefined>((acc, name) => child(acc, name), n);
 export const childrenNamed = (n: XNode | undefined, name: string): XNode[] => n?.children.filter((c) => c.name === name) ?? [];
 export const textOf = (n: XNode | undefined, name: string): string | undefined => {
   const c = child(n, name);
