@@ -20,6 +20,8 @@ export interface Settings {
   maxFlowBytes: number;
   /** Mixed flows larger than this are read one invoice at a time (memory follows one invoice). */
   chunkAboveBytes: number;
+  /** Helper threads reading the entries of an archive beside the thread running its flow; 0 reads on that thread only. */
+  readThreads: number;
   maxAttachmentBytes: number;
   maxInvoiceTotalBytes: number;
   archiveMaxEntries: number;
@@ -39,6 +41,7 @@ export const DEFAULTS: Settings = {
   defaultPartnerId: 'EDI000',
   maxFlowBytes: 512 * MB,
   chunkAboveBytes: 32 * MB,
+  readThreads: 1,
   maxAttachmentBytes: 10 * MB,
   maxInvoiceTotalBytes: 120 * MB,
   archiveMaxEntries: 10_000,
@@ -55,6 +58,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   defaultPartnerId: 'FACTFLOW_DEFAULT_PARTNER_ID',
   maxFlowBytes: 'FACTFLOW_MAX_FLOW_BYTES',
   chunkAboveBytes: 'FACTFLOW_CHUNK_ABOVE_BYTES',
+  readThreads: 'FACTFLOW_READ_THREADS',
   maxAttachmentBytes: 'FACTFLOW_MAX_ATTACHMENT_BYTES',
   maxInvoiceTotalBytes: 'FACTFLOW_MAX_INVOICE_TOTAL_BYTES',
   archiveMaxEntries: 'FACTFLOW_ARCHIVE_MAX_ENTRIES',

@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { FIXTURE_RECIPIENTS, ublInvoice } from '../src/devtools/synth.js';
+import { DEFAULTS } from '../src/config.js';
+import { helpersReady } from '../src/pipeline/parallel.js';
 import { processFile } from '../src/pipeline/pipeline.js';
+import { readFlowFile } from '../src/pipeline/read.js';
 import { unzipOne } from '../src/util/zip.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import { cli, closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant } from './helpers.js';
@@ -93,6 +96,45 @@ test('a zip mixing good and bad entries: each entry is an invoice, refused for i
   ]);
   // Nothing was written outside the home (entries are never extracted to disk).
   expect(fs.existsSync(path.join(hub.layout.home, '..', 'etc', 'evil.xml'))).toBe(false);
+});
+
+test('an archive read by this thread and a helper thread gives the same invoices, report and pivots as one thread alone', async () => {
+  // 60 entries (past the sharing threshold), a few of them bad in different ways.
+  const entries = Array.from({ length: 60 }, (_, i) => {
+    const name = `lot/UBL-P-${String(i).padStart(2, '0')}.xml`;
+    const xml = ublInvoice({ seed: 500 + i, number: `UBL-P-${i}`, recipient: FIXTURE_RECIPIENTS[i % 3], lines: 2, attachmentBytes: i % 7 === 0 ? 3000 : undefined });
+    if (i === 13) return { name, content: xml.replace('<cbc:IssueDate>', '<cbc:Unexpected/><cbc:IssueDate>') };
+    if (i === 41) return { name, content: 'not xml at all' };
+    return { name, content: xml };
+  });
+  const archive = path.join(tempDir(), 'sixty.tar.gz');
+  fs.writeFileSync(archive, writeTarGz(entries));
+  const outcome = (readThreads: number) => {
+    const hub = trackedHub({ readThreads });
+    const flow = processFile(hub, archive, { copy: true })!;
+    const r = report(hub.layout.home, flow.id);
+    const pivots = listFiles(path.join(hub.layout.outbox, 'recipients')).map((f) => fs.readFileSync(path.join(hub.layout.outbox, 'recipients', f), 'utf8').replaceAll(flow.id, 'FLOW'));
+    return { state: flow.state, invoices: r.invoices, pivots };
+  };
+  // Once the helper is up, it takes its share of the entries; what it read is what this thread reads.
+  await helpersReady(1);
+  const both = readFlowFile(archive, { ...DEFAULTS, readThreads: 1 });
+  const alone = readFlowFile(archive, { ...DEFAULTS, readThreads: 0 });
+  expect(both.readByHelpers).toBeGreaterThan(0);
+  expect(alone.readByHelpers).toBe(0);
+  expect(both.invoices).toEqual(alone.invoices);
+  expect(both.entryErrors).toEqual(alone.entryErrors);
+  expect(Buffer.isBuffer(both.invoices[7]!.attachments[1]!.content)).toBe(true);
+
+  const shared = outcome(1);
+  expect(shared.state).toBe('IN_INTEGRE_PARTIEL');
+  expect(shared.invoices.filter((i) => i.status === 'REJECTED').map((i) => [i.label, i.errors.map((e) => e.code)])).toEqual([
+    ['lot/UBL-P-13.xml', ['ARCHIVE_ENTRY_INVALID']],
+    ['lot/UBL-P-41.xml', ['ARCHIVE_ENTRY_INVALID']],
+  ]);
+  expect(shared.invoices[13]!.errors[0]!.message).toMatch(/Unexpected/);
+  expect(shared.pivots).toHaveLength(3);
+  expect(shared).toEqual(outcome(0));
 });
 
 describe('archive limits (zip bombs)', () => {

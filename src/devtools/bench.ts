@@ -20,6 +20,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 const WORK = path.join(ROOT, 'bench', 'work');
 const MB = 1024 * 1024;
+/** Extra node flags for the runs measured, e.g. BENCH_NODE_ARGS=--cpu-prof to profile them. */
+const NODE = [process.execPath, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 
 interface RunResult {
   seconds: number;
@@ -101,7 +103,7 @@ async function s1(): Promise<Scenario> {
   const home = freshHome('s1');
   const file = path.join(WORK, 's1', 'mixed-1000.xml');
   const size = writeChunks(file, mixedFlowChunks({ seed: 1, flowTag: 'S1', invoices: 1000, linesPerInvoice: 3, pdfBytes: 20 * 1024 }));
-  const r = await run([process.execPath, CLI, '--home', home, 'process', file]);
+  const r = await run([...NODE, CLI, '--home', home, 'process', file]);
   const floor = await xmllintFloor('CPPFactureMixte.xsd', [file]);
   const ips = 1000 / r.seconds;
   return { id: 'S1', title: 'one mixed flow, 1,000 invoices, 3 lines, 20 KB PDF each', invoices: 1000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, xmllintSeconds: floor, vsXmllint: floor ? r.seconds / floor : undefined, target: '≥ 1,000 invoices/s', met: ips >= 1000 };
@@ -119,7 +121,7 @@ async function s2(): Promise<Scenario> {
   });
   const archive = path.join(WORK, 's2', 'ubl-2000.tar.gz');
   fs.writeFileSync(archive, writeTarGz(entries));
-  const r = await run([process.execPath, CLI, '--home', home, 'process', archive]);
+  const r = await run([...NODE, CLI, '--home', home, 'process', archive]);
   const floor = await xmllintFloor('UBL-Invoice-hub.xsd', entries.map((e) => path.join(dir, e.name)));
   const ips = 2000 / r.seconds;
   const ratio = floor ? r.seconds / floor : undefined;
@@ -136,7 +138,7 @@ async function s3(): Promise<Scenario> {
     writeChunks(path.join(staging, name), mixedFlowChunks({ seed: 3000 + i, flowTag: `S3-${i}`, invoices: 1, pdfBytes: 20 * 1024 }));
     return name;
   });
-  const daemon = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const daemon = spawn(NODE[0]!, [...NODE.slice(1), CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let peakKb = 0;
   const sampler = setInterval(() => {
     try {
@@ -174,7 +176,7 @@ async function s4(): Promise<Scenario> {
   const file = path.join(WORK, 's4', 'mixed-100mb.xml');
   // ~27 KB per invoice with a 20 KB PDF: 3,800 invoices make about 100 MB.
   const size = writeChunks(file, mixedFlowChunks({ seed: 4, flowTag: 'S4', invoices: 3800, linesPerInvoice: 3, pdfBytes: 20 * 1024 }));
-  const r = await run([process.execPath, CLI, '--home', home, 'process', file]);
+  const r = await run([...NODE, CLI, '--home', home, 'process', file]);
   const limit = 2 * (size / MB) + 150;
   return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 2 × flow + 150 MB = ${Math.round(limit)} MB`, met: r.peakRssMb <= limit };
 }

@@ -6,7 +6,7 @@
  * the whole-flow reading, while memory follows one invoice instead of the flow (the file itself
  * is never loaded whole). Line numbers and element paths in errors are those of the flow.
  */
-import type { FlowError } from '../errors/catalog.js';
+import type { FlowError, Location } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
 import { at, child, parseXml } from '../xml/parse.js';
 import type { CompiledSchema } from '../xml/schemas.js';
@@ -29,30 +29,46 @@ export interface ByteSource {
 export interface Split {
   prefix: Buffer;
   suffix: Buffer;
-  units: { start: number; end: number }[];
+  /** Each invoice's bytes, and how many line breaks come before it in the flow. */
+  units: { start: number; end: number; newlinesBefore: number }[];
 }
 
-/** Offsets of every occurrence of each marker, scanning the source block by block. */
-function scan(src: ByteSource, markers: string[]): Map<string, number[]> {
+const newlines = (b: Uint8Array, from = 0, to = b.length): number => {
+  let n = 0;
+  for (let i = b.indexOf(10, from); i >= 0 && i < to; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+/** Offsets of every occurrence of each marker, and the line breaks before each opening tag. */
+function scan(src: ByteSource, markers: string[]): { found: Map<string, number[]>; openNewlines: number[] } {
   const found = new Map(markers.map((m) => [m, [] as number[]]));
+  const openNewlines: number[] = [];
+  let newlinesBefore = 0;
   for (let offset = 0; offset < src.size; offset += BLOCK) {
     const buf = src.read(offset, Math.min(src.size, offset + BLOCK + OVERLAP));
     for (const m of markers) {
+      let counted = 0;
       for (let i = buf.indexOf(m); i >= 0 && i < BLOCK; i = buf.indexOf(m, i + 1)) {
         // An opening tag must end its name there (not <CPPFactureMixteUnitaireX).
         if (m === OPEN && !/[\s>]/.test(String.fromCharCode(buf[i + m.length] ?? 0))) continue;
         found.get(m)!.push(offset + i);
+        if (m === OPEN) {
+          newlinesBefore += newlines(buf, counted, i);
+          counted = i;
+          openNewlines.push(newlinesBefore);
+        }
       }
+      if (m === OPEN) newlinesBefore += newlines(buf, counted, Math.min(BLOCK, buf.length));
     }
   }
-  return found;
+  return { found, openNewlines };
 }
 
 /** Where each invoice is, or undefined when the flow cannot be split safely (it is then read whole). */
 export function splitMixedFlow(src: ByteSource): Split | undefined {
   const head = src.read(0, Math.min(src.size, 2));
   if (head[0] === 0xff || head[0] === 0xfe || head[1] === 0) return undefined; // UTF-16
-  const found = scan(src, [OPEN, CLOSE, LIST, ...UNSUPPORTED]);
+  const { found, openNewlines } = scan(src, [OPEN, CLOSE, LIST, ...UNSUPPORTED]);
   if (UNSUPPORTED.some((m) => found.get(m)!.length)) return undefined;
   const opens = found.get(OPEN)!;
   const closes = found.get(CLOSE)!;
@@ -64,61 +80,66 @@ export function splitMixedFlow(src: ByteSource): Split | undefined {
     // Strictly alternating open/close (no nesting), only white space between invoices.
     if (closes[i]! < opens[i]! || (i + 1 < opens.length && opens[i + 1]! < end)) return undefined;
     if (i && src.read(units[i - 1]!.end, opens[i]!).toString('latin1').trim()) return undefined;
-    units.push({ start: opens[i]!, end });
+    units.push({ start: opens[i]!, end, newlinesBefore: openNewlines[i]! });
   }
   const prefix = src.read(0, units[0]!.start);
   if (!/<CPPFactureMixte[\s>]/.test(prefix.toString('latin1'))) return undefined;
   return { prefix, suffix: src.read(units[units.length - 1]!.end, src.size), units };
 }
 
-const newlines = (b: Buffer): number => {
-  let n = 0;
-  for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) n++;
-  return n;
-};
+/** One invoice of a split flow, as a task: its model, or the errors that refuse the flow. */
+export interface UnitResult {
+  invoice?: Invoice;
+  errors: FlowError[];
+  numOrdre?: string;
+  where?: Location;
+  /** Read from the first invoice's document: the list's declared count and where it is. */
+  list?: { compteur?: string; where: Location };
+}
 
-export function readMixedFlowInParts(src: ByteSource, split: Split, schema: CompiledSchema, maxAttachmentSize: number): { invoices: Invoice[]; errors: FlowError[] } {
+/**
+ * Reads invoice `i` of a split flow as the document envelope + that invoice + closing tags,
+ * with line numbers and element paths given as in the whole flow.
+ */
+export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: CompiledSchema, maxAttachmentSize: number): UnitResult {
+  const u = split.units[i]!;
   const prefixLines = newlines(split.prefix);
-  const invoices: Invoice[] = [];
+  const shift = u.newlinesBefore - prefixLines;
+  const lineOf = (line: number) => (line > prefixLines ? line + shift : line);
+  const step = `/CPPFactureMixteUnitaire[${i + 1}]`;
+  const result: UnitResult = { errors: [] };
+  const parsed = parseXml(
+    Buffer.concat([split.prefix, src.read(u.start, u.end), split.suffix]),
+    () => schema,
+    (root) => {
+      const list = child(root, 'CPPFactures')!;
+      if (i === 0) result.list = { compteur: list.attrs.Compteur, where: at(list) };
+      const unit = list.children[0]! as { index: number } & typeof list;
+      unit.index = i + 1;
+      result.numOrdre = unit.attrs.NumOrdre;
+      result.where = at(unit);
+      return readInvoice(unit, maxAttachmentSize);
+    },
+    20,
+    lineOf,
+  );
+  if (parsed.ok) result.invoice = parsed.value;
+  else {
+    result.errors = parsed.errors.map((e) => ({
+      ...e,
+      ...(e.line ? { line: lineOf(e.line) } : {}),
+      ...(e.element ? { element: e.element.replace('/CPPFactureMixteUnitaire', step) } : {}),
+    }));
+  }
+  return result;
+}
+
+/** The flow from its invoices read one by one: all of them, or the errors that refuse it. */
+export function mixedFlowFromUnits(results: UnitResult[]): { invoices: Invoice[]; errors: FlowError[] } {
   const errors: FlowError[] = [];
-  const units: { numOrdre: string | undefined; where: ReturnType<typeof at> }[] = [];
-  let compteur: string | undefined;
-  let listAt: ReturnType<typeof at> = {};
-  let linesBefore = prefixLines;
-  split.units.forEach((u, i) => {
-    if (i) linesBefore += newlines(src.read(split.units[i - 1]!.end, u.start));
-    const unitBytes = src.read(u.start, u.end);
-    const shift = linesBefore - prefixLines;
-    linesBefore += newlines(unitBytes);
-    const lineOf = (line: number) => (line > prefixLines ? line + shift : line);
-    const step = `/CPPFactureMixteUnitaire[${i + 1}]`;
-    const parsed = parseXml(
-      Buffer.concat([split.prefix, unitBytes, split.suffix]),
-      () => schema,
-      (root) => {
-        const list = child(root, 'CPPFactures')!;
-        if (i === 0) {
-          compteur = list.attrs.Compteur;
-          listAt = at(list);
-        }
-        const unit = list.children[0]! as { index: number } & typeof list;
-        unit.index = i + 1;
-        units.push({ numOrdre: unit.attrs.NumOrdre, where: at(unit) });
-        return readInvoice(unit, maxAttachmentSize);
-      },
-      20,
-      lineOf,
-    );
-    if (parsed.ok) invoices.push(parsed.value);
-    else if (errors.length < 20) {
-      errors.push(...parsed.errors.map((e) => ({
-        ...e,
-        ...(e.line ? { line: lineOf(e.line) } : {}),
-        ...(e.element ? { element: e.element.replace('/CPPFactureMixteUnitaire', step) } : {}),
-      })));
-    }
-  });
+  for (const r of results) if (r.errors.length && errors.length < 20) errors.push(...r.errors);
   if (errors.length) return { invoices: [], errors };
-  const counting = countingErrors(compteur, units, listAt);
-  return { invoices: counting.length ? [] : invoices, errors: counting };
+  const first = results[0]!.list!;
+  const counting = countingErrors(first.compteur, results.map((r) => ({ numOrdre: r.numOrdre, where: r.where! })), first.where);
+  return { invoices: counting.length ? [] : results.map((r) => r.invoice!), errors: counting };
 }

@@ -47,8 +47,9 @@ export class FlowPool {
     });
   }
 
-  get hasIdle(): boolean {
-    return this.slots.some((s) => !s.busy) && !this.waiting.length;
+  /** Whether another flow can be handed over: each worker has at most one running and one waiting. */
+  get hasRoom(): boolean {
+    return this.slots.filter((s) => s.busy).length + this.waiting.length < 2 * this.slots.length;
   }
 
   /** Runs a claimed flow; resolves with the system fault that stopped it, if any. */

@@ -1,6 +1,9 @@
 /**
  * The daemon: watches inbox/ (and one level of partner subfolders), claims files once their
- * size and mtime have stayed the same for the stability delay, and runs them one at a time.
+ * size and mtime have stayed the same for the stability delay, and runs them in worker threads.
+ * A file whose mtime is already older than the delay when first seen (renamed in after being
+ * written elsewhere, or waiting since before start-up) has been quiet that long: it is claimed
+ * at once.
  * chokidar's events are only hints: the inbox is also swept at start-up and periodically, so a
  * missed or odd event (a re-dropped file reported as `change`, a half-written file at start-up)
  * never loses or doubles a file.
@@ -95,52 +98,60 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
   resume();
 
+  const enqueue = (file: string) => {
+    pending.delete(file);
+    queued.add(file);
+    queue.push(file);
+  };
+
+  /**
+   * One look at a pending file. It is queued once two looks, stabilityMs apart, saw the same
+   * size and mtime, or at the first look when its mtime is already stabilityMs old.
+   */
+  const look = (file: string, now: number) => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      pending.delete(file);
+      return;
+    }
+    if (st.isDirectory()) return pending.delete(file);
+    // A link (or other special file) is claimed at once, never followed, and refused as such.
+    if (!st.isFile()) return enqueue(file);
+    const seen = pending.get(file)!;
+    if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
+      if (seen.size < 0 && now - st.mtimeMs >= hub.settings.stabilityMs) return enqueue(file);
+      pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+    } else if (now - seen.since >= hub.settings.stabilityMs) {
+      enqueue(file);
+    }
+  };
+
   const consider = (file: string) => {
     if (stopped || queued.has(file) || pending.has(file)) return;
     const rel = path.relative(hub.layout.inbox, file).split(path.sep);
     if (rel.length > 2 || rel.some(isIgnoredName)) return;
     pending.set(file, { size: -1, mtimeMs: -1, since: Date.now() });
+    look(file, Date.now());
+    if (queued.has(file)) void drain();
   };
 
-  // A file is claimed once two looks, stabilityMs apart, see the same size and mtime.
   const checkPending = () => {
     const now = Date.now();
-    for (const [file, seen] of pending) {
-      let st: fs.Stats;
-      try {
-        st = fs.lstatSync(file);
-      } catch {
-        pending.delete(file);
-        continue;
-      }
-      if (st.isDirectory()) {
-        pending.delete(file);
-        continue;
-      }
-      // A link (or other special file) is claimed at once, never followed, and refused as such.
-      if (!st.isFile()) {
-        pending.delete(file);
-        queued.add(file);
-        queue.push(file);
-        continue;
-      }
-      if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
-        pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
-      } else if (now - seen.since >= hub.settings.stabilityMs) {
-        pending.delete(file);
-        queued.add(file);
-        queue.push(file);
-      }
-    }
+    for (const file of pending.keys()) look(file, now);
     void drain();
     notifyIdle();
   };
 
-  /** Claims queued files while a worker is free to take them (all of them, without workers). */
+  /**
+   * Claims queued files while the workers have room for them (all of them, without workers).
+   * A few flows are claimed ahead, so that a worker finishing one finds the next one ready.
+   */
   const drain = async () => {
     if (working) return;
     working = true;
-    while (queue.length && !stopped && (!pool || pool.hasIdle)) {
+    while (queue.length && !stopped && (!pool || pool.hasRoom)) {
       const file = queue.shift()!;
       const rel = path.relative(hub.layout.inbox, file).split(path.sep);
       try {
@@ -170,7 +181,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   watcher.on('add', consider).on('change', consider).on('error', (e) => hub.log.warn(`watcher: ${String(e)}`));
   await new Promise<void>((r) => watcher.once('ready', () => r()));
   sweep();
-  const tick = setInterval(checkPending, Math.max(50, Math.min(250, hub.settings.stabilityMs / 2)));
+  const tick = setInterval(checkPending, Math.max(50, Math.min(100, hub.settings.stabilityMs / 2)));
   const sweeper = setInterval(() => {
     sweep();
     resume();

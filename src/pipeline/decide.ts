@@ -125,6 +125,7 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   // recording happen inside it, so two processes deciding at once (the daemon and a
   // `factflow process`) cannot both accept the same file or the same invoice.
   const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
+  if (parsed?.readByHelpers) hub.log.debug(`${parsed.readByHelpers} of ${parsed.invoices.length} archive entries read on helper threads`, { flowId: flow.id });
   const { read, decisions } = hub.db.transaction((): Decided => {
     // Decided meanwhile by another process: its decision stands.
     if (getFlow(hub.db, flow.id)?.stage !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };

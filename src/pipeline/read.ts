@@ -5,16 +5,16 @@
 import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
-import { archiveKindOf, describeStart, looksLikeXml, xmlKindOf, type FlowKind } from '../detect/detect.js';
+import { archiveKindOf, type FlowKind } from '../detect/detect.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
-import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
-import { readMixedFlowInParts, splitMixedFlow } from '../formats/mixedChunks.js';
-import { blankInvoice } from '../formats/structured.js';
-import { readUbl } from '../formats/ubl.js';
+import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow } from '../formats/mixedChunks.js';
 import type { Invoice } from '../model/invoice.js';
-import { materialize, parseXml, type XNode } from '../xml/parse.js';
+import { materialize, type XNode } from '../xml/parse.js';
 import { schema } from '../xml/schemas.js';
+import { helperThreads, runTasks } from './parallel.js';
+import { mapStructured, parseDocument, STRUCTURED } from './readDocument.js';
+import type { EntrySlot, TaskSet } from './readTasks.js';
 
 export interface ReadResult {
   kind?: FlowKind;
@@ -25,37 +25,14 @@ export interface ReadResult {
   entryErrors?: Map<number, FlowError[]>;
   /** The parsed document, for flows that are not invoices (statuses). */
   root?: XNode;
+  /** Archive entries read on helper threads (the others were read on the flow's thread). */
+  readByHelpers?: number;
 }
 
 const refused = (errors: FlowError[], kind?: FlowKind): ReadResult => ({ kind, invoices: [], errors });
-const STRUCTURED: readonly FlowKind[] = ['ubl-invoice', 'ubl-creditnote', 'cii'];
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; kind?: FlowKind; errors: FlowError[] };
-
-/**
- * Detects an XML document by its root, parses it once, validates it against its schema, and
- * maps it with `use` while it is parsed.
- */
-function parseDocument<T>(bytes: Buffer, accept: readonly FlowKind[], use: (kind: FlowKind, root: XNode) => T): Parsed<T> {
-  if (!looksLikeXml(bytes)) return { ok: false, errors: [flowError('FLOW_UNKNOWN_FORMAT', { found: describeStart(bytes) })] };
-  let kind: FlowKind | undefined;
-  const parsed = parseXml(bytes, (root, ns) => {
-    const k = xmlKindOf(root, ns);
-    if (!k || !accept.includes(k.kind)) {
-      const found = k ? `a ${k.root} document, not accepted here` : `an XML document with root element ${ns ? `{${ns}}` : ''}${root}`;
-      return [flowError('FLOW_UNKNOWN_FORMAT', { found }, { line: 1 })];
-    }
-    kind = k.kind;
-    return schema(k.schema);
-  }, (root) => use(kind!, root));
-  return parsed.ok ? parsed : { ok: false, kind, errors: parsed.errors };
-}
-
-function mapStructured(kind: FlowKind, root: XNode, bytes: Buffer, position: number, label: string, settings: Settings): Invoice {
-  return kind === 'cii'
-    ? readCii(root, bytes, position, label, settings.maxAttachmentBytes)
-    : readUbl(root, bytes, position, label, settings.maxAttachmentBytes);
-}
+/** Below this many entries, waking the helper thread costs more than it saves. */
+const PARALLEL_MIN_ENTRIES = 32;
 
 /** Reads a flow from disk, refusing one over the size limit before loading it. */
 export function readFlowFile(file: string, settings: Settings): ReadResult {
@@ -84,7 +61,9 @@ function readLargeMixedFlow(file: string, size: number, settings: Settings): Rea
       },
     };
     const split = splitMixedFlow(src);
-    return split && { kind: 'mixed', ...readMixedFlowInParts(src, split, schema('mixed'), settings.maxAttachmentBytes) };
+    if (!split) return undefined;
+    const units = split.units.map((_, i) => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes));
+    return { kind: 'mixed', ...mixedFlowFromUnits(units) };
   } finally {
     fs.closeSync(fd);
   }
@@ -105,33 +84,34 @@ export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
         // Status flows are small and judged later: keep a copy of the tree.
         return { kind, invoices: [], errors: [], root: materialize(root) };
       default:
-        return { kind, invoices: [mapStructured(kind, root, bytes, 1, 'document', settings)], errors: [] };
+        return { kind, invoices: [mapStructured(kind, root, bytes, 1, 'document', settings.maxAttachmentBytes)], errors: [] };
     }
   });
   return parsed.ok ? parsed.value : refused(parsed.errors, parsed.kind);
 }
 
-/** An archive of E1 documents is one flow; each entry is an invoice reported by its name. */
+/**
+ * An archive of E1 documents is one flow; each entry is an invoice reported by its name. The
+ * entries are laid out in one shared buffer so that both threads read them without copies.
+ */
 function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadResult {
+  // Started now, the helpers are ready by the time the archive has inflated.
+  if (bytes.length >= 64 * 1024) helperThreads(settings.readThreads);
   const limits = { maxEntries: settings.archiveMaxEntries, maxEntryBytes: settings.archiveMaxEntryBytes, maxTotalBytes: settings.archiveMaxTotalBytes };
   const result: ArchiveResult = kind === 'zip' ? readZip(bytes, limits) : readTarGz(bytes, limits);
   if (!result.ok) return refused([result.error], kind);
   if (!result.entries.length) return refused([flowError('ARCHIVE_EMPTY')], kind);
-  const invoices: Invoice[] = [];
-  const entryErrors = new Map<number, FlowError[]>();
-  result.entries.forEach((entry, i) => {
-    const position = i + 1;
-    const refuse = (errors: FlowError[]) => {
-      invoices.push(blankInvoice(position, entry.name));
-      entryErrors.set(position, errors);
-    };
-    if (!entry.content) return refuse([entry.error!]);
-    const content = entry.content;
-    const parsed = parseDocument(content, STRUCTURED, (kind, root) => mapStructured(kind, root, content, position, entry.name, settings));
-    if (!parsed.ok) {
-      return refuse(parsed.errors.map((e) => flowError('ARCHIVE_ENTRY_INVALID', { entry: entry.name, detail: `${e.code}: ${e.message}` }, e)));
-    }
-    invoices.push(parsed.value);
+  const data = new SharedArrayBuffer(result.entries.reduce((n, e) => n + (e.content?.length ?? 0), 0));
+  let offset = 0;
+  const entries: EntrySlot[] = result.entries.map((e) => {
+    const start = offset;
+    if (e.content) offset += e.content.copy(new Uint8Array(data), start);
+    return { name: e.name, start, end: offset, ...(e.content ? {} : { error: e.error! }) };
   });
-  return { kind, invoices, errors: [], entryErrors };
+  result.entries.length = 0; // the inflated copies can go
+  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes };
+  const { results, byHelpers } = runTasks(tasks, entries.length, entries.length >= PARALLEL_MIN_ENTRIES ? settings.readThreads : 0);
+  const entryErrors = new Map<number, FlowError[]>();
+  results.forEach((r, i) => r.errors && entryErrors.set(i + 1, r.errors));
+  return { kind, invoices: results.map((r) => r.invoice), errors: [], entryErrors, readByHelpers: byHelpers };
 }

@@ -5,7 +5,8 @@
  * compiled schema and copied into a small plain tree that keeps line numbers and element
  * paths, so later stages can say exactly where a problem is.
  */
-import { ParseOption, XmlDocument, XmlElement, XmlLibError } from 'libxml2-wasm';
+import { ParseOption, XmlDocument, XmlLibError } from 'libxml2-wasm';
+import { XmlNodeSetStruct } from 'libxml2-wasm/lib/libxml2.mjs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { CompiledSchema } from './schemas.js';
 
@@ -58,7 +59,7 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
   } catch (e) {
     return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
   }
-  const alive = { yes: true, lineOf };
+  const live: LiveDocument = { heap: new Heap(), alive: true, lineOf };
   try {
     const root = doc.root;
     const choice = choose?.(root.name, root.namespaceUri ?? '');
@@ -67,9 +68,10 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
       const invalid = choice.check(doc, maxErrors);
       if (invalid.length) return { ok: false, errors: invalid };
     }
-    return { ok: true, value: use(new LazyNode(root, undefined, 0, alive, root.namespaceUri ?? '')) };
+    const rootPtr = (root as unknown as { _nodePtr: number })._nodePtr;
+    return { ok: true, value: use(new LazyNode(rootPtr, live, undefined, 0, root.namespaceUri ?? '')) };
   } finally {
-    alive.yes = false;
+    live.alive = false;
     doc.dispose();
   }
 }
@@ -81,7 +83,72 @@ export function materialize(n: XNode, parent?: XNode): XNode {
   return copy;
 }
 
-/** A node whose children, text and attributes are fetched from libxml2 on first use. */
+/**
+ * The WebAssembly heap holding libxml2's tree. Reading the node structs straight from it is
+ * several times faster than going through libxml2-wasm's node objects (one JS object and one
+ * call per field, a copy per text). The layout is libxml2's xmlNode on wasm32; libxml2-wasm is
+ * pinned, and every test reads its trees through here. The heap's buffer is replaced when the
+ * memory grows, so views are taken again when the old buffer is detached.
+ */
+class Heap {
+  private buffer = new ArrayBuffer(0);
+  private i32 = new Int32Array(0);
+  private u16 = new Uint16Array(0);
+  private bytes = Buffer.alloc(0);
+  /** Names are interned in the document's dictionary: one string per pointer. */
+  private readonly names = new Map<number, string>();
+
+  private fresh(): void {
+    if (this.buffer.byteLength) return;
+    // Any typed array libxml2-wasm hands out is a view of the whole heap.
+    this.buffer = XmlNodeSetStruct.nodeTable(0, 0).buffer as ArrayBuffer;
+    this.i32 = new Int32Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.bytes = Buffer.from(this.buffer);
+  }
+
+  ptr(at: number): number {
+    this.fresh();
+    return this.i32[at >> 2]!;
+  }
+
+  line(node: number): number {
+    this.fresh();
+    return this.u16[(node + NODE.line) >> 1]!;
+  }
+
+  /** A NUL-terminated UTF-8 string. */
+  string(at: number): string {
+    this.fresh();
+    const end = this.bytes.indexOf(0, at);
+    return this.bytes.toString('utf8', at, end);
+  }
+
+  name(node: number): string {
+    const at = this.ptr(node + NODE.name);
+    let name = this.names.get(at);
+    if (name === undefined) this.names.set(at, (name = this.string(at)));
+    return name;
+  }
+
+  /** The text of a node's text and CDATA children, as xmlNodeGetContent gives it. */
+  text(node: number): string {
+    let text = '';
+    for (let c = this.ptr(node + NODE.children); c; c = this.ptr(c + NODE.next)) {
+      const type = this.ptr(c + NODE.type);
+      if (type === TEXT_NODE || type === CDATA_NODE) text += this.string(this.ptr(c + NODE.content));
+    }
+    return text;
+  }
+}
+
+/** Offsets of xmlNode (and xmlAttr, which shares its head) fields on wasm32. */
+const NODE = { type: 4, name: 8, children: 12, next: 24, content: 40, properties: 44, line: 56 } as const;
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_NODE = 4;
+
+/** A node whose children, text and attributes are read from libxml2's tree on first use. */
 class LazyNode implements XNode {
   readonly name: string;
   readonly line: number;
@@ -90,27 +157,28 @@ class LazyNode implements XNode {
   private attributes?: Readonly<Record<string, string>>;
 
   constructor(
-    private readonly el: XmlElement,
+    private readonly ptr: number,
+    private readonly doc: LiveDocument,
     readonly parent: XNode | undefined,
     /** Mutable: a document read in parts renumbers the part it holds (see formats/mixedChunks). */
     public index: number,
-    private readonly alive: { yes: boolean; lineOf: (line: number) => number },
     readonly ns: string,
   ) {
-    this.name = el.name;
-    this.line = alive.lineOf(el.line);
+    this.name = doc.heap.name(ptr);
+    this.line = doc.lineOf(doc.heap.line(ptr));
   }
 
-  private check(): void {
-    if (!this.alive.yes) throw new Error(`XML node ${this.name} used after its document was released`);
+  private heap(): Heap {
+    if (!this.doc.alive) throw new Error(`XML node ${this.name} used after its document was released`);
+    return this.doc.heap;
   }
 
   get children(): XNode[] {
     if (this.kids) return this.kids;
-    this.check();
-    const elements: XmlElement[] = [];
-    for (let c = this.el.firstChild; c; c = c.next) if (c instanceof XmlElement) elements.push(c);
-    const names = elements.map((c) => c.name);
+    const heap = this.heap();
+    const elements: number[] = [];
+    for (let c = heap.ptr(this.ptr + NODE.children); c; c = heap.ptr(c + NODE.next)) if (heap.ptr(c + NODE.type) === ELEMENT_NODE) elements.push(c);
+    const names = elements.map((c) => heap.name(c));
     const counts = new Map<string, number>();
     for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
     const seen = new Map<string, number>();
@@ -119,27 +187,31 @@ class LazyNode implements XNode {
       const n = (seen.get(name) ?? 0) + 1;
       seen.set(name, n);
       // Only the root's namespace decides anything (detection); children are matched by name.
-      return new LazyNode(c, this, counts.get(name)! > 1 ? n : 0, this.alive, '');
+      return new LazyNode(c, this.doc, this, counts.get(name)! > 1 ? n : 0, '');
     });
     return this.kids;
   }
 
   get text(): string {
-    if (this.content === undefined) {
-      this.check();
-      this.content = this.el.firstChild && this.children.length === 0 ? this.el.content : '';
-    }
+    if (this.content === undefined) this.content = this.children.length === 0 ? this.heap().text(this.ptr) : '';
     return this.content;
   }
 
   get attrs(): Readonly<Record<string, string>> {
     if (!this.attributes) {
-      this.check();
-      const attrs = this.el.attrs;
-      this.attributes = attrs.length ? Object.fromEntries(attrs.map((a) => [a.name, a.value])) : NO_ATTRS;
+      const heap = this.heap();
+      let attrs: Record<string, string> | undefined;
+      for (let a = heap.ptr(this.ptr + NODE.properties); a; a = heap.ptr(a + NODE.next)) (attrs ??= {})[heap.name(a)] = heap.text(a);
+      this.attributes = attrs ?? NO_ATTRS;
     }
     return this.attributes;
   }
+}
+
+interface LiveDocument {
+  heap: Heap;
+  alive: boolean;
+  lineOf: (line: number) => number;
 }
 
 const ENCODING_PROBLEM = /not proper UTF-8|encoding|Unsupported encoding|Char 0x[0-9A-F]+ out of allowed range|invalid character/i;
