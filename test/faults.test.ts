@@ -10,7 +10,7 @@ import { setFaultHook } from '../src/emit/atomic.js';
 import { claimFile } from '../src/ingest/claim.js';
 import { startDaemon } from '../src/ingest/watcher.js';
 import { getFlow } from '../src/ledger/flows.js';
-import { processFile, resumeUnfinished } from '../src/pipeline/pipeline.js';
+import { processFile, resumeUnfinished, runFlows } from '../src/pipeline/pipeline.js';
 import { mixedFlow } from '../src/devtools/synth.js';
 import { CLI, cli, closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
 
@@ -51,6 +51,30 @@ test.each([
   expect(done.map((f) => [f.id, f.stage])).toEqual([[flowId, 'DONE']]);
   expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
   expect(listFiles(hub.layout.spool)).toEqual([]);
+});
+
+test('flows delivered together: a fault in one leaves the others done, and it finishes alone later', () => {
+  const hub = trackedHub();
+  const ids = ['three-recipients.xml', 'partial.xml'].map((f) => claimFile(hub, fixture('mixed', f), { copy: true })!);
+  ids.push(claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true })!);
+  const victim = ids[1]!;
+  setFaultHook((op, file) => {
+    if (op === 'write' && file.includes(victim) && file.includes(`${path.sep}reports${path.sep}`)) throw errno('ENOSPC');
+  });
+  const runs = runFlows(hub, ids);
+  expect(runs.map((r) => [r.flowId, r.fault?.message])).toEqual([[ids[0], undefined], [victim, expect.stringContaining('ENOSPC')], [ids[2], undefined]]);
+  expect(ids.map((id) => getFlow(hub.db, id)!.stage)).toEqual(['DONE', 'DECIDED', 'DONE']);
+  expect(getFlow(hub.db, victim)).toMatchObject({ attempts: 1, last_error: expect.stringContaining('ENOSPC') });
+  expect(listFiles(hub.layout.spool)).toEqual([victim]);
+
+  setFaultHook(undefined);
+  expect(runFlows(hub, [victim])).toEqual([{ flowId: victim }]);
+  expect(getFlow(hub.db, victim)!.stage).toBe('DONE');
+  expect(listFiles(hub.layout.spool)).toEqual([]);
+  // Every accepted invoice of the three flows reached its recipient exactly once.
+  expect([...deliveredInvoices(hub.layout.home).values()].every((n) => n === 1)).toBe(true);
+  expect(deliveredInvoices(hub.layout.home).size).toBe((hub.db.prepare('SELECT count(*) n FROM invoices WHERE accepted = 1').get() as { n: number }).n);
+  expect(deliveredInvoices(hub.layout.home).size).toBeGreaterThanOrEqual(6);
 });
 
 test('the daemon retries a faulty flow with backoff and shows the fault meanwhile', async () => {

@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from '../src/ingest/watcher.js';
-import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, trackedHub } from './helpers.js';
+import { mixedFlow } from '../src/devtools/synth.js';
+import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 
@@ -84,4 +85,31 @@ test('a flow interrupted after its decision resumes at start-up and emits each i
   } finally {
     await daemon.stop();
   }
+});
+
+test('many flows dropped at once are claimed in batches and run in groups on the worker threads, each exactly once', async () => {
+  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 1000, workers: 2 });
+  const staging = tempDir();
+  const names = Array.from({ length: 40 }, (_, i) => {
+    const name = `burst-${String(i).padStart(2, '0')}.xml`;
+    fs.writeFileSync(path.join(staging, name), mixedFlow({ seed: 700 + i, flowTag: `B${i}`, invoices: 1 + (i % 3), pdfBytes: 2000 }));
+    return name;
+  });
+  const daemon = await startDaemon(hub);
+  try {
+    // Written elsewhere, then renamed in: all quiet already, all claimable at once.
+    for (const n of names) fs.renameSync(path.join(staging, n), path.join(hub.layout.inbox, n));
+    await waitFor('forty reports', () => (reports(hub.layout.home).length === 40 ? true : undefined), 60_000);
+    await daemon.idle();
+  } finally {
+    await daemon.stop();
+  }
+  const states = reports(hub.layout.home).map((f) => readJson<{ file: string; state: string }>(path.join(hub.layout.outbox, 'reports', f)));
+  expect(states.map((r) => r.file).sort()).toEqual(names);
+  expect(states.every((r) => r.state === 'IN_INTEGRE')).toBe(true);
+  const delivered = deliveredInvoices(hub.layout.home);
+  expect(delivered.size).toBe(names.reduce((n, _, i) => n + 1 + (i % 3), 0));
+  expect([...delivered.values()].every((n) => n === 1)).toBe(true);
+  expect(listFiles(hub.layout.spool)).toEqual([]);
+  expect(listFiles(hub.layout.inbox)).toEqual([]);
 });

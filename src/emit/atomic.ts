@@ -51,7 +51,26 @@ export function removeOrphanTempFiles(dir: string): number {
   return removed;
 }
 
-export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>): void {
+/**
+ * Folders whose new entries still have to be made durable. Several outputs landing in the same
+ * folder (a flow's two reports, the files of flows delivered together) then cost one fsync of
+ * that folder instead of one each; the caller syncs them before recording the outputs as done.
+ */
+export class PendingDirs {
+  private readonly dirs = new Set<string>();
+
+  add(dir: string): void {
+    this.dirs.add(dir);
+  }
+
+  sync(): void {
+    for (const dir of this.dirs) fsyncDir(dir);
+    this.dirs.clear();
+  }
+}
+
+/** Writes `file` atomically; its folder is fsynced now, or later with `pending`. */
+export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>, pending?: PendingDirs): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
@@ -74,14 +93,17 @@ export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Arr
     throw e;
   }
   fs.renameSync(tmp, file);
-  fsyncDir(dir);
+  if (pending) pending.add(dir);
+  else fsyncDir(dir);
 }
 
-/** Moves a file durably (same filesystem): rename, then fsync both folders. */
-export function moveDurably(from: string, to: string): void {
+/** Moves a file durably (same filesystem): rename, then fsync both folders (now, or later with `pending`). */
+export function moveDurably(from: string, to: string, pending?: PendingDirs): void {
   faultHook?.('rename', to);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   fs.renameSync(from, to);
-  fsyncDir(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
+  const dirs = pending ?? new PendingDirs();
+  dirs.add(path.dirname(to));
+  dirs.add(path.dirname(from));
+  if (!pending) dirs.sync();
 }

@@ -9,28 +9,28 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
-import { fsyncDir } from '../emit/atomic.js';
 import { flowsInStage, sql, type FlowRow } from '../ledger/flows.js';
-import { processAlive } from '../emit/atomic.js';
+import { PendingDirs, processAlive } from '../emit/atomic.js';
 
 export function newFlowId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `FF${stamp}${crypto.randomBytes(3).toString('hex').toUpperCase()}`;
 }
 
-export function sha256File(file: string): string {
+/** A file's SHA-256 and size; a link is never read through: its identity is where it points. */
+export function fingerprint(file: string): { sha256: string; size: number } {
   const hash = crypto.createHash('sha256');
-  // A link is never read through: its identity is where it points.
-  if (fs.lstatSync(file).isSymbolicLink()) return hash.update(`symlink:${fs.readlinkSync(file)}`).digest('hex');
+  const stat = fs.lstatSync(file);
+  if (stat.isSymbolicLink()) return { sha256: hash.update(`symlink:${fs.readlinkSync(file)}`).digest('hex'), size: stat.size };
   const fd = fs.openSync(file, 'r');
   try {
-    const buf = Buffer.allocUnsafe(1024 * 1024);
+    const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(stat.size, 1)));
     let n: number;
     while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
   } finally {
     fs.closeSync(fd);
   }
-  return hash.digest('hex');
+  return { sha256: hash.digest('hex'), size: stat.size };
 }
 
 export interface ClaimOptions {
@@ -42,34 +42,63 @@ export interface ClaimOptions {
 
 /** Claims `source`; returns the new flow id, or undefined if another process took it first. */
 export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): string | undefined {
-  const stat = fs.lstatSync(source);
-  const id = newFlowId();
-  const spoolPath = path.join(hub.layout.spool, id);
-  const receivedAt = new Date().toISOString();
-  sql(hub.db, "INSERT INTO flows (id, file_name, partner, size, stage, received_at, spool_path, owner_pid) VALUES (?, ?, ?, ?, 'CLAIMING', ?, ?, ?)")
-    .run(id, path.basename(source), opts.partner ?? null, stat.size, receivedAt, spoolPath, process.pid);
-  try {
-    if (opts.copy) {
-      fs.copyFileSync(source, `${spoolPath}.copying`);
-      fs.renameSync(`${spoolPath}.copying`, spoolPath);
-    } else {
-      fs.renameSync(source, spoolPath);
-    }
-    fsyncDir(hub.layout.spool);
-    if (!opts.copy) fsyncDir(path.dirname(source));
-  } catch (e) {
-    sql(hub.db, "DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'").run(id);
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  finishClaim(hub, id, spoolPath);
-  hub.log.info(`claimed ${path.basename(source)} (${stat.size} bytes)`, { flowId: id });
-  return id;
+  return claimFiles(hub, [{ source, ...opts }])[0]?.id;
 }
 
-function finishClaim(hub: Hub, id: string, spoolPath: string): void {
-  const size = fs.lstatSync(spoolPath).size;
-  sql(hub.db, "UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?").run(sha256File(spoolPath), size, id);
+/**
+ * Claims several files together: one commit for their rows, their renames, one fsync per
+ * folder involved, one commit for their hashes. Returns each file's flow id and size, or
+ * undefined for a file another process took first.
+ */
+export function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[]): ({ id: string; size: number } | undefined)[] {
+  const receivedAt = new Date().toISOString();
+  // The size is recorded once the file is ours (finishClaim).
+  const claims = files.map((f) => {
+    const id = newFlowId();
+    return { ...f, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
+  });
+  const insert = sql(hub.db, "INSERT INTO flows (id, file_name, partner, size, stage, received_at, spool_path, owner_pid) VALUES (?, ?, ?, ?, 'CLAIMING', ?, ?, ?)");
+  hub.write(() => {
+    for (const c of claims) insert.run(c.id, path.basename(c.source), c.partner ?? null, c.size, receivedAt, c.spoolPath, process.pid);
+  });
+  const dropUnmoved = () => {
+    const drop = sql(hub.db, "DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'");
+    hub.write(() => claims.filter((c) => !c.moved).forEach((c) => drop.run(c.id)));
+  };
+  const pending = new PendingDirs();
+  try {
+    for (const c of claims) {
+      try {
+        if (c.copy) {
+          fs.copyFileSync(c.source, `${c.spoolPath}.copying`);
+          fs.renameSync(`${c.spoolPath}.copying`, c.spoolPath);
+        } else {
+          fs.renameSync(c.source, c.spoolPath);
+          pending.add(path.dirname(c.source));
+        }
+        c.moved = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    pending.add(hub.layout.spool);
+    pending.sync();
+  } catch (e) {
+    dropUnmoved();
+    throw e;
+  }
+  if (claims.some((c) => !c.moved)) dropUnmoved();
+  const moved = claims.filter((c) => c.moved);
+  hub.write(() => moved.forEach((c) => (c.size = finishClaim(hub, c.id, c.spoolPath))));
+  for (const c of moved) hub.log.info(`claimed ${path.basename(c.source)} (${c.size} bytes)`, { flowId: c.id });
+  return claims.map((c) => (c.moved ? { id: c.id, size: c.size } : undefined));
+}
+
+/** CLAIMING → CLAIMED: the file in the spool is hashed and measured; returns its size. */
+function finishClaim(hub: Hub, id: string, spoolPath: string): number {
+  const { sha256, size } = fingerprint(spoolPath);
+  sql(hub.db, "UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?").run(sha256, size, id);
+  return size;
 }
 
 /** Whether a path exists, links included (existsSync follows them). */

@@ -1,23 +1,25 @@
 /**
  * A worker thread of the daemon: runs claimed flows through the same pipeline as everywhere
- * else (`runFlow`), with its own ledger connection and its own libxml2, and logs through the
- * main thread.
+ * else (`runFlows`: the flows handed over together are delivered together), with its own
+ * ledger connection and its own libxml2, and logs through the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeHub, openHub } from '../hub.js';
-import { runFlow } from '../pipeline/pipeline.js';
+import { runFlows } from '../pipeline/pipeline.js';
 
 export interface WorkerInput {
   home: string;
   flags: Record<string, unknown>;
+  /** The main thread's ledger write lock, so that threads queue for it instead of polling SQLite. */
+  writeLock: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'run'; flowId: string } | { type: 'stop' };
-export type FromWorker = { type: 'done'; flowId: string; error?: string } | { type: 'log'; entry: Record<string, unknown> };
+export type ToWorker = { type: 'run'; flowIds: string[] } | { type: 'stop' };
+export type FromWorker = { type: 'done'; results: { flowId: string; error?: string }[] } | { type: 'log'; entry: Record<string, unknown> };
 
 const port = parentPort!;
-const { home, flags } = workerData as WorkerInput;
-const hub = openHub(home, { flags, forwardLog: (entry) => port.postMessage({ type: 'log', entry } satisfies FromWorker) });
+const { home, flags, writeLock } = workerData as WorkerInput;
+const hub = openHub(home, { flags, writeLock, forwardLog: (entry) => port.postMessage({ type: 'log', entry } satisfies FromWorker) });
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'stop') {
@@ -25,11 +27,13 @@ port.on('message', (message: ToWorker) => {
     port.close();
     return;
   }
+  let results: { flowId: string; error?: string }[];
   try {
-    runFlow(hub, message.flowId);
-    port.postMessage({ type: 'done', flowId: message.flowId } satisfies FromWorker);
+    // Faults are recorded on their flows by runFlows; the daemon schedules the retries.
+    results = runFlows(hub, message.flowIds).map((r) => ({ flowId: r.flowId, ...(r.fault ? { error: r.fault.message } : {}) }));
   } catch (e) {
-    // runFlow recorded the fault on the flow; the daemon schedules the retry.
-    port.postMessage({ type: 'done', flowId: message.flowId, error: e instanceof Error ? e.message : String(e) } satisfies FromWorker);
+    const error = e instanceof Error ? e.message : String(e);
+    results = message.flowIds.map((flowId) => ({ flowId, error }));
   }
+  port.postMessage({ type: 'done', results } satisfies FromWorker);
 });

@@ -19,17 +19,27 @@ function workerScript(): string {
   return fs.existsSync(beside) ? beside : path.resolve(here, '../../dist/ingest/flowWorker.js');
 }
 
+interface Job {
+  flowId: string;
+  size: number;
+  done: (error?: string) => void;
+}
+
 interface Slot {
   worker: Worker;
-  busy?: { flowId: string; done: (error?: string) => void };
+  busy?: Job[];
 }
+
+/** Flows handed to a worker at once: small ones together share their fsyncs and commits. */
+const GROUP_MAX_FLOWS = 8;
+const GROUP_MAX_BYTES = 4 * 1024 * 1024;
 
 export class FlowPool {
   private readonly slots: Slot[];
-  private readonly waiting: { flowId: string; done: (error?: string) => void }[] = [];
+  private readonly waiting: Job[] = [];
 
   constructor(hub: Hub, size: number) {
-    const input: WorkerInput = { home: hub.layout.home, flags: { ...hub.settings } };
+    const input: WorkerInput = { home: hub.layout.home, flags: { ...hub.settings }, writeLock: hub.writeLock };
     this.slots = Array.from({ length: size }, () => {
       const slot: Slot = { worker: new Worker(workerScript(), { workerData: input }) };
       slot.worker.on('message', (m: FromWorker) => {
@@ -37,35 +47,52 @@ export class FlowPool {
           hub.log.log(m.entry as unknown as LogEntry);
           return;
         }
-        const job = slot.busy!;
+        const jobs = slot.busy!;
         slot.busy = undefined;
-        job.done(m.error);
-        this.next(slot);
+        for (const job of jobs) job.done(m.results.find((r) => r.flowId === job.flowId)?.error);
+        this.dispatch();
       });
       slot.worker.on('error', (e) => hub.log.error(`flow worker failed: ${e.message}`));
       return slot;
     });
   }
 
-  /** Whether another flow can be handed over: each worker has at most one running and one waiting. */
-  get hasRoom(): boolean {
-    return this.slots.filter((s) => s.busy).length + this.waiting.length < 2 * this.slots.length;
+  /** Flows handed over and not finished: enough per worker to fill a group and keep the next one ready. */
+  get capacity(): number {
+    return 2 * GROUP_MAX_FLOWS * this.slots.length;
   }
 
-  /** Runs a claimed flow; resolves with the system fault that stopped it, if any. */
-  run(flowId: string): Promise<string | undefined> {
+  /** How many more flows can be handed over now. */
+  get room(): number {
+    return this.capacity - this.slots.reduce((n, s) => n + (s.busy?.length ?? 0), 0) - this.waiting.length;
+  }
+
+  /** Runs a claimed flow of `size` bytes; resolves with the system fault that stopped it, if any. */
+  run(flowId: string, size: number): Promise<string | undefined> {
     return new Promise((resolve) => {
-      this.waiting.push({ flowId, done: resolve });
-      const idle = this.slots.find((s) => !s.busy);
-      if (idle) this.next(idle);
+      this.waiting.push({ flowId, size, done: resolve });
+      this.dispatch();
     });
   }
 
-  private next(slot: Slot): void {
-    const job = this.waiting.shift();
-    if (!job) return;
-    slot.busy = job;
-    slot.worker.postMessage({ type: 'run', flowId: job.flowId } satisfies ToWorker);
+  /**
+   * Hands the waiting flows to the idle workers, shared evenly: each takes one large flow or
+   * a group of small ones (flows that arrive while all workers are busy form the next groups).
+   */
+  private dispatch(): void {
+    const idle = this.slots.filter((s) => !s.busy);
+    idle.forEach((slot, i) => {
+      if (!this.waiting.length) return;
+      const share = Math.min(GROUP_MAX_FLOWS, Math.ceil(this.waiting.length / (idle.length - i)));
+      const jobs = [this.waiting.shift()!];
+      let bytes = jobs[0]!.size;
+      while (this.waiting.length && jobs.length < share && bytes + this.waiting[0]!.size <= GROUP_MAX_BYTES) {
+        bytes += this.waiting[0]!.size;
+        jobs.push(this.waiting.shift()!);
+      }
+      slot.busy = jobs;
+      slot.worker.postMessage({ type: 'run', flowIds: jobs.map((j) => j.flowId) } satisfies ToWorker);
+    });
   }
 
   async stop(): Promise<void> {

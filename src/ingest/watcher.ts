@@ -14,7 +14,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Hub } from '../hub.js';
 import { getFlow } from '../ledger/flows.js';
 import { runFlow, unfinishedFlows } from '../pipeline/pipeline.js';
-import { claimFile } from './claim.js';
+import { claimFiles } from './claim.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
@@ -22,6 +22,8 @@ import { releaseLock, tryLock } from './lock.js';
 export const isIgnoredName = (name: string): boolean => name.startsWith('.') || /\.(part|tmp)$/i.test(name);
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** Files claimed together when flows run in the main thread. */
+const CLAIM_BATCH = 16;
 
 interface Seen {
   size: number;
@@ -55,10 +57,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
 
   /** Runs a claimed flow in a worker (or here, without workers); faults are retried later. */
-  const runClaimed = (flowId: string) => {
+  const runClaimed = (flowId: string, size: number) => {
     inFlight.add(flowId);
     if (pool) {
-      void pool.run(flowId).then((fault) => {
+      void pool.run(flowId, size).then((fault) => {
         finished(flowId, fault);
         void drain();
         notifyIdle();
@@ -78,7 +80,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       for (const f of unfinishedFlows(hub)) {
         if (inFlight.has(f.id) || (retryAt.get(f.id) ?? 0) > Date.now()) continue;
         hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
-        runClaimed(f.id);
+        runClaimed(f.id, f.size);
       }
     } catch (e) {
       hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
@@ -145,23 +147,27 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
 
   /**
-   * Claims queued files while the workers have room for them (all of them, without workers).
-   * A few flows are claimed ahead, so that a worker finishing one finds the next one ready.
+   * Claims queued files while the workers have room for them (all of them, without workers),
+   * several at a time: a batch shares its commits and folder fsyncs. A few flows are claimed
+   * ahead, so that a worker finishing one finds the next one ready.
    */
   const drain = async () => {
     if (working) return;
     working = true;
-    while (queue.length && !stopped && (!pool || pool.hasRoom)) {
-      const file = queue.shift()!;
-      const rel = path.relative(hub.layout.inbox, file).split(path.sep);
+    // With workers, claims wait until a quarter of the capacity is free, so that batches stay large.
+    while (queue.length && !stopped && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
+      const batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
       try {
-        const flowId = claimFile(hub, file, rel.length === 2 ? { partner: rel[0] } : {});
-        if (flowId) runClaimed(flowId);
+        const claims = claimFiles(hub, batch.map((file) => {
+          const rel = path.relative(hub.layout.inbox, file).split(path.sep);
+          return { source: file, ...(rel.length === 2 ? { partner: rel[0] } : {}) };
+        }));
+        for (const claimed of claims) if (claimed) runClaimed(claimed.id, claimed.size);
       } catch (e) {
-        // The file stays in the inbox; a later sweep retries it.
-        hub.log.error(`could not claim ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        // The files stay in the inbox (or, if moved already, are recovered from the spool); a later sweep retries them.
+        hub.log.error(`could not claim ${batch.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
       }
-      queued.delete(file);
+      for (const file of batch) queued.delete(file);
       await new Promise((r) => setImmediate(r));
     }
     working = false;

@@ -68,11 +68,11 @@ export function setStatus(hub: Hub, invoice: InvoiceRow, change: StatusChange): 
   if (outcomes[0]!.errors.length) return { errors: outcomes[0]!.errors };
   const at = new Date().toISOString();
   const rule = statusRule(change.status)!;
-  const flowId = hub.db.transaction(() => {
+  const flowId = hub.write(() => {
     const id = recordCliFlow(hub, `invoice status ${invoice.number} ${rule.code} ${rule.name}`, at);
     applyStatusUpdates(hub.db, outcomes, change.producer, id, at);
     return id;
-  }).immediate();
+  });
   deliver(hub, getFlow(hub.db, flowId)!);
   return { flowId, errors: [] };
 }
@@ -100,7 +100,7 @@ export function completeInvoice(hub: Hub, invoice: InvoiceRow, files: string[], 
   if (bad.length) return { errors: bad.map((a) => flowError(a.content.length ? 'RULE_ATTACHMENT_EXTENSION' : 'RULE_ATTACHMENT_EMPTY', { name: a.name, allowed: ALLOWED_EXTENSIONS.join(', ') })) };
   const model = { ...original, position: 1, label: 'completion', attachments: [...original.attachments, ...added] };
   const at = new Date().toISOString();
-  const flowId = hub.db.transaction(() => {
+  const flowId = hub.write(() => {
     const id = recordCliFlow(hub, `invoice complete ${invoice.number}: ${files.map((f) => path.basename(f)).join(', ')}`, at);
     sql(hub.db, `INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country, recipient_siret, recipient_name,
         service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id)
@@ -108,7 +108,7 @@ export function completeInvoice(hub: Hub, invoice: InvoiceRow, files: string[], 
         service_code, engagement, issue_date, type, amount_gross, currency, 1, '[]', 'completion', 'Complétée', id FROM invoices WHERE id = ?`).run(id, invoice.id);
     addEvent(hub.db, invoice.id, '12', at, 'supplier', id, comment);
     return id;
-  }).immediate();
+  });
   deliver(hub, getFlow(hub.db, flowId)!, [model]);
   return { flowId, errors: [] };
 }

@@ -126,7 +126,7 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   // `factflow process`) cannot both accept the same file or the same invoice.
   const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
   if (parsed?.readByHelpers) hub.log.debug(`${parsed.readByHelpers} of ${parsed.invoices.length} archive entries read on helper threads`, { flowId: flow.id });
-  const { read, decisions } = hub.db.transaction((): Decided => {
+  const { read, decisions } = hub.write((): Decided => {
     // Decided meanwhile by another process: its decision stands.
     if (getFlow(hub.db, flow.id)?.stage !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
     const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
@@ -147,7 +147,7 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
     sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
       .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPathOf(hub, flow, state), flow.id);
     return { read, decisions };
-  }).immediate();
+  });
   for (const { invoice, errors } of decisions) {
     if (errors.length) hub.log.info(`invoice rejected: ${errors.map((e) => e.code).join(', ')}`, { flowId: flow.id, invoice: invoice.number || invoice.label });
     else hub.log.debug('invoice accepted', { flowId: flow.id, invoice: invoice.number });

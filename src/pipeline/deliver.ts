@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
-import { moveDurably, writeFileAtomic } from '../emit/atomic.js';
+import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
 import { invoiceLineReport, reportXml, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
@@ -63,51 +63,124 @@ function deliverable(hub: Hub, row: InvoiceRow, flow: FlowRow): boolean {
   return lifecycleInvoice(hub, row).status === (row.role === 'completion' ? '12' : '01');
 }
 
-/** DECIDED → DONE. `models` are the flow's invoices when the caller just parsed them. */
+/** DECIDED → DONE for one flow. `models` are its invoices when the caller just parsed them. */
 export function deliver(hub: Hub, flow: FlowRow, models?: Invoice[]): void {
-  const rows = invoicesOfFlow(hub.db, flow.id);
-  const toDeliver = rows.filter((r) => deliverable(hub, r, flow));
-  const source = sourceOf(hub, flow);
-  if (toDeliver.length) {
-    if (!models && !source) throw new Error(`the source file of flow ${flow.id} is missing`);
-    const byPosition = new Map((models ?? readFlowFile(source!, hub.settings).invoices).map((m) => [m.position, m]));
-    emitPivots(hub, flow, toDeliver, byPosition);
-  }
-  const outputs = [...emitSupplierStatuses(hub, flow), ...emitReport(hub, flow)];
-  if (source && flow.final_path && source !== flow.final_path) {
-    moveDurably(source, flow.final_path);
-    // A replayed flow leaving failed/ takes its report with it (the current one is in outbox/reports).
-    for (const ext of ['.report.json', '.report.xml']) fs.rmSync(`${source}${ext}`, { force: true });
-  }
-  // One commit for the rest: each commit is an fsync, and the ledger serializes them.
-  hub.db.transaction(() => {
-    for (const o of outputs) recordOutput(hub.db, flow.id, o.kind, o.path);
-    sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), flow.id);
-  })();
-  hub.log.info(`done: ${flow.state} (${rows.filter((r) => r.accepted).length}/${rows.length} invoices integrated)`, { flowId: flow.id });
+  const [fault] = deliverTogether(hub, [{ flow, models }]);
+  if (fault) throw fault;
 }
 
-function emitPivots(hub: Hub, flow: FlowRow, rows: InvoiceRow[], models: Map<number, Invoice>): void {
-  for (const [siret, group] of groupBy(rows, (r) => r.recipient_siret)) {
+export interface Delivery {
+  flow: FlowRow;
+  /** The flow's invoices when the caller just parsed them (otherwise read again from its file). */
+  models?: Invoice[];
+}
+
+interface InProgress extends Delivery {
+  rows: InvoiceRow[];
+  pivots: [string, InvoiceRow[]][];
+  outputs: Output[];
+  fault?: Error;
+}
+
+/**
+ * DECIDED → DONE for flows delivered together (the daemon's worker takes the flows waiting for
+ * it at once). Every output file is fsynced before its rename; the folders they land in are
+ * fsynced once each, however many files landed there; the pivots' statuses 03 are one commit
+ * and the flows' completion another. Returns, per flow, the system fault that stopped it: a
+ * flow's fault stops that flow only (a fault of a shared step stops all of them), and each
+ * stopped flow resumes later from DECIDED, rewriting the same files.
+ */
+export function deliverTogether(hub: Hub, deliveries: Delivery[]): (Error | undefined)[] {
+  const flows: InProgress[] = deliveries.map((d) => ({ ...d, rows: [], pivots: [], outputs: [] }));
+  const pending = new PendingDirs();
+  const each = (step: (f: InProgress) => void) => {
+    for (const f of flows) {
+      if (f.fault) continue;
+      try {
+        step(f);
+      } catch (e) {
+        f.fault = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+  };
+  const shared = (step: () => void) => {
+    try {
+      step();
+    } catch (e) {
+      for (const f of flows) f.fault ??= e instanceof Error ? e : new Error(String(e));
+    }
+  };
+  each((f) => {
+    f.rows = invoicesOfFlow(hub.db, f.flow.id);
+    f.pivots = writePivots(hub, f, pending);
+  });
+  shared(() => hub.write(() => each((f) => recordPivots(hub, f.flow, f.pivots))));
+  each((f) => {
+    f.outputs = [...emitSupplierStatuses(hub, f.flow, pending), ...emitReport(hub, f.flow, pending)];
+    moveSourceOut(hub, f.flow, pending);
+  });
+  shared(() => pending.sync());
+  shared(() =>
+    hub.write(() =>
+      each((f) => {
+        for (const o of f.outputs) recordOutput(hub.db, f.flow.id, o.kind, o.path);
+        sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), f.flow.id);
+      }),
+    ),
+  );
+  for (const f of flows) {
+    if (!f.fault) hub.log.info(`done: ${f.flow.state} (${f.rows.filter((r) => r.accepted).length}/${f.rows.length} invoices integrated)`, { flowId: f.flow.id });
+  }
+  return flows.map((f) => f.fault);
+}
+
+/** One pivot per recipient for the flow's invoices not delivered yet; returns the files written and their rows. */
+function writePivots(hub: Hub, { flow, models, rows }: InProgress, pending: PendingDirs): [string, InvoiceRow[]][] {
+  const toDeliver = rows.filter((r) => deliverable(hub, r, flow));
+  if (!toDeliver.length) return [];
+  const source = sourceOf(hub, flow);
+  if (!models && !source) throw new Error(`the source file of flow ${flow.id} is missing`);
+  const byPosition = new Map((models ?? readFlowFile(source!, hub.settings).invoices).map((m) => [m.position, m]));
+  const written: [string, InvoiceRow[]][] = [];
+  for (const [siret, group] of groupBy(toDeliver, (r) => r.recipient_siret)) {
     const file = pivotPath(hub, siret, flow.id, flow.replays);
     const invoices: PivotInvoice[] = group.map((r) => {
-      const invoice = models.get(r.position);
+      const invoice = byPosition.get(r.position);
       if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
       return { invoice, hubId: lifecycleInvoice(hub, r).id, renvoi: r.renvoi as Renvoi };
     });
     const name = structureName(hub, siret);
-    writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub) }, invoices));
-    const at = new Date().toISOString();
-    hub.db.transaction(() => {
-      for (const r of group) {
-        const target = lifecycleInvoice(hub, r);
-        if (target.status === '01' || target.status === '12') addEvent(hub.db, target.id, '03', at, 'platform', { flowId: flow.id, attempt: flow.replays });
-        sql(hub.db, 'UPDATE invoices SET pivot_path = ? WHERE id = ?').run(file, r.id);
-      }
-      recordOutput(hub.db, flow.id, 'pivot', file);
-    })();
+    writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub) }, invoices), pending);
+    written.push([file, group]);
     hub.log.info(`pivot for ${siret}: ${group.length} invoice(s)`, { flowId: flow.id });
   }
+  return written;
+}
+
+/**
+ * Status 03 for the invoices of the pivots written. Should a crash come before the pivots'
+ * folders are synced, the resumed attempt rewrites the same pivots: their rows name this
+ * attempt's files.
+ */
+function recordPivots(hub: Hub, flow: FlowRow, pivots: [string, InvoiceRow[]][]): void {
+  const at = new Date().toISOString();
+  for (const [file, group] of pivots) {
+    for (const r of group) {
+      const target = lifecycleInvoice(hub, r);
+      if (target.status === '01' || target.status === '12') addEvent(hub.db, target.id, '03', at, 'platform', { flowId: flow.id, attempt: flow.replays });
+      sql(hub.db, 'UPDATE invoices SET pivot_path = ? WHERE id = ?').run(file, r.id);
+    }
+    recordOutput(hub.db, flow.id, 'pivot', file);
+  }
+}
+
+/** The source file leaves the spool for archive/ or failed/ (a replayed flow takes its report with it). */
+function moveSourceOut(hub: Hub, flow: FlowRow, pending: PendingDirs): void {
+  const source = sourceOf(hub, flow);
+  if (!source || !flow.final_path || source === flow.final_path) return;
+  moveDurably(source, flow.final_path, pending);
+  // The current report is in outbox/reports; the one that stood beside the file in failed/ goes.
+  for (const ext of ['.report.json', '.report.xml']) fs.rmSync(`${source}${ext}`, { force: true });
 }
 
 const structureName = (hub: Hub, siret: string) => hub.directory.structure(siret)?.name;
@@ -129,7 +202,7 @@ interface Output {
 }
 
 /** One status file per supplier of the flow, holding every status this attempt produced. */
-function emitSupplierStatuses(hub: Hub, flow: FlowRow): Output[] {
+function emitSupplierStatuses(hub: Hub, flow: FlowRow, pending: PendingDirs): Output[] {
   const events = eventsFromFlow(hub.db, flow.id, flow.replays);
   const written: Output[] = [];
   for (const [supplierId, group] of groupBy(events, (e) => e.supplier_id)) {
@@ -144,7 +217,7 @@ function emitSupplierStatuses(hub: Hub, flow: FlowRow): Output[] {
       mandate: e.mandate ?? undefined,
     }));
     const file = supplierStatusPath(hub, supplierId, flow.id, flow.replays);
-    writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)]);
+    writeFileAtomic(file, [invoiceStatusesXml(flow.id, localDate(flow.received_at), { id: hub.settings.defaultPartnerId, label: entries[0]!.supplier.name }, platform(hub), entries)], pending);
     written.push({ kind: 'supplier-status', path: file });
   }
   return written;
@@ -182,18 +255,18 @@ export function buildReport(hub: Hub, flowId: string): IntegrationReport {
   };
 }
 
-function emitReport(hub: Hub, flow: FlowRow): Output[] {
+function emitReport(hub: Hub, flow: FlowRow, pending: PendingDirs): Output[] {
   const report = buildReport(hub, flow.id);
   const xml = reportXml(report, flow.decided_at!, reportReceiver(hub, flow), platform(hub));
   const json = JSON.stringify(report, null, 2) + '\n';
   const { xml: xmlPath, json: jsonPath } = reportPaths(hub, flow);
-  writeFileAtomic(xmlPath, [xml]);
-  writeFileAtomic(jsonPath, [json]);
+  writeFileAtomic(xmlPath, [xml], pending);
+  writeFileAtomic(jsonPath, [json], pending);
   const written = [{ kind: 'report', path: xmlPath }, { kind: 'report', path: jsonPath }];
   if (flow.final_path && path.dirname(flow.final_path) === hub.layout.failed) {
     // A refused flow keeps its report beside it, for the operator looking at failed/.
-    writeFileAtomic(`${flow.final_path}.report.json`, [json]);
-    writeFileAtomic(`${flow.final_path}.report.xml`, [xml]);
+    writeFileAtomic(`${flow.final_path}.report.json`, [json], pending);
+    writeFileAtomic(`${flow.final_path}.report.xml`, [xml], pending);
   }
   return written;
 }

@@ -18,27 +18,51 @@ import { removeOrphanTempFiles } from '../emit/atomic.js';
 import { claimFile, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
 import { decide, type Decided } from './decide.js';
-import { deliver } from './deliver.js';
+import { deliverTogether, type Delivery } from './deliver.js';
 
 /** Runs one claimed flow to the end; system faults leave it in the spool and are rethrown. */
 export function runFlow(hub: Hub, flowId: string): FlowRow {
-  let flow = getFlow(hub.db, flowId)!;
-  // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
-  if (flow.owner_pid !== process.pid) sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, flowId);
-  try {
-    let decided: Decided | undefined;
-    if (flow.stage === 'CLAIMED') {
-      decided = decide(hub, flow);
-      flow = getFlow(hub.db, flowId)!;
-    }
-    if (flow.stage === 'DECIDED') deliver(hub, flow, decided?.read.invoices);
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    sql(hub.db, 'UPDATE flows SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(message, flowId);
-    hub.log.error(`system fault, flow kept in the spool for retry: ${message}`, { flowId });
-    throw e;
-  }
+  const [run] = runFlows(hub, [flowId]);
+  if (run!.fault) throw run!.fault;
   return getFlow(hub.db, flowId)!;
+}
+
+export interface FlowRun {
+  flowId: string;
+  /** The system fault that stopped the flow (recorded on it; it stays in the spool for a retry). */
+  fault?: Error;
+}
+
+/**
+ * Runs claimed flows to the end: each is decided on its own (its own transaction), then they
+ * are delivered together, sharing folder fsyncs and commits. A fault stops its own flow only.
+ */
+export function runFlows(hub: Hub, flowIds: string[]): FlowRun[] {
+  const runs: FlowRun[] = flowIds.map((flowId) => ({ flowId }));
+  const deliveries: (Delivery & { run: FlowRun })[] = [];
+  for (const run of runs) {
+    try {
+      let flow = getFlow(hub.db, run.flowId)!;
+      // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
+      if (flow.owner_pid !== process.pid) hub.write(() => sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, run.flowId));
+      let decided: Decided | undefined;
+      if (flow.stage === 'CLAIMED') {
+        decided = decide(hub, flow);
+        flow = getFlow(hub.db, run.flowId)!;
+      }
+      if (flow.stage === 'DECIDED') deliveries.push({ flow, models: decided?.read.invoices, run });
+    } catch (e) {
+      run.fault = e instanceof Error ? e : new Error(String(e));
+    }
+  }
+  deliverTogether(hub, deliveries).forEach((fault, i) => fault && (deliveries[i]!.run.fault = fault));
+  for (const run of runs) {
+    if (!run.fault) continue;
+    const message = run.fault.message;
+    hub.write(() => sql(hub.db, 'UPDATE flows SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(message, run.flowId));
+    hub.log.error(`system fault, flow kept in the spool for retry: ${message}`, { flowId: run.flowId });
+  }
+  return runs;
 }
 
 /** Claims a file and runs it: the same path for the daemon and `factflow process`. */

@@ -71,7 +71,7 @@ export function replayFlow(hub: Hub, flowId: string): { plan: ReplayPlan; flow: 
   if (plan.skipped || !read) return { plan, flow };
   const attempt = flow.replays + 1;
   const at = new Date().toISOString();
-  hub.db.transaction(() => {
+  hub.write(() => {
     for (const d of decisions) recordDecision(hub, flow.id, d, { flowId: flow.id, attempt }, at);
     const rows = invoicesOfFlow(hub.db, flow.id);
     const state = flowStateOf(read.errors, rows.map((r) => ({ status: r.accepted ? 'ACCEPTED' : 'REJECTED' })));
@@ -79,7 +79,7 @@ export function replayFlow(hub: Hub, flowId: string): { plan: ReplayPlan; flow: 
       .run(attempt, state, STATUS_OF_STATE[state], JSON.stringify(read.errors), finalPathOf(hub, flow, state), flow.id);
     sql(hub.db, 'INSERT INTO replays (flow_id, attempt, started_at, accepted, still_rejected) VALUES (?, ?, ?, ?, ?)')
       .run(flow.id, attempt, at, plan.wouldAccept, plan.stillRejected.length);
-  }).immediate();
+  });
   hub.log.info(`replay ${attempt}: ${plan.wouldAccept} of ${plan.retried} retried invoice(s) accepted`, { flowId: flow.id });
   deliver(hub, getFlow(hub.db, flow.id)!, read.invoices);
   return { plan, flow: getFlow(hub.db, flow.id)! };

@@ -83,7 +83,7 @@ function purgeable(hub: Hub, cutoff: string): FlowRow[] {
 
 function purge(hub: Hub, flows: FlowRow[]): number {
   let files = 0;
-  hub.db.transaction(() => {
+  hub.write(() => {
     for (const f of flows) {
       sql(hub.db, 'DELETE FROM invoice_events WHERE source_flow = ? OR invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)').run(f.id, f.id);
       for (const table of ['status_updates', 'outputs', 'replays']) sql(hub.db, `DELETE FROM ${table} WHERE flow_id = ?`).run(f.id);
@@ -92,7 +92,7 @@ function purge(hub: Hub, flows: FlowRow[]): number {
       sql(hub.db, 'UPDATE flows SET duplicate_of = NULL WHERE duplicate_of = ?').run(f.id);
       sql(hub.db, 'DELETE FROM flows WHERE id = ?').run(f.id);
     }
-  }).immediate();
+  });
   // Files go after the rows: a crash between leaves files without rows, never rows without files.
   for (const f of flows) {
     for (const p of [f.final_path, `${f.final_path}.report.json`, `${f.final_path}.report.xml`]) {
