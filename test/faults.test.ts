@@ -12,7 +12,7 @@ import { startDaemon } from '../src/ingest/watcher.js';
 import { getFlow } from '../src/ledger/flows.js';
 import { processFile, resumeUnfinished, runFlows } from '../src/pipeline/pipeline.js';
 import { mixedFlow } from '../src/devtools/synth.js';
-import { CLI, cli, closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
+import { CLI, cli, closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub, variant } from './helpers.js';
 
 afterEach(() => {
   setFaultHook(undefined);
@@ -75,6 +75,19 @@ test('flows delivered together: a fault in one leaves the others done, and it fi
   expect([...deliveredInvoices(hub.layout.home).values()].every((n) => n === 1)).toBe(true);
   expect(deliveredInvoices(hub.layout.home).size).toBe((hub.db.prepare('SELECT count(*) n FROM invoices WHERE accepted = 1').get() as { n: number }).n);
   expect(deliveredInvoices(hub.layout.home).size).toBeGreaterThanOrEqual(6);
+});
+
+test('flows decided together are judged in order: the same invoices sent twice in one group are accepted once', () => {
+  const hub = trackedHub();
+  const first = fixture('mixed', 'three-recipients.xml');
+  // Same invoices, different bytes (so not the same file): double invoicing for the second.
+  const again = variant(first, path.join(tempDir(), 'again.xml'), [['<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-8"?>\n']]);
+  const ids = [first, again].map((f) => claimFile(hub, f, { copy: true })!);
+  expect(runFlows(hub, ids)).toEqual(ids.map((flowId) => ({ flowId })));
+  expect(ids.map((id) => getFlow(hub.db, id)!.state)).toEqual(['IN_INTEGRE', 'IN_REJETE']);
+  const second = readJson(path.join(hub.layout.outbox, 'reports', `${ids[1]}.json`)) as { invoices: { errors: { code: string }[] }[] };
+  expect(second.invoices.map((i) => i.errors.map((e) => e.code))).toEqual([['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING']]);
+  expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
 });
 
 test('the daemon retries a faulty flow with backoff and shows the fault meanwhile', async () => {

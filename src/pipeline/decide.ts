@@ -120,38 +120,82 @@ export function recordDecision(hub: Hub, flowId: string, { invoice: inv, errors,
 
 /** CLAIMED → DECIDED. Returns the models so that delivery need not parse the flow again. */
 export function decide(hub: Hub, flow: FlowRow): Decided {
+  const [decided] = decideTogether(hub, [flow]);
+  if (decided instanceof Error) throw decided;
+  return decided!;
+}
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * CLAIMED → DECIDED for flows decided together (a worker's group of small flows). Reading
+ * happens outside the ledger's write lock; judging (duplicates, double invoicing) and
+ * recording happen inside it, so two processes deciding at once (the daemon and a `factflow
+ * process`) cannot both accept the same file or the same invoice. The flows are judged in
+ * order in one transaction, each in its own savepoint: a later flow sees what an earlier one
+ * accepted, a fault undoes its own flow only, and the group costs one commit. Returns each
+ * flow's decision, or the system fault that stopped it.
+ */
+export function decideTogether(hub: Hub, flows: FlowRow[]): (Decided | Error)[] {
   const decidedAt = new Date().toISOString();
-  // Parsing happens outside the ledger's write lock; judging (duplicates, double invoicing) and
-  // recording happen inside it, so two processes deciding at once (the daemon and a
-  // `factflow process`) cannot both accept the same file or the same invoice.
-  const parsed = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
-  if (parsed?.readByHelpers) hub.log.debug(`${parsed.readByHelpers} of ${parsed.invoices.length} archive entries read on helper threads`, { flowId: flow.id });
-  const { read, decisions } = hub.write((): Decided => {
-    // Decided meanwhile by another process: its decision stands.
-    if (getFlow(hub.db, flow.id)?.stage !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
-    const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
-    let read: ReadResult = duplicate
-      ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] }
-      : (parsed ?? readFlowFile(flow.spool_path, hub.settings));
-    const { partner, error: partnerError } = partnerOf(hub.db, flow.partner);
-    if (partnerError) read = { kind: read.kind, invoices: [], errors: [partnerError] };
-    const decisions = judgeInvoices(hub, read, localDate(flow.received_at), partner);
-    const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root, partner) : { updates: [], lines: [] };
-    const state = flowStateOf(read.errors, [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
-    for (const d of decisions) recordDecision(hub, flow.id, d, { flowId: flow.id }, decidedAt);
-    for (const l of statuses.lines) {
-      sql(hub.db, 'INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(flow.id, l.position, l.number, l.supplier, l.recipient, l.status, l.invoiceId ?? null, l.errors.length ? 0 : 1, JSON.stringify(l.errors));
+  const results: (Decided | Error | undefined)[] = flows.map(() => undefined);
+  const parsed = flows.map((flow, i) => {
+    try {
+      const read = earlierSameContent(hub.db, flow.sha256, flow.id) ? undefined : readFlowFile(flow.spool_path, hub.settings);
+      if (read?.readByHelpers) hub.log.debug(`${read.readByHelpers} of ${read.invoices.length} archive entries read on helper threads`, { flowId: flow.id });
+      return read;
+    } catch (e) {
+      results[i] = asError(e);
+      return undefined;
     }
-    applyStatusUpdates(hub.db, statuses.updates, 'recipient', flow.id, decidedAt);
-    sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
-      .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPathOf(hub, flow, state), flow.id);
-    return { read, decisions };
   });
-  for (const { invoice, errors } of decisions) {
-    if (errors.length) hub.log.info(`invoice rejected: ${errors.map((e) => e.code).join(', ')}`, { flowId: flow.id, invoice: invoice.number || invoice.label });
-    else hub.log.debug('invoice accepted', { flowId: flow.id, invoice: invoice.number });
+  try {
+    hub.write(() =>
+      flows.forEach((flow, i) => {
+        if (results[i]) return;
+        try {
+          results[i] = hub.db.transaction(() => judgeAndRecord(hub, flow, parsed[i], decidedAt))();
+        } catch (e) {
+          results[i] = asError(e);
+        }
+      }),
+    );
+  } catch (e) {
+    // The commit itself failed: none of them is decided.
+    flows.forEach((_, i) => !(results[i] instanceof Error) && (results[i] = asError(e)));
   }
-  if (read.errors.length) hub.log.info(`flow refused: ${read.errors.map((e) => e.code).join(', ')}`, { flowId: flow.id });
+  flows.forEach((flow, i) => {
+    const decided = results[i];
+    if (!decided || decided instanceof Error) return;
+    for (const { invoice, errors } of decided.decisions) {
+      if (errors.length) hub.log.info(`invoice rejected: ${errors.map((e) => e.code).join(', ')}`, { flowId: flow.id, invoice: invoice.number || invoice.label });
+      else hub.log.debug('invoice accepted', { flowId: flow.id, invoice: invoice.number });
+    }
+    if (decided.read.errors.length) hub.log.info(`flow refused: ${decided.read.errors.map((e) => e.code).join(', ')}`, { flowId: flow.id });
+  });
+  return results as (Decided | Error)[];
+}
+
+/** Inside the write lock: judges a flow read earlier (`parsed`) and records its decision. */
+function judgeAndRecord(hub: Hub, flow: FlowRow, parsed: ReadResult | undefined, decidedAt: string): Decided {
+  // Decided meanwhile by another process: its decision stands.
+  if (getFlow(hub.db, flow.id)?.stage !== 'CLAIMED') return { read: parsed ?? { invoices: [], errors: [] }, decisions: [] };
+  const duplicate = earlierSameContent(hub.db, flow.sha256, flow.id);
+  let read: ReadResult = duplicate
+    ? { invoices: [], errors: [flowError('FLOW_DUPLICATE', { sha256: flow.sha256, earlierFlowId: duplicate.id })] }
+    : (parsed ?? readFlowFile(flow.spool_path, hub.settings));
+  const { partner, error: partnerError } = partnerOf(hub.db, flow.partner);
+  if (partnerError) read = { kind: read.kind, invoices: [], errors: [partnerError] };
+  const decisions = judgeInvoices(hub, read, localDate(flow.received_at), partner);
+  const statuses: StatusFlowJudgement = read.kind === 'statut' && read.root && !read.errors.length ? judgeStatusFlow(hub.db, read.root, partner) : { updates: [], lines: [] };
+  const state = flowStateOf(read.errors, [...decisions, ...statuses.lines].map((d) => ({ status: d.errors.length ? 'REJECTED' : 'ACCEPTED' })));
+  for (const d of decisions) recordDecision(hub, flow.id, d, { flowId: flow.id }, decidedAt);
+  for (const l of statuses.lines) {
+    sql(hub.db, 'INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(flow.id, l.position, l.number, l.supplier, l.recipient, l.status, l.invoiceId ?? null, l.errors.length ? 0 : 1, JSON.stringify(l.errors));
+  }
+  applyStatusUpdates(hub.db, statuses.updates, 'recipient', flow.id, decidedAt);
+  sql(hub.db, "UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ? WHERE id = ? AND stage = 'CLAIMED'")
+    .run(read.kind ?? null, state, STATUS_OF_STATE[state], duplicate?.id ?? null, JSON.stringify(read.errors), decidedAt, finalPathOf(hub, flow, state), flow.id);
   return { read, decisions };
 }

@@ -14,10 +14,11 @@
  * an unfinished stage at start-up resumes from its stage.
  */
 import type { Hub } from '../hub.js';
+import type { Invoice } from '../model/invoice.js';
 import { removeOrphanTempFiles } from '../emit/atomic.js';
 import { claimFile, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
-import { decide, type Decided } from './decide.js';
+import { decideTogether } from './decide.js';
 import { deliverTogether, type Delivery } from './deliver.js';
 
 /** Runs one claimed flow to the end; system faults leave it in the spool and are rethrown. */
@@ -34,26 +35,30 @@ export interface FlowRun {
 }
 
 /**
- * Runs claimed flows to the end: each is decided on its own (its own transaction), then they
- * are delivered together, sharing folder fsyncs and commits. A fault stops its own flow only.
+ * Runs claimed flows to the end, together: decided in one transaction (a savepoint each), then
+ * delivered sharing folder fsyncs and commits. A fault stops its own flow only.
  */
 export function runFlows(hub: Hub, flowIds: string[]): FlowRun[] {
-  const runs: FlowRun[] = flowIds.map((flowId) => ({ flowId }));
-  const deliveries: (Delivery & { run: FlowRun })[] = [];
+  const runs: (FlowRun & { flow?: FlowRow; models?: Invoice[] })[] = flowIds.map((flowId) => ({ flowId }));
   for (const run of runs) {
     try {
-      let flow = getFlow(hub.db, run.flowId)!;
+      run.flow = getFlow(hub.db, run.flowId)!;
       // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
-      if (flow.owner_pid !== process.pid) hub.write(() => sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, run.flowId));
-      let decided: Decided | undefined;
-      if (flow.stage === 'CLAIMED') {
-        decided = decide(hub, flow);
-        flow = getFlow(hub.db, run.flowId)!;
-      }
-      if (flow.stage === 'DECIDED') deliveries.push({ flow, models: decided?.read.invoices, run });
+      if (run.flow.owner_pid !== process.pid) hub.write(() => sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, run.flowId));
     } catch (e) {
       run.fault = e instanceof Error ? e : new Error(String(e));
     }
+  }
+  const claimed = runs.filter((r) => !r.fault && r.flow!.stage === 'CLAIMED');
+  decideTogether(hub, claimed.map((r) => r.flow!)).forEach((decided, i) => {
+    if (decided instanceof Error) claimed[i]!.fault = decided;
+    else claimed[i]!.models = decided.read.invoices;
+  });
+  const deliveries: (Delivery & { run: FlowRun })[] = [];
+  for (const run of runs) {
+    if (run.fault) continue;
+    const flow = getFlow(hub.db, run.flowId)!;
+    if (flow.stage === 'DECIDED') deliveries.push({ flow, models: run.models, run });
   }
   deliverTogether(hub, deliveries).forEach((fault, i) => fault && (deliveries[i]!.run.fault = fault));
   for (const run of runs) {
@@ -62,7 +67,7 @@ export function runFlows(hub: Hub, flowIds: string[]): FlowRun[] {
     hub.write(() => sql(hub.db, 'UPDATE flows SET attempts = attempts + 1, last_error = ? WHERE id = ?').run(message, run.flowId));
     hub.log.error(`system fault, flow kept in the spool for retry: ${message}`, { flowId: run.flowId });
   }
-  return runs;
+  return runs.map(({ flowId, fault }) => (fault ? { flowId, fault } : { flowId }));
 }
 
 /** Claims a file and runs it: the same path for the daemon and `factflow process`. */
