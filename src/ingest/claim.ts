@@ -70,7 +70,14 @@ export function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[
     for (const c of claims) {
       try {
         if (c.copy) {
+          // The copy is the flow from now on: on disk before it takes its name.
           fs.copyFileSync(c.source, `${c.spoolPath}.copying`);
+          const fd = fs.openSync(`${c.spoolPath}.copying`, 'r');
+          try {
+            fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+          }
           fs.renameSync(`${c.spoolPath}.copying`, c.spoolPath);
         } else {
           fs.renameSync(c.source, c.spoolPath);
