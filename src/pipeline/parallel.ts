@@ -91,32 +91,38 @@ export function runTasks(tasks: TaskSet, count: number, threads: number): TasksR
   });
 
   let mine = 0;
-  for (let start = Atomics.add(control, NEXT, BATCH); start < count; start = Atomics.add(control, NEXT, BATCH)) {
-    for (let i = start; i < Math.min(count, start + BATCH); i++, mine++) results[i] = runTask(tasks, i);
-  }
-  let done = mine;
-  let lastProgress = Date.now();
-  let failed = false;
-  while (done < count && !failed) {
-    const posted = Atomics.load(control, POSTED);
-    let progress = false;
-    for (const port of ports) {
-      for (let m = receiveMessageOnPort(port) as { message: HelperBatch } | undefined; m; m = receiveMessageOnPort(port) as typeof m) {
-        for (const [i, r] of m.message.results) results[i] = revive(r);
-        done += m.message.results.length;
-        progress = true;
-        failed ||= m.message.failed !== undefined;
-      }
+  let done = 0;
+  try {
+    for (let start = Atomics.add(control, NEXT, BATCH); start < count; start = Atomics.add(control, NEXT, BATCH)) {
+      for (let i = start; i < Math.min(count, start + BATCH); i++, mine++) results[i] = runTask(tasks, i);
     }
-    if (progress) lastProgress = Date.now();
-    else if (Date.now() - lastProgress > STALL_MS) {
-      for (const w of workers) void w.terminate();
-      failed = true;
-    } else Atomics.wait(control, POSTED, posted, 50);
+    done = mine;
+    let lastProgress = Date.now();
+    let failed = false;
+    while (done < count && !failed) {
+      const posted = Atomics.load(control, POSTED);
+      let progress = false;
+      for (const port of ports) {
+        for (let m = receiveMessageOnPort(port) as { message: HelperBatch } | undefined; m; m = receiveMessageOnPort(port) as typeof m) {
+          for (const [i, r] of m.message.results) results[i] = revive(r);
+          done += m.message.results.length;
+          progress = true;
+          failed ||= m.message.failed !== undefined;
+        }
+      }
+      if (progress) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > STALL_MS) {
+        for (const w of workers) void w.terminate();
+        failed = true;
+      } else Atomics.wait(control, POSTED, posted, 50);
+    }
+    // Tasks a failed or silent helper held are done here.
+    if (failed) for (let i = 0; i < count; i++) results[i] ??= runTask(tasks, i);
+  } finally {
+    // Whatever happened here, the helpers take no more of this job's tasks.
+    Atomics.store(control, NEXT, count);
+    for (const port of ports) port.close();
   }
   const byHelpers = done - mine;
-  // Tasks a failed or silent helper held are done here.
-  if (failed) for (let i = 0; i < count; i++) results[i] ??= runTask(tasks, i);
-  for (const port of ports) port.close();
   return { results: results as TaskResult[], byHelpers };
 }
