@@ -113,3 +113,25 @@ test('many flows dropped at once are claimed in batches and run in groups on the
   expect(listFiles(hub.layout.spool)).toEqual([]);
   expect(listFiles(hub.layout.inbox)).toEqual([]);
 });
+
+test('a file quiet for the stability delay already is claimed at first sight; a fresh one waits for it', async () => {
+  const hub = trackedHub({ stabilityMs: 4000, sweepIntervalMs: 60_000 });
+  const daemon = await startDaemon(hub);
+  try {
+    // Written an hour ago elsewhere, then renamed in.
+    const staged = path.join(tempDir(), 'old.xml');
+    fs.copyFileSync(fixture('mixed', 'partial.xml'), staged);
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(staged, anHourAgo, anHourAgo);
+    fs.renameSync(staged, path.join(hub.layout.inbox, 'old.xml'));
+    await waitFor('the quiet file to be processed', () => (reports(hub.layout.home).length === 1 ? true : undefined), 3000);
+
+    // Just written: still in the inbox a second later, processed once the delay has passed.
+    fs.copyFileSync(fixture('mixed', 'three-recipients.xml'), path.join(hub.layout.inbox, 'fresh.xml'));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(listFiles(hub.layout.inbox)).toEqual(['fresh.xml']);
+    await waitFor('the fresh file to be processed', () => (reports(hub.layout.home).length === 2 ? true : undefined), 15_000);
+  } finally {
+    await daemon.stop();
+  }
+});

@@ -118,13 +118,16 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       pending.delete(file);
       return;
     }
-    if (st.isDirectory()) return pending.delete(file);
-    // A link (or other special file) is claimed at once, never followed, and refused as such.
-    if (!st.isFile()) return enqueue(file);
     const seen = pending.get(file)!;
-    if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
-      if (seen.size < 0 && now - st.mtimeMs >= hub.settings.stabilityMs) return enqueue(file);
-      pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
+    if (st.isDirectory()) {
+      pending.delete(file);
+    } else if (!st.isFile()) {
+      // A link (or other special file) is claimed at once, never followed, and refused as such.
+      enqueue(file);
+    } else if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
+      // First look, or changed since the last one: quiet already if its mtime is old enough.
+      if (seen.size < 0 && now - st.mtimeMs >= hub.settings.stabilityMs) enqueue(file);
+      else pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
     } else if (now - seen.since >= hub.settings.stabilityMs) {
       enqueue(file);
     }
