@@ -17,8 +17,9 @@ export function setFaultHook(hook: FaultHook | undefined): void {
   faultHook = hook;
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+/** fsync of a file or a folder by its path. */
+export function fsyncPath(file: string): void {
+  const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);
   } finally {
@@ -64,7 +65,7 @@ export class PendingDirs {
   }
 
   sync(): void {
-    for (const dir of this.dirs) fsyncDir(dir);
+    for (const dir of this.dirs) fsyncPath(dir);
     this.dirs.clear();
   }
 }
@@ -94,7 +95,7 @@ export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Arr
   }
   fs.renameSync(tmp, file);
   if (pending) pending.add(dir);
-  else fsyncDir(dir);
+  else fsyncPath(dir);
 }
 
 /** Moves a file durably (same filesystem): rename, then fsync both folders (now, or later with `pending`). */

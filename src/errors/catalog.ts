@@ -128,3 +128,6 @@ export function flowError(code: ErrorCode, params: Record<string, unknown> = {},
   if (at.element !== undefined) error.element = at.element;
   return error;
 }
+
+/** A system fault caught as `unknown`, as an Error (what runFlows records on the flow). */
+export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
 import { flowsInStage, sql, type FlowRow } from '../ledger/flows.js';
-import { PendingDirs, processAlive } from '../emit/atomic.js';
+import { fsyncPath, PendingDirs, processAlive } from '../emit/atomic.js';
 
 export function newFlowId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -72,12 +72,7 @@ export function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[
         if (c.copy) {
           // The copy is the flow from now on: on disk before it takes its name.
           fs.copyFileSync(c.source, `${c.spoolPath}.copying`);
-          const fd = fs.openSync(`${c.spoolPath}.copying`, 'r');
-          try {
-            fs.fsyncSync(fd);
-          } finally {
-            fs.closeSync(fd);
-          }
+          fsyncPath(`${c.spoolPath}.copying`);
           fs.renameSync(`${c.spoolPath}.copying`, c.spoolPath);
         } else {
           fs.renameSync(c.source, c.spoolPath);

@@ -4,7 +4,7 @@
  * crash leaves either no decision or a complete one.
  */
 import path from 'node:path';
-import { flowError, type FlowError } from '../errors/catalog.js';
+import { asError, flowError, type FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
 import { addEvent, earlierSameContent, getFlow, sql, type EventSource, type FlowRow } from '../ledger/flows.js';
 import type { Invoice } from '../model/invoice.js';
@@ -124,8 +124,6 @@ export function decide(hub: Hub, flow: FlowRow): Decided {
   if (decided instanceof Error) throw decided;
   return decided!;
 }
-
-const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 /**
  * CLAIMED → DECIDED for flows decided together (a worker's group of small flows). Reading

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
+import { asError } from '../errors/catalog.js';
 import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
 import { invoiceLineReport, reportXml, type FlowState, type IntegrationReport } from '../emit/report.js';
@@ -99,7 +100,7 @@ export function deliverTogether(hub: Hub, deliveries: Delivery[]): (Error | unde
       try {
         step(f);
       } catch (e) {
-        f.fault = e instanceof Error ? e : new Error(String(e));
+        f.fault = asError(e);
       }
     }
   };
@@ -107,14 +108,16 @@ export function deliverTogether(hub: Hub, deliveries: Delivery[]): (Error | unde
     try {
       step();
     } catch (e) {
-      for (const f of flows) f.fault ??= e instanceof Error ? e : new Error(String(e));
+      for (const f of flows) f.fault ??= asError(e);
     }
   };
   each((f) => {
     f.rows = invoicesOfFlow(hub.db, f.flow.id);
     f.pivots = writePivots(hub, f, pending);
   });
-  shared(() => hub.write(() => each((f) => recordPivots(hub, f.flow, f.pivots))));
+  // Inside the shared commits, each flow's writes are a savepoint: a fault undoes its own only.
+  const own = (step: (f: InProgress) => void) => each((f) => hub.db.transaction(() => step(f))());
+  shared(() => hub.write(() => own((f) => recordPivots(hub, f.flow, f.pivots))));
   each((f) => {
     f.outputs = [...emitSupplierStatuses(hub, f.flow, pending), ...emitReport(hub, f.flow, pending)];
     moveSourceOut(hub, f.flow, pending);
@@ -122,7 +125,7 @@ export function deliverTogether(hub: Hub, deliveries: Delivery[]): (Error | unde
   shared(() => pending.sync());
   shared(() =>
     hub.write(() =>
-      each((f) => {
+      own((f) => {
         for (const o of f.outputs) recordOutput(hub.db, f.flow.id, o.kind, o.path);
         sql(hub.db, "UPDATE flows SET stage = 'DONE', done_at = ? WHERE id = ?").run(new Date().toISOString(), f.flow.id);
       }),

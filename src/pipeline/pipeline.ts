@@ -15,6 +15,7 @@
  */
 import type { Hub } from '../hub.js';
 import type { Invoice } from '../model/invoice.js';
+import { asError } from '../errors/catalog.js';
 import { removeOrphanTempFiles } from '../emit/atomic.js';
 import { claimFile, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import { flowsInStage, getFlow, sql, type FlowRow } from '../ledger/flows.js';
@@ -46,7 +47,7 @@ export function runFlows(hub: Hub, flowIds: string[]): FlowRun[] {
       // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
       if (run.flow.owner_pid !== process.pid) hub.write(() => sql(hub.db, 'UPDATE flows SET owner_pid = ? WHERE id = ?').run(process.pid, run.flowId));
     } catch (e) {
-      run.fault = e instanceof Error ? e : new Error(String(e));
+      run.fault = asError(e);
     }
   }
   const claimed = runs.filter((r) => !r.fault && r.flow!.stage === 'CLAIMED');
