@@ -4,6 +4,7 @@
  * remembers where it came from (`factflow config show`).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Settings {
@@ -11,7 +12,11 @@ export interface Settings {
   stabilityMs: number;
   /** How often the inbox is swept besides the watcher's events (ms). */
   sweepIntervalMs: number;
-  /** Worker threads processing flows in parallel in the daemon; 0 processes them in the main thread. */
+  /**
+   * Worker threads processing flows in parallel in the daemon; 0 processes them in the main
+   * thread. Two per CPU by default: a flow spends much of its time waiting on fsync, and another
+   * thread's flow uses the CPU meanwhile.
+   */
   workers: number;
   /** The hub's own EDI partner id (Emetteur of every output), 3 to 8 characters. */
   platformPartnerId: string;
@@ -36,7 +41,7 @@ const MB = 1024 * 1024;
 export const DEFAULTS: Settings = {
   stabilityMs: 500,
   sweepIntervalMs: 5000,
-  workers: 2,
+  workers: Math.min(8, 2 * os.availableParallelism()),
   platformPartnerId: 'FFL001',
   defaultPartnerId: 'EDI000',
   maxFlowBytes: 512 * MB,
