@@ -28,6 +28,8 @@ export interface ByteSource {
 
 export interface Split {
   prefix: Buffer;
+  /** Line breaks in the prefix (the envelope before the first invoice). */
+  prefixNewlines: number;
   suffix: Buffer;
   /** Each invoice's bytes, and how many line breaks come before it in the flow. */
   units: { start: number; end: number; newlinesBefore: number }[];
@@ -84,7 +86,7 @@ export function splitMixedFlow(src: ByteSource): Split | undefined {
   }
   const prefix = src.read(0, units[0]!.start);
   if (!/<CPPFactureMixte[\s>]/.test(prefix.toString('latin1'))) return undefined;
-  return { prefix, suffix: src.read(units[units.length - 1]!.end, src.size), units };
+  return { prefix, prefixNewlines: newlines(prefix), suffix: src.read(units[units.length - 1]!.end, src.size), units };
 }
 
 /** One invoice of a split flow, as a task: its model, or the errors that refuse the flow. */
@@ -103,7 +105,7 @@ export interface UnitResult {
  */
 export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: CompiledSchema, maxAttachmentSize: number): UnitResult {
   const u = split.units[i]!;
-  const prefixLines = newlines(split.prefix);
+  const prefixLines = split.prefixNewlines;
   const shift = u.newlinesBefore - prefixLines;
   const lineOf = (line: number) => (line > prefixLines ? line + shift : line);
   const step = `/CPPFactureMixteUnitaire[${i + 1}]`;

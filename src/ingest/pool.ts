@@ -4,20 +4,11 @@
  * write transaction that also does the judging, so parallel flows cannot both accept the same
  * invoice.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LogEntry } from 'winston';
 import type { Hub } from '../hub.js';
+import { workerScript } from '../util/workerScript.js';
 import type { FromWorker, ToWorker, WorkerInput } from './flowWorker.js';
-
-/** The compiled worker script (tests run the sources, the worker runs the build). */
-function workerScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, 'flowWorker.js');
-  return fs.existsSync(beside) ? beside : path.resolve(here, '../../dist/ingest/flowWorker.js');
-}
 
 interface Job {
   flowId: string;
@@ -41,7 +32,7 @@ export class FlowPool {
   constructor(hub: Hub, size: number) {
     const input: WorkerInput = { home: hub.layout.home, flags: { ...hub.settings }, writeLock: hub.writeLock };
     this.slots = Array.from({ length: size }, () => {
-      const slot: Slot = { worker: new Worker(workerScript(), { workerData: input }) };
+      const slot: Slot = { worker: new Worker(workerScript(import.meta.url, 'flowWorker.js'), { workerData: input }) };
       slot.worker.on('message', (m: FromWorker) => {
         if (m.type === 'log') {
           hub.log.log(m.entry as unknown as LogEntry);

@@ -9,10 +9,8 @@
  * (Mixed flows are not shared this way: measured, their invoices read faster as one document
  * on one thread than split, once the helper's start-up and warm-up are paid.)
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { workerScript } from '../util/workerScript.js';
 import { revive, runTask, type TaskResult, type TaskSet } from './readTasks.js';
 
 /** Tasks taken at a time: large enough to amortize messages, small enough to balance. */
@@ -36,12 +34,6 @@ export interface HelperBatch {
   failed?: string;
 }
 
-function helperScript(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, 'readHelper.js');
-  return fs.existsSync(beside) ? beside : path.resolve(here, '../../dist/pipeline/readHelper.js');
-}
-
 const helpers: (Worker | undefined)[] = [];
 const started: Promise<void>[] = [];
 
@@ -52,7 +44,7 @@ const started: Promise<void>[] = [];
 export function helperThreads(n: number): Worker[] {
   for (let i = 0; i < n; i++) {
     if (helpers[i]) continue;
-    const worker = new Worker(helperScript());
+    const worker = new Worker(workerScript(import.meta.url, 'readHelper.js'));
     worker.unref();
     const forget = () => helpers[i] === worker && (helpers[i] = undefined);
     worker.on('error', forget).on('exit', forget);
