@@ -159,7 +159,7 @@ const CASES: Record<ErrorCode, Producer> = {
 describe('every catalog code is produced by a real input', () => {
   test.each(Object.keys(CASES) as ErrorCode[])('%s', async (code) => {
     const produced = await CASES[code]();
-    expect(produced.map((e) => e.code)).toContain(code);
+    expect(produced.map((e) => `${e.code}: ${e.message}`).join("\n")).toContain(code);
     const e = produced.find((p) => p.code === code)!;
     // Every placeholder was filled: typed params make a missing one a compile error, this checks the rest.
     expect(e.message).not.toMatch(/\{\w+\}|undefined/);
