@@ -70,3 +70,19 @@ describe('UTF-16 without a byte order mark is read in either byte order', () => 
     expect(codesOf(swap(le))).toEqual([]);
   });
 });
+
+test('the base64 check is one linear pass: "QUJD", 200,000 spaces and "!" is refused at once', () => {
+  const xml = valid().replace(/<Contenu>[^<]*<\/Contenu>/, `<Contenu>QUJD${' '.repeat(200_000)}!</Contenu>`);
+  const r = readFlow(Buffer.from(xml), settings);
+  expect(r.errors).toEqual([]);
+  expect(r.invoices[0]!.attachments[0]!.badBase64).toBe(true);
+});
+
+test('base64 with white space anywhere and padding at the end is accepted; padding in the middle is not', () => {
+  const inv = (contenu: string) => readFlow(Buffer.from(valid().replace(/<Contenu>[^<]*<\/Contenu>/, `<Contenu>${contenu}</Contenu>`)), settings).invoices[0]!.attachments[0]!;
+  expect(inv(' JVBE\nRi0x\r\n\tLjQ= ').content.toString()).toBe('%PDF-1.4');
+  expect(inv('JVBERi0xLg==').badBase64).toBeUndefined();
+  expect(inv('JV=BERi0xLg').badBase64).toBe(true);
+  expect(inv('JVBERi0xLg===').badBase64).toBe(true);
+  expect(inv('JVBERi0xLg= =').badBase64).toBe(true);
+});
