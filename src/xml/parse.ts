@@ -10,7 +10,7 @@ import { ParseOption, XmlDocument, XmlLibError } from 'libxml2-wasm';
 import { xmlGetIntSubset, XmlNodeSetStruct } from 'libxml2-wasm/lib/libxml2.mjs';
 import { xmlTextEncoding } from '../detect/detect.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
-import { elementLines } from './lines.js';
+import { doctypeLocation, elementLines } from './lines.js';
 import type { CompiledSchema } from './schemas.js';
 
 export interface XNode {
@@ -70,7 +70,7 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
   try {
     // The parser's own verdict: any DOCTYPE gives the document a DTD node, wherever it was.
     // (Read as a raw pointer: a wrapper object would try to free the DTD with the document.)
-    if (xmlGetIntSubset((doc as unknown as { _ptr: number })._ptr)) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {})] };
+    if (xmlGetIntSubset((doc as unknown as { _ptr: number })._ptr)) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctypeLocation(bytes, encoding?.name))] };
     const root = doc.root;
     const choice = choose?.(root.name, root.namespaceUri ?? '');
     if (Array.isArray(choice)) return { ok: false, errors: choice };
