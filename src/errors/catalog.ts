@@ -62,6 +62,7 @@ export const ERRORS = define({
   RULE_AMOUNT_TTC_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Total with VAT {ttc} differs from total without VAT {ht} plus VAT {vat} (expected {expected}).' },
   RULE_AMOUNT_VAT_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'VAT at {rate} %: {amount} differs from base {base} x rate (expected {expected}).' },
   RULE_AMOUNT_LINES_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Lines add up to {linesTotal}, not to the total of the lines {ht}.' },
+  RULE_AMOUNT_OUT_OF_RANGE: { stage: 'rules', scope: 'invoice', message: '{element} "{value}" is beyond the amounts the hub relays exactly (at most {integerDigits} digits before the decimal point and {fractionDigits} after).' },
   RULE_AMOUNT_NEGATIVE: { stage: 'rules', scope: 'invoice', message: '{element} is negative ({value}); issue a credit note (381) instead.' },
   RULE_ATTACHMENT_INVOICE_MISSING: { stage: 'rules', scope: 'invoice', message: 'No attachment of type 01 (the invoice itself) is present.' },
   RULE_ATTACHMENT_INVOICE_MULTIPLE: { stage: 'rules', scope: 'invoice', message: 'More than one attachment has type 01 (the invoice itself).' },
