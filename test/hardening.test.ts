@@ -6,7 +6,11 @@
  */
 import { DEFAULTS } from '../src/config.js';
 import { mixedFlow, FIXTURE_RECIPIENTS } from '../src/devtools/synth.js';
-import { readFlow } from '../src/pipeline/read.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readFlow, readFlowFile } from '../src/pipeline/read.js';
+import { tempDir } from './helpers.js';
+import { checkInvoice } from '../src/validate/rules.js';
 
 const settings = { ...DEFAULTS, readThreads: 0 };
 const valid = (tag = 'HARD', invoices = 1) => mixedFlow({ seed: 7, flowTag: tag, invoices, pdfBytes: 256, recipients: [FIXTURE_RECIPIENTS[0]!] });
@@ -85,4 +89,59 @@ test('base64 with white space anywhere and padding at the end is accepted; paddi
   expect(inv('JV=BERi0xLg').badBase64).toBe(true);
   expect(inv('JVBERi0xLg===').badBase64).toBe(true);
   expect(inv('JVBERi0xLg= =').badBase64).toBe(true);
+});
+
+describe('amounts are exact decimals within the limits the hub relays', () => {
+  const withAmounts = (ht: string, vat: string, ttc: string, lines = [ht]) =>
+    valid()
+      .replace(/<Montants>.*<\/Montants>/, `<Montants><MontantHT>${ht}</MontantHT><MontantTTC>${ttc}</MontantTTC><MontantNetAPayer>${ttc}</MontantNetAPayer></Montants>`)
+      .replace(/<TVAS>.*<\/TVAS>/, `<TVAS><TVA><Taux>20</Taux><BaseHt>${ht}</BaseHt><MontantTVA>${vat}</MontantTVA></TVA></TVAS>`)
+      .replace(/<Lignes>.*<\/Lignes>/, `<Lignes>${lines.map((l, i) => `<Ligne NumOrdre="${i + 1}"><PrixUnitaire>${l}</PrixUnitaire><Quantite>1</Quantite><MontantHT>${l}</MontantHT></Ligne>`).join('')}</Lignes>`);
+  const ruleCodes = (xml: string) => {
+    const r = readFlow(Buffer.from(xml), settings);
+    expect(r.errors).toEqual([]);
+    return checkInvoice(r.invoices[0]!, { depositDate: '2026-12-31', maxAttachmentBytes: 1e7, maxInvoiceTotalBytes: 1e8 }).map((e) => e.code);
+  };
+  test('a TTC 8 EUR off HT + VAT with HT 1e17 is refused', () => {
+    expect(ruleCodes(withAmounts('100000000000000000.00', '20000000000000000.00', '120000000000000008.00'))).toEqual(['RULE_AMOUNT_TTC_MISMATCH']);
+  });
+  test('a correct invoice of 555,555,555,555,555,555.55 (18 digits) is accepted', () => {
+    expect(ruleCodes(withAmounts('555555555555555555.55', '111111111111111111.11', '666666666666666666.66', ['555555555555555555.50', '0.05']))).toEqual([]);
+  });
+  test('cents are compared exactly, with one cent of tolerance per line', () => {
+    expect(ruleCodes(withAmounts('0.30', '0.06', '0.37', ['0.10', '0.20']))).toEqual([]);
+    expect(ruleCodes(withAmounts('0.30', '0.06', '0.38', ['0.10', '0.20']))).toEqual(['RULE_AMOUNT_TTC_MISMATCH']);
+    expect(ruleCodes(withAmounts('0.30', '0.06', '0.36', ['0.10', '0.17']))).toEqual(['RULE_AMOUNT_LINES_MISMATCH']);
+  });
+  test('amounts beyond 18 digits before the point (10^22) get their own code', () => {
+    const e22 = '10000000000000000000000.00';
+    expect(ruleCodes(withAmounts(e22, '2000000000000000000000.00', '12000000000000000000000.00'))).toEqual(expect.arrayContaining(['RULE_AMOUNT_OUT_OF_RANGE']));
+    expect(ruleCodes(withAmounts(e22, '2000000000000000000000.00', '12000000000000000000000.00'))).not.toContain('RULE_AMOUNT_VAT_MISMATCH');
+  });
+});
+
+describe('NumOrdre is the supplier\'s text, compared as the integer the schema says it is', () => {
+  const numbered = (a: string, b: string) => valid('NUMS', 2).replace('CPPFactureMixteUnitaire NumOrdre="1"', `CPPFactureMixteUnitaire NumOrdre="${a}"`).replace('CPPFactureMixteUnitaire NumOrdre="2"', `CPPFactureMixteUnitaire NumOrdre="${b}"`);
+  test('9007199254740993 and 9007199254740992 are distinct', () => {
+    const r = readFlow(Buffer.from(numbered('9007199254740993', '9007199254740992')), settings);
+    expect(r.errors).toEqual([]);
+    expect(r.invoices.map((i) => [i.position, i.label])).toEqual([[1, 'NumOrdre 9007199254740993'], [2, 'NumOrdre 9007199254740992']]);
+  });
+  test('10^23 stays its digits; positions are the hub\'s own counter', () => {
+    const r = readFlow(Buffer.from(numbered('1' + '0'.repeat(23), '2')), settings);
+    expect(r.invoices.map((i) => [i.position, i.label])).toEqual([[1, `NumOrdre 1${'0'.repeat(23)}`], [2, 'NumOrdre 2']]);
+  });
+  test('the same when a large flow is read one invoice at a time', () => {
+    const file = path.join(tempDir(), 'big-numordre.xml');
+    fs.writeFileSync(file, numbered('9007199254740993', '9007199254740992'));
+    const r = readFlowFile(file, { ...settings, chunkAboveBytes: 0 });
+    expect(r.errors).toEqual([]);
+    expect(r.invoices.map((i) => [i.position, i.label])).toEqual([[1, 'NumOrdre 9007199254740993'], [2, 'NumOrdre 9007199254740992']]);
+    fs.writeFileSync(file, numbered('007', '7'));
+    expect(readFlowFile(file, { ...settings, chunkAboveBytes: 0 }).errors.map((e) => e.code)).toEqual(['FLOW_DUPLICATE_NUMORDRE']);
+  });
+  test('"01" and "1" are the same xs:positiveInteger, so duplicates', () => {
+    expect(codesOf(numbered('01', '1'))).toEqual(['FLOW_DUPLICATE_NUMORDRE']);
+    expect(codesOf(numbered('18014398509481985', '18014398509481984'))).toEqual([]);
+  });
 });

@@ -121,7 +121,7 @@ export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: 
       unit.index = i + 1;
       result.numOrdre = unit.attrs.NumOrdre;
       result.where = at(unit);
-      return readInvoice(unit, maxAttachmentSize);
+      return readInvoice(unit, maxAttachmentSize, i + 1);
     },
     20,
     lineOf,
