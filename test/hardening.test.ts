@@ -9,7 +9,11 @@ import { mixedFlow, FIXTURE_RECIPIENTS } from '../src/devtools/synth.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readFlow, readFlowFile } from '../src/pipeline/read.js';
-import { tempDir } from './helpers.js';
+import { processFile } from '../src/pipeline/pipeline.js';
+import { safeName } from '../src/util/paths.js';
+import { closeHubs, tempDir, trackedHub } from './helpers.js';
+
+afterEach(closeHubs);
 import { checkInvoice } from '../src/validate/rules.js';
 
 const settings = { ...DEFAULTS, readThreads: 0 };
@@ -143,5 +147,56 @@ describe('NumOrdre is the supplier\'s text, compared as the integer the schema s
   test('"01" and "1" are the same xs:positiveInteger, so duplicates', () => {
     expect(codesOf(numbered('01', '1'))).toEqual(['FLOW_DUPLICATE_NUMORDRE']);
     expect(codesOf(numbered('18014398509481985', '18014398509481984'))).toEqual([]);
+  });
+});
+
+describe('names derived from data are an injective encoding, one safe path segment', () => {
+  const tricky = [
+    'ZZ/12345', 'ZZ_12345', 'ZZ%2F12345', 'ZZ\\12345', 'ZZ:12345', 'ZZ 12345', 'ZZ%12345', 'ZZ~12345',
+    '', '.', '..', '...', '.hidden', ' lead', 'trail ', '%', '%25', '~', '-', '_',
+    'Société', 'Socie\u0301te\u0301', 'Société'.normalize('NFD'), '\u{1F600}', '\uD800', '\uDC00x', '\uFFFD', 'a\0b', 'a\nb', 'a\u202Eb',
+    'x'.repeat(120), 'x'.repeat(121), 'x'.repeat(119) + 'y', 'x'.repeat(119) + 'z', 'é'.repeat(200), `${'a'.repeat(300)}1`, `${'a'.repeat(300)}2`,
+    '81234567800013', 'FA-2026-0001.xml', 'facture 12.pdf',
+  ];
+  // Plus every pair of characters from a small hostile alphabet, and random strings.
+  const alphabet = ['a', '.', '/', '\\', '%', '~', ' ', '_', 'é', 'e\u0301', '\0', '\uD800', '2F', '25'];
+  for (const x of alphabet) for (const y of alphabet) tricky.push(x + y, `${x}${y}${x}`);
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let n = 0; n < 2000; n++) tricky.push(Array.from({ length: Math.floor(rand() * 140) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join(''));
+  const names = [...new Set(tricky)];
+
+  test('distinct inputs give distinct outputs; every output is a single, bounded, non-dot segment', () => {
+    const outputs = new Map<string, string>();
+    for (const name of names) {
+      const out = safeName(name);
+      expect(outputs.get(out) ?? name).toBe(name);
+      outputs.set(out, name);
+      expect(out).not.toMatch(/[/\\\0]/);
+      expect(out === '.' || out === '..' || out.startsWith('.') || out.startsWith(' ')).toBe(false);
+      expect(Buffer.byteLength(out)).toBeLessThanOrEqual(120);
+      expect(out.length).toBeGreaterThan(0);
+      expect(path.basename(out)).toBe(out);
+    }
+    expect(outputs.size).toBe(names.length);
+  });
+
+  test('common names stay as they are', () => {
+    expect(['81234567800013', 'FA-2026-0001.xml', 'facture 12.pdf', 'ACM001'].map((n) => safeName(n))).toEqual(['81234567800013', 'FA-2026-0001.xml', 'facture 12.pdf', 'ACM001']);
+  });
+
+  test('suppliers ZZ/12345 and ZZ_12345 get their own status folders', () => {
+    const hub = trackedHub();
+    const flows = ['ZZ/12345', 'ZZ_12345'].map((id, n) => {
+      const file = path.join(tempDir(), `foreign-${n}.xml`);
+      const xml = valid(`FOREIGN${n}`)
+        .replace('<TypeIdentifiant>1</TypeIdentifiant><Identifiant>81234567800013</Identifiant>', `<TypeIdentifiant>3</TypeIdentifiant><Identifiant>${id}</Identifiant>`)
+        .replace('<CodePays>FR</CodePays>', '<CodePays>US</CodePays>');
+      fs.writeFileSync(file, xml);
+      return processFile(hub, file)!;
+    });
+    const suppliers = fs.readdirSync(path.join(hub.layout.outbox, 'suppliers')).sort();
+    expect(suppliers).toEqual(['ZZ%2F12345', 'ZZ_12345']);
+    expect(fs.readdirSync(path.join(hub.layout.outbox, 'suppliers', 'ZZ_12345'))).toEqual([expect.stringContaining(flows[1]!.id)]);
   });
 });
