@@ -11,7 +11,9 @@ import path from 'node:path';
 import { readFlow, readFlowFile } from '../src/pipeline/read.js';
 import { processFile } from '../src/pipeline/pipeline.js';
 import { safeName } from '../src/util/paths.js';
-import { closeHubs, tempDir, trackedHub } from './helpers.js';
+import { writeZip } from '../src/devtools/archives.js';
+import { zipOne } from '../src/util/zip.js';
+import { closeHubs, fixture, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 import { checkInvoice } from '../src/validate/rules.js';
@@ -198,5 +200,38 @@ describe('names derived from data are an injective encoding, one safe path segme
     const suppliers = fs.readdirSync(path.join(hub.layout.outbox, 'suppliers')).sort();
     expect(suppliers).toEqual(['ZZ%2F12345', 'ZZ_12345']);
     expect(fs.readdirSync(path.join(hub.layout.outbox, 'suppliers', 'ZZ_12345'))).toEqual([expect.stringContaining(flows[1]!.id)]);
+  });
+});
+
+describe('attachment names cannot steer paths at the buyer\'s', () => {
+  const ctx = { depositDate: '2026-12-31', maxAttachmentBytes: 1e7, maxInvoiceTotalBytes: 1e8 };
+  const ruleCodesOf = (bytes: Buffer) => {
+    const r = readFlow(bytes, settings);
+    expect(r.errors).toEqual([]);
+    return checkInvoice(r.invoices[0]!, ctx).map((e) => e.code);
+  };
+  const mixedNamed = (name: string) => Buffer.from(valid().replace(/<NomPJ>[^<]*<\/NomPJ>/, `<NomPJ>${name}</NomPJ>`));
+  test.each(['../../../evil.pdf', '/etc/passwd.pdf', '..\\..\\evil.pdf', 'C:evil.pdf', '.hidden.pdf', 'a&#10;b.pdf', 'fdp&#x202E;.exe.pdf'])('mixed NomPJ %s is refused', (name) => {
+    expect(ruleCodesOf(mixedNamed(name))).toContain('RULE_ATTACHMENT_NAME_UNSAFE');
+  });
+  test('plain names pass', () => {
+    expect(ruleCodesOf(mixedNamed('facture 2026-01 été.pdf'))).toEqual([]);
+    expect(ruleCodesOf(mixedNamed('a..b.pdf'))).toEqual([]);
+  });
+  test('UBL EmbeddedDocumentBinaryObject/@filename and CII AttachmentBinaryObject/@filename', () => {
+    const ubl = fs.readFileSync(fixture('ubl', 'invoice-commune.xml'), 'utf8').replace('filename="bon-livraison.pdf"', 'filename="../../../evil.pdf"');
+    const cii = fs.readFileSync(fixture('cii', 'invoice-etat.xml'), 'utf8').replace('filename="annexe.pdf"', 'filename="/etc/passwd.pdf"');
+    expect(ruleCodesOf(Buffer.from(ubl))).toContain('RULE_ATTACHMENT_NAME_UNSAFE');
+    expect(ruleCodesOf(Buffer.from(cii))).toContain('RULE_ATTACHMENT_NAME_UNSAFE');
+  });
+  test('an attachment sent already zipped whose entry is a path is an invalid attachment zip', () => {
+    const zipped = writeZip([{ name: '../../evil.pdf', content: '%PDF-1.4 x' }]).toString('base64');
+    const r = readFlow(Buffer.from(valid().replace(/<Contenu>[^<]*<\/Contenu>/, `<Contenu>${zipped}</Contenu>`)), settings);
+    expect(checkInvoice(r.invoices[0]!, ctx).map((e) => e.code)).toContain('RULE_ATTACHMENT_ZIP_INVALID');
+  });
+  test('the zip writer refuses an unsafe entry name (defence in depth)', () => {
+    expect(() => zipOne('../../evil.pdf', Buffer.from('x'))).toThrow(/refusing/);
+    expect(() => zipOne('/etc/passwd.pdf', Buffer.from('x'))).toThrow(/refusing/);
+    expect(zipOne('facture.pdf', Buffer.from('x')).length).toBeGreaterThan(0);
   });
 });

@@ -71,8 +71,9 @@ export const ERRORS = define({
   RULE_ATTACHMENT_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is {size} bytes; each attachment must be under {limit} bytes.' },
   RULE_ATTACHMENTS_TOTAL_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Invoice and attachments total {size} bytes, over the {limit}-byte limit.' },
   RULE_ATTACHMENT_NAME_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is {length} characters; the limit is 50.' },
+  RULE_ATTACHMENT_NAME_UNSAFE: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is not a plain file name ({reason}); buyers would receive it as a path.' },
   RULE_ATTACHMENT_EXTENSION: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" has an extension outside the allowed list ({allowed}).' },
-  RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file.' },
+  RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file with a plain name.' },
   RULE_DOUBLE_INVOICING: { stage: 'rules', scope: 'invoice', message: 'Double invoicing: supplier {supplier} already deposited invoice {number} in {year} (flow {earlierFlowId}).' },
   RULE_DUPLICATE_IN_FLOW: { stage: 'rules', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} appears more than once in this flow.' },
 

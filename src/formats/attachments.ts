@@ -1,5 +1,6 @@
 /** Decoding attachments sent as base64, possibly already zipped (as the pivot carries them). */
 import type { Attachment } from '../model/invoice.js';
+import { unsafeFileNameReason } from '../util/fileNames.js';
 import { isZip, unzipOne } from '../util/zip.js';
 
 /**
@@ -32,6 +33,8 @@ export function decodeAttachment(type: '01' | '02', name: string, mimeType: stri
   const bytes = Buffer.from(base64, 'base64');
   if (!isZip(bytes)) return { type, name, mimeType, content: bytes };
   // Already a zip: it must hold exactly one file; its content is what the size rules look at.
-  const inner = unzipOne(bytes, maxSize);
+  const found = unzipOne(bytes, maxSize);
+  // It is relayed as it is: an entry that is a path (zip-slip) makes it an invalid attachment zip.
+  const inner = found && !unsafeFileNameReason(found.name) ? found : undefined;
   return { type, name, mimeType, content: inner?.content ?? Buffer.alloc(0), zipped: bytes, ...(inner ? {} : { badZip: true }) };
 }

@@ -5,6 +5,7 @@
  * anything else.
  */
 import zlib from 'node:zlib';
+import { unsafeFileNameReason } from './fileNames.js';
 
 const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;
@@ -19,6 +20,9 @@ export const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 
 const STORED = /\.(pdf|png|jpe?g|gif|tiff?|zip|docx|xlsx|pptx|odt|ods|odp)$/i;
 
 export function zipOne(name: string, content: Buffer): Buffer {
+  // Defence in depth: the deposit rules refuse such names; the writer never emits one.
+  const unsafe = unsafeFileNameReason(name);
+  if (unsafe) throw new Error(`refusing to write zip entry "${name}": ${unsafe}`);
   const fileName = Buffer.from(name, 'utf8');
   const method = STORED.test(name) ? 0 : 8;
   const data = method === 0 ? content : zlib.deflateRawSync(content, { level: 1 });

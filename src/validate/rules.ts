@@ -9,6 +9,7 @@ import { ISO_4217 } from './currencies.js';
 import { isValidSiret } from './identifiers.js';
 import { fmt2, MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, parseDecimal, round2, withinLimits } from './decimal.js';
 import Big from 'big.js';
+import { unsafeFileNameReason } from '../util/fileNames.js';
 
 export interface RuleContext {
   /** The deposit date, YYYY-MM-DD: issue dates may not be later. */
@@ -151,6 +152,8 @@ const attachments: Rule = (inv, ctx) => {
     else if (a.content.length >= ctx.maxAttachmentBytes) {
       errors.push(flowError('RULE_ATTACHMENT_TOO_LARGE', { name, size: a.content.length, limit: ctx.maxAttachmentBytes }, where));
     }
+    const unsafe = unsafeFileNameReason(name);
+    if (unsafe) errors.push(flowError('RULE_ATTACHMENT_NAME_UNSAFE', { name, reason: unsafe }, where));
     if (name.length > 50) errors.push(flowError('RULE_ATTACHMENT_NAME_TOO_LONG', { name, length: name.length }, where));
     const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
     if (!ext || !EXTENSIONS.has(ext)) errors.push(flowError('RULE_ATTACHMENT_EXTENSION', { name, allowed: ALLOWED_EXTENSIONS.join(', ') }, where));
