@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readFlow, readFlowFile } from '../src/pipeline/read.js';
 import { processFile } from '../src/pipeline/pipeline.js';
 import { safeName } from '../src/util/paths.js';
-import { writeZip } from '../src/devtools/archives.js';
+import { writeOverlappingZip, writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { zipOne } from '../src/util/zip.js';
 import { closeHubs, fixture, tempDir, trackedHub } from './helpers.js';
 
@@ -233,5 +233,36 @@ describe('attachment names cannot steer paths at the buyer\'s', () => {
     expect(() => zipOne('../../evil.pdf', Buffer.from('x'))).toThrow(/refusing/);
     expect(() => zipOne('/etc/passwd.pdf', Buffer.from('x'))).toThrow(/refusing/);
     expect(zipOne('facture.pdf', Buffer.from('x')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('archive caps bound the work actually done, whatever the headers say', () => {
+  const MB = 1024 * 1024;
+  test('a zip whose entries share one deflate stream is refused before anything is inflated', () => {
+    const zip = writeOverlappingZip(2000, 60 * MB);
+    expect(zip.length).toBeLessThan(200 * 1024);
+    expect(codesOf(zip)).toEqual(['ARCHIVE_OVERLAPPING_ENTRIES']);
+  });
+  test('an entry whose data runs into the central directory is refused', () => {
+    const zip = writeZip([{ name: 'a.xml', content: '<a/>' }, { name: 'b.xml', content: '<b/>' }]);
+    const cd = zip.readUInt32LE(zip.length - 22 + 16);
+    zip.writeUInt32LE(zip.readUInt32LE(cd + 20) + 40, cd + 20); // first entry's compressed size
+    expect(codesOf(zip)).toEqual(['ARCHIVE_OVERLAPPING_ENTRIES']);
+  });
+  test('bytes really inflated count against the total, not the declared sizes', () => {
+    const zip = writeZip(Array.from({ length: 10 }, (_, i) => ({ name: `${i}.xml`, content: Buffer.alloc(MB, 0x20), declaredSize: 1 })));
+    const r = readFlow(zip, { ...settings, archiveMaxEntryBytes: 2 * MB, archiveMaxTotalBytes: 4 * MB });
+    expect(r.errors.map((e) => e.code)).toEqual(['ARCHIVE_TOO_LARGE']);
+  });
+  test('a tar.gz expanding past the total cap is refused while inflating', () => {
+    const tgz = writeTarGz([{ name: 'a.xml', content: Buffer.alloc(8 * MB, 0x20) }]);
+    const r = readFlow(tgz, { ...settings, archiveMaxTotalBytes: 2 * MB, archiveMaxEntryBytes: 16 * MB });
+    expect(r.errors.map((e) => e.code)).toEqual(['ARCHIVE_TOO_LARGE']);
+  });
+  test('a tar long name of 200,000 NULs is read in one pass (and refused as a path)', () => {
+    const long = Buffer.concat([Buffer.alloc(200_000), Buffer.from('x.xml')]);
+    const tgz = writeTarGz([{ name: '././@LongLink', content: long, type: 'L' }, { name: 'ignored', content: '<x/>' }]);
+    const r = readFlow(tgz, settings);
+    expect(r.entryErrors?.get(1)?.map((e) => e.code)).toEqual(['ARCHIVE_UNSAFE_PATH']);
   });
 });

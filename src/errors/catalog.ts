@@ -38,6 +38,7 @@ export const ERRORS = define({
   ARCHIVE_CORRUPT: { stage: 'archive', scope: 'flow', message: 'The archive cannot be read: {detail}' },
   ARCHIVE_TOO_MANY_ENTRIES: { stage: 'archive', scope: 'flow', message: 'The archive holds more than {limit} entries.' },
   ARCHIVE_TOO_LARGE: { stage: 'archive', scope: 'flow', message: 'The archive expands to more than {limit} bytes.' },
+  ARCHIVE_OVERLAPPING_ENTRIES: { stage: 'archive', scope: 'flow', message: 'Entry "{entry}" shares bytes with {other}; archives whose entries overlap are refused.' },
   ARCHIVE_EMPTY: { stage: 'archive', scope: 'flow', message: 'The archive holds no invoice document.' },
   ARCHIVE_UNSAFE_PATH: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" has an unsafe path (absolute or with ..); it was not extracted.' },
   ARCHIVE_LINK: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" is a link; links are not extracted.' },
