@@ -13,7 +13,9 @@ import { processFile } from '../src/pipeline/pipeline.js';
 import { safeName } from '../src/util/paths.js';
 import { writeOverlappingZip, writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { zipOne } from '../src/util/zip.js';
-import { closeHubs, fixture, tempDir, trackedHub } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { openRegular } from '../src/util/openRegular.js';
+import { closeHubs, fixture, ROOT, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 import { checkInvoice } from '../src/validate/rules.js';
@@ -264,5 +266,41 @@ describe('archive caps bound the work actually done, whatever the headers say', 
     const tgz = writeTarGz([{ name: '././@LongLink', content: long, type: 'L' }, { name: 'ignored', content: '<x/>' }]);
     const r = readFlow(tgz, settings);
     expect(r.entryErrors?.get(1)?.map((e) => e.code)).toEqual(['ARCHIVE_UNSAFE_PATH']);
+  });
+});
+
+describe('non-regular files are never opened', () => {
+  // Run in a child process: a regression blocks in open() forever, and a blocked test
+  // process cannot time out by itself.
+  const probe = (file: string) => {
+    const script = `
+      import { fingerprint } from ${JSON.stringify(path.join(ROOT, 'dist/ingest/claim.js'))};
+      import { readFlowFile } from ${JSON.stringify(path.join(ROOT, 'dist/pipeline/read.js'))};
+      import { DEFAULTS } from ${JSON.stringify(path.join(ROOT, 'dist/config.js'))};
+      const f = fingerprint(process.argv[1]);
+      const r = readFlowFile(process.argv[1], DEFAULTS);
+      console.log(JSON.stringify({ size: f.size, sha: f.sha256.length, codes: r.errors.map((e) => e.code), message: r.errors[0]?.message }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8', timeout: 20_000 });
+    if (r.status !== 0) throw new Error(`probe failed (${r.signal ?? r.status}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as { size: number; sha: number; codes: string[]; message: string };
+  };
+  test('a FIFO: fingerprinted and refused FLOW_NOT_REGULAR_FILE without waiting for a writer', () => {
+    const fifo = path.join(tempDir(), 'pipe.xml');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expect(probe(fifo)).toEqual({ size: 0, sha: 64, codes: ['FLOW_NOT_REGULAR_FILE'], message: expect.stringContaining('FIFO') });
+  });
+  test('a symbolic link and a directory are refused the same way', () => {
+    const dir = tempDir();
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'link.xml'));
+    fs.mkdirSync(path.join(dir, 'folder.xml'));
+    expect(readFlowFile(path.join(dir, 'link.xml'), settings).errors[0]).toMatchObject({ code: 'FLOW_NOT_REGULAR_FILE', message: expect.stringContaining('symbolic link') });
+    expect(readFlowFile(path.join(dir, 'folder.xml'), settings).errors[0]).toMatchObject({ code: 'FLOW_NOT_REGULAR_FILE', message: expect.stringContaining('directory') });
+    expect(openRegular(path.join(dir, 'link.xml'))).toMatchObject({ ok: false, what: 'symbolic link' });
+  });
+  test('a regular file reads as before, in one piece or one invoice at a time', () => {
+    const file = path.join(tempDir(), 'ok.xml');
+    fs.writeFileSync(file, valid('REG', 3));
+    expect(readFlowFile(file, settings).invoices).toHaveLength(3);
+    expect(readFlowFile(file, { ...settings, chunkAboveBytes: 0 }).invoices).toHaveLength(3);
   });
 });
