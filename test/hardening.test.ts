@@ -304,3 +304,8 @@ describe('non-regular files are never opened', () => {
     expect(readFlowFile(file, { ...settings, chunkAboveBytes: 0 }).invoices).toHaveLength(3);
   });
 });
+
+test('billion laughs after a long comment: libxml2 gives up on the entities, the refusal is still the DOCTYPE', () => {
+  const laughs = `<!DOCTYPE CPPFactureMixte [<!ENTITY l0 "ha">${Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('')}]>`;
+  expect(codesOf(withDoctype(laughs, `<!--${'x'.repeat(70_000)}-->\n`).replace('ACME FOURNITURES SAS', '&l10;'))).toEqual(['XML_DOCTYPE_FORBIDDEN']);
+});

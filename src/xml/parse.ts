@@ -64,7 +64,11 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
   try {
     doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS, ...(encoding?.bom === false ? { encoding: encoding.name } : {}) });
   } catch (e) {
-    return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
+    const errors = libxmlErrors(e, maxErrors, notWellFormed);
+    // libxml2 gave up on an entity only a DTD can declare (billion laughs): its DOCTYPE is the reason.
+    const declared = errors.find((x) => DECLARED_ENTITY_PROBLEM.test(x.message));
+    if (declared) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctypeLocation(bytes, encoding?.name) ?? { line: declared.line })] };
+    return { ok: false, errors };
   }
   const live: LiveDocument = { heap: new Heap(bytes, encoding?.name), alive: true, lineOf };
   try {
@@ -255,6 +259,13 @@ interface LiveDocument {
   alive: boolean;
   lineOf: (line: number) => number;
 }
+
+/**
+ * Fatal errors libxml2 raises only about entities declared in a DTD (predefined and
+ * character references are never amplified, looped or parameter entities): the document
+ * that gets one had a DOCTYPE, even though no tree is left to show its DTD node.
+ */
+const DECLARED_ENTITY_PROBLEM = /entity amplification factor exceeded|entity reference loop|PEReference/i;
 
 const ENCODING_PROBLEM = /not proper UTF-8|encoding|Unsupported encoding|Char 0x[0-9A-F]+ out of allowed range|invalid character/i;
 
