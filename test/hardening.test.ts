@@ -15,6 +15,8 @@ import { writeOverlappingZip, writeTarGz, writeZip } from '../src/devtools/archi
 import { zipOne } from '../src/util/zip.js';
 import { spawnSync } from 'node:child_process';
 import { openRegular } from '../src/util/openRegular.js';
+import { invoiceStatusesXml } from '../src/emit/statuses.js';
+import { readStatusUpdates } from '../src/formats/statut.js';
 import { closeHubs, fixture, ROOT, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
@@ -308,4 +310,13 @@ describe('non-regular files are never opened', () => {
 test('billion laughs after a long comment: libxml2 gives up on the entities, the refusal is still the DOCTYPE', () => {
   const laughs = `<!DOCTYPE CPPFactureMixte [<!ENTITY l0 "ha">${Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join('')}]>`;
   expect(codesOf(withDoctype(laughs, `<!--${'x'.repeat(70_000)}-->\n`).replace('ACME FOURNITURES SAS', '&l10;'))).toEqual(['XML_DOCTYPE_FORBIDDEN']);
+});
+
+test('status lines sent back by a recipient are counted by the hub, not by their NumOrdre as a JS number', () => {
+  const entry = { supplier: { idType: '1', id: '81234567800013', name: 'ACME' }, recipient: { siret: '21450001200015' }, status: '04', at: '2026-11-05T10:00:00', invoiceNumber: 'FA-1' };
+  const xml = invoiceStatusesXml('FF1', '2026-11-05', { id: 'FFL001' }, { id: 'ACM001' }, [entry, { ...entry, invoiceNumber: 'FA-2' }])
+    .replace('NumOrdre="1"', `NumOrdre="1${'0'.repeat(23)}"`);
+  const r = readFlow(Buffer.from(xml), settings);
+  expect(r.errors).toEqual([]);
+  expect(readStatusUpdates(r.root!).map((u) => [u.position, u.number])).toEqual([[1, 'FA-1'], [2, 'FA-2']]);
 });
