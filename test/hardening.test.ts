@@ -12,7 +12,7 @@ import { readFlow, readFlowFile } from '../src/pipeline/read.js';
 import { processFile } from '../src/pipeline/pipeline.js';
 import { safeName } from '../src/util/paths.js';
 import { writeOverlappingZip, writeTarGz, writeZip } from '../src/devtools/archives.js';
-import { zipOne } from '../src/util/zip.js';
+import { unzipOne, zipOne } from '../src/util/zip.js';
 import { spawnSync } from 'node:child_process';
 import { openRegular } from '../src/util/openRegular.js';
 import { invoiceStatusesXml } from '../src/emit/statuses.js';
@@ -57,6 +57,14 @@ test('line numbers past 65,535 are the real ones', () => {
   expect(r.errors).toEqual([]);
   const [inv] = r.invoices;
   expect(inv!.where.supplierId!.line).toBe(line);
+  // The same when the flow is read one invoice at a time (each invoice its own document).
+  const file = path.join(tempDir(), 'long.xml');
+  const two = valid('LONG', 2);
+  const second = two.lastIndexOf('<Identifiant>81234567800013</Identifiant>');
+  const long = `${two.slice(0, second)}${'\n'.repeat(108_000)}<Identifiant>81234567800014</Identifiant>${two.slice(second + '<Identifiant>81234567800013</Identifiant>'.length)}`;
+  fs.writeFileSync(file, long);
+  const split = readFlowFile(file, { ...settings, chunkAboveBytes: 0 });
+  expect(split.invoices[1]!.where.supplierId!.line).toBe(long.slice(0, long.indexOf('81234567800014')).split('\n').length);
   // And a schema error that far down.
   const bad = valid().replace('<Type>380</Type>', `${'\n'.repeat(108_000)}<Typo>380</Typo>`);
   const badLine = bad.slice(0, bad.indexOf('<Typo>')).split('\n').length;
@@ -232,6 +240,12 @@ describe('attachment names cannot steer paths at the buyer\'s', () => {
     const zipped = writeZip([{ name: '../../evil.pdf', content: '%PDF-1.4 x' }]).toString('base64');
     const r = readFlow(Buffer.from(valid().replace(/<Contenu>[^<]*<\/Contenu>/, `<Contenu>${zipped}</Contenu>`)), settings);
     expect(checkInvoice(r.invoices[0]!, ctx).map((e) => e.code)).toContain('RULE_ATTACHMENT_ZIP_INVALID');
+  });
+  test('an attachment zip whose entry runs into its central directory is invalid', () => {
+    const zip = zipOne('facture.pdf', Buffer.from('%PDF-1.4 facture'));
+    const cd = zip.readUInt32LE(zip.length - 22 + 16);
+    zip.writeUInt32LE(zip.readUInt32LE(cd + 20) + 30, cd + 20);
+    expect(unzipOne(zip, 1e6)).toBeUndefined();
   });
   test('the zip writer refuses an unsafe entry name (defence in depth)', () => {
     expect(() => zipOne('../../evil.pdf', Buffer.from('x'))).toThrow(/refusing/);

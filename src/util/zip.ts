@@ -76,6 +76,8 @@ export function unzipOne(zip: Buffer, maxSize: number): { name: string; content:
   const name = zip.subarray(cd + 46, cd + 46 + nameLength).toString('utf8');
   if (size > maxSize || localAt + 30 > zip.length || zip.readUInt32LE(localAt) !== LOCAL) return undefined;
   const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
+  // The entry's bytes must lie before the central directory (no stream shared with it).
+  if (dataAt + compressedSize > cd) return undefined;
   const data = zip.subarray(dataAt, dataAt + compressedSize);
   try {
     if (method === 0) return { name, content: Buffer.from(data) };
