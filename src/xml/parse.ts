@@ -2,9 +2,9 @@
  * Parsing untrusted XML once, safely. libxml2 (WebAssembly) parses the bytes without
  * network access, external content (NO_XXE) or entity substitution; a document that has a
  * DTD node (DOCTYPE anywhere, internal subset or not) is refused from libxml2's own tree
- * before anything reads it, so no declared entity is ever used. The document is then optionally validated against a
- * compiled schema and copied into a small plain tree that keeps line numbers and element
- * paths, so later stages can say exactly where a problem is.
+ * before anything reads it, so no declared entity is ever used. The document is then
+ * optionally validated against a compiled schema and read as a small lazy tree that keeps
+ * line numbers and element paths, so later stages can say exactly where a problem is.
  */
 import { ParseOption, XmlDocument, XmlLibError } from 'libxml2-wasm';
 import { xmlGetIntSubset, XmlNodeSetStruct } from 'libxml2-wasm/lib/libxml2.mjs';
