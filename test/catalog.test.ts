@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, type Settings } from '../src/config.js';
-import { writeTarGz, writeZip } from '../src/devtools/archives.js';
+import { writeOverlappingZip, writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { ERRORS, systemFault, type ErrorCode, type FlowError } from '../src/errors/catalog.js';
 import { invoiceKey, serviceKey, statusTargetKey, type JudgeContext } from '../src/engine/context.js';
 import { judgeFlow } from '../src/engine/judge.js';
@@ -87,6 +87,7 @@ const CASES: Record<ErrorCode, Producer> = {
   ARCHIVE_LINK: () => [...readFlow(writeTarGz([{ name: 'l.xml', content: '/etc/passwd', symlink: true }]), settings).entryErrors!.values()].flat(),
   ARCHIVE_NESTED: () => [...readFlow(writeZip([{ name: 'in.zip', content: writeZip([{ name: 'a.xml', content: ubl }]) }]), settings).entryErrors!.values()].flat(),
   ARCHIVE_ENTRY_TOO_LARGE: () => [...readFlow(writeZip([{ name: 'a.xml', content: ubl }]), archiveLimits({ archiveMaxEntryBytes: 100 })).entryErrors!.values()].flat(),
+  ARCHIVE_OVERLAPPING_ENTRIES: () => readFlow(writeOverlappingZip(10, 1000), settings).errors,
   ARCHIVE_ENTRY_INVALID: () => [...readFlow(writeZip([{ name: 'a.txt', content: 'hello' }]), settings).entryErrors!.values()].flat(),
 
   RULE_SUPPLIER_ID_MISSING: () => judgeOne((i) => (i.supplier.id = '')),
@@ -105,6 +106,7 @@ const CASES: Record<ErrorCode, Producer> = {
   RULE_AMOUNT_TTC_MISMATCH: () => judgeOne((i) => (i.totals.gross = '999.00')),
   RULE_AMOUNT_VAT_MISMATCH: () => judgeOne((i) => (i.vat[0]!.rate = '10')),
   RULE_AMOUNT_LINES_MISMATCH: () => judgeOne((i) => (i.lines = [{ unitPrice: '1.00', quantity: '1', netAmount: '1.00' }])),
+  RULE_AMOUNT_OUT_OF_RANGE: () => judgeOne((i) => (i.totals.net = '1' + '0'.repeat(22))),
   RULE_AMOUNT_NEGATIVE: () => judgeOne((i) => (i.totals.payable = '-1.00')),
   RULE_ATTACHMENT_INVOICE_MISSING: () => judgeOne((i) => (i.attachments = i.attachments.map((a) => ({ ...a, type: '02' as const })))),
   RULE_ATTACHMENT_INVOICE_MULTIPLE: () => judgeOne((i) => i.attachments.push({ ...i.attachments[0]!, name: 'copy.pdf' })),
@@ -113,6 +115,7 @@ const CASES: Record<ErrorCode, Producer> = {
   RULE_ATTACHMENT_TOO_LARGE: () => judgeOne(() => undefined, context({ limits: { maxAttachmentBytes: 10, maxInvoiceTotalBytes: DEFAULTS.maxInvoiceTotalBytes } })),
   RULE_ATTACHMENTS_TOTAL_TOO_LARGE: () => judgeOne(() => undefined, context({ limits: { maxAttachmentBytes: DEFAULTS.maxAttachmentBytes, maxInvoiceTotalBytes: 10 } })),
   RULE_ATTACHMENT_NAME_TOO_LONG: () => judgeOne((i) => (i.attachments[0]!.name = `${'n'.repeat(50)}.pdf`)),
+  RULE_ATTACHMENT_NAME_UNSAFE: () => judgeOne((i) => (i.attachments[0]!.name = '../../../evil.pdf')),
   RULE_ATTACHMENT_EXTENSION: () => judgeOne((i) => (i.attachments[0]!.name = 'facture.exe')),
   RULE_ATTACHMENT_ZIP_INVALID: () => judgeOne((i) => (i.attachments[0]!.badZip = true)),
   RULE_DOUBLE_INVOICING: () => judgeOne(() => undefined, context({ earlier: new Map([[invoiceKey(base()), { id: 3, flow_id: 'FF0', status: '03' }]]) })),

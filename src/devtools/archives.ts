@@ -8,6 +8,8 @@ export interface EntrySpec {
   symlink?: boolean;
   /** Claims this uncompressed size in the zip headers instead of the real one. */
   declaredSize?: number;
+  /** A tar entry type other than a file or link (e.g. 'L', a GNU long name). */
+  type?: string;
 }
 
 export function writeZip(entries: EntrySpec[]): Buffer {
@@ -77,8 +79,48 @@ export function writeTarGz(entries: EntrySpec[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
     const content = e.symlink ? Buffer.alloc(0) : Buffer.isBuffer(e.content) ? e.content : Buffer.from(e.content);
-    parts.push(tarHeader(e.name, content.length, e.symlink ? '2' : '0'), content, Buffer.alloc((512 - (content.length % 512)) % 512));
+    parts.push(tarHeader(e.name, content.length, e.type ?? (e.symlink ? '2' : '0')), content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));
   return zlib.gzipSync(Buffer.concat(parts));
+}
+
+/**
+ * A zip whose `count` central-directory entries all point at one local header and one
+ * deflate stream of `inflated` bytes, each declaring 1 byte: the overlapping-entries bomb
+ * (every entry re-inflates the same stream).
+ */
+export function writeOverlappingZip(count: number, inflated: number): Buffer {
+  const data = zlib.deflateRawSync(Buffer.alloc(inflated, 0x20), { level: 9 });
+  const name = Buffer.from('a.xml');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(1, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const entryName = Buffer.from(`${i}.xml`);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE((3 << 8) | 20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(8, 10);
+    cd.writeUInt32LE(data.length, 20);
+    cd.writeUInt32LE(1, 24);
+    cd.writeUInt16LE(entryName.length, 28);
+    cd.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+    cd.writeUInt32LE(0, 42);
+    central.push(cd, entryName);
+  }
+  const cdSize = central.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(count, 8);
+  end.writeUInt16LE(count, 10);
+  end.writeUInt32LE(cdSize, 12);
+  end.writeUInt32LE(local.length + name.length + data.length, 16);
+  return Buffer.concat([local, name, data, ...central, end]);
 }

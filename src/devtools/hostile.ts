@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeZip } from './archives.js';
-import { FIXTURE_RECIPIENTS, mixedFlow } from './synth.js';
+import { writeOverlappingZip, writeZip } from './archives.js';
+import { FIXTURE_RECIPIENTS, mixedFlow, ublInvoice } from './synth.js';
 
 export interface HostileCase {
   file: string;
@@ -30,6 +30,17 @@ const pj = (xml: string, contenu: string | null, name?: string) => {
   if (contenu !== null) out = out.replace(/<Contenu>[^<]*<\/Contenu>/, `<Contenu>${contenu}</Contenu>`);
   if (name) out = out.replace(/<NomPJ>[^<]*<\/NomPJ>/, `<NomPJ>${name}</NomPJ>`);
   return out;
+};
+
+/** A valid flow with these totals (one VAT line at 20 %, the given line amounts). */
+const withAmounts = (tag: string, ht: string, vat: string, ttc: string, lines = [ht]) =>
+  valid(tag)
+    .replace(/<Montants>.*<\/Montants>/, `<Montants><MontantHT>${ht}</MontantHT><MontantTTC>${ttc}</MontantTTC><MontantNetAPayer>${ttc}</MontantNetAPayer></Montants>`)
+    .replace(/<TVAS>.*<\/TVAS>/, `<TVAS><TVA><Taux>20</Taux><BaseHt>${ht}</BaseHt><MontantTVA>${vat}</MontantTVA></TVA></TVAS>`)
+    .replace(/<Lignes>.*<\/Lignes>/, `<Lignes>${lines.map((l, i) => `<Ligne NumOrdre="${i + 1}"><PrixUnitaire>${l}</PrixUnitaire><Quantite>1</Quantite><MontantHT>${l}</MontantHT></Ligne>`).join('')}</Lignes>`);
+const utf16 = (xml: string, bigEndian: boolean) => {
+  const le = Buffer.from(xml.replace('encoding="UTF-8"', 'encoding="UTF-16"'), 'utf16le');
+  return bigEndian ? le.swap16() : le;
 };
 
 export const HOSTILE: { spec: HostileCase; content: () => Buffer | string }[] = [
@@ -83,6 +94,31 @@ export const HOSTILE: { spec: HostileCase; content: () => Buffer | string }[] = 
   { spec: { file: 'negative-amounts.xml', attack: 'negative totals on an invoice', state: 'IN_REJETE', codes: ['RULE_AMOUNT_NEGATIVE'] },
     content: () => valid('NEG').replace(/<Montants><MontantHT>([^<]+)<\/MontantHT><MontantTTC>([^<]+)<\/MontantTTC><MontantNetAPayer>([^<]+)</, '<Montants><MontantHT>-$1</MontantHT><MontantTTC>-$2</MontantTTC><MontantNetAPayer>-$3<')
       .replace(/<BaseHt>([^<]+)<\/BaseHt><MontantTVA>([^<]+)</, '<BaseHt>-$1</BaseHt><MontantTVA>-$2<').replace(/<MontantHT>([\d.]+)<\/MontantHT><TauxTVA>/g, '<MontantHT>-$1</MontantHT><TauxTVA>') },
+  // Issue 13: placement past any buffer, encodings, big numbers, names, overlapping archives.
+  { spec: { file: 'doctype-after-newlines.xml', attack: 'an internal DTD after 70,000 newlines (past the first 64 KB)', state: 'QP_IRRECEVABLE', codes: ['XML_DOCTYPE_FORBIDDEN'], generate: true },
+    content: () => withDoctype('<!DOCTYPE CPPFactureMixte [<!ENTITY e "INJECTED">]>', valid('DTDNL').replace('<?xml version="1.0" encoding="UTF-8"?>\n', `<?xml version="1.0" encoding="UTF-8"?>${'\n'.repeat(70_000)}`)).replace('ACME FOURNITURES SAS', '&e;') },
+  { spec: { file: 'doctype-after-comment.xml', attack: 'an internal DTD after a 100 KB comment', state: 'QP_IRRECEVABLE', codes: ['XML_DOCTYPE_FORBIDDEN'], generate: true },
+    content: () => withDoctype(`<!--${'x'.repeat(100_000)}-->\n<!DOCTYPE CPPFactureMixte [<!ENTITY e "INJECTED">]>`, valid('DTDCOM')).replace('ACME FOURNITURES SAS', '&e;') },
+  { spec: { file: 'xxe-parameter-entity-far.xml', attack: 'a parameter-entity XXE past the first 64 KB', state: 'QP_IRRECEVABLE', codes: ['XML_DOCTYPE_FORBIDDEN'], generate: true },
+    content: () => withDoctype(`<!--${'x'.repeat(70_000)}-->\n<!DOCTYPE CPPFactureMixte [<!ENTITY % x SYSTEM "file:///etc/passwd"> %x;]>`, valid('PEXXE')) },
+  { spec: { file: 'utf16be-no-bom.xml', attack: 'UTF-16 big-endian without a byte order mark', state: 'IN_INTEGRE', codes: [] }, content: () => utf16(valid('U16BE'), true) },
+  { spec: { file: 'utf16le-no-bom.xml', attack: 'UTF-16 little-endian without a byte order mark', state: 'IN_INTEGRE', codes: [] }, content: () => utf16(valid('U16LE'), false) },
+  { spec: { file: 'base64-space-bomb.xml', attack: 'attachment "QUJD" + 200,000 spaces + "!" (quadratic for a backtracking regex)', state: 'IN_REJETE', codes: ['RULE_ATTACHMENT_BASE64'], generate: true },
+    content: () => pj(valid('B64BOMB'), `QUJD${' '.repeat(200_000)}!`) },
+  { spec: { file: 'huge-amounts.xml', attack: 'a correct invoice of 555,555,555,555,555,555.55 (wrong in floating point)', state: 'IN_INTEGRE', codes: [] },
+    content: () => withAmounts('HUGEAMT', '555555555555555555.55', '111111111111111111.11', '666666666666666666.66', ['555555555555555555.50', '0.05']) },
+  { spec: { file: 'ttc-off-at-1e17.xml', attack: 'TTC 8 EUR off HT + VAT with HT 1e17 (invisible in floating point)', state: 'IN_REJETE', codes: ['RULE_AMOUNT_TTC_MISMATCH'] },
+    content: () => withAmounts('TTCOFF', '100000000000000000.00', '20000000000000000.00', '120000000000000008.00') },
+  { spec: { file: 'overflowing-amounts.xml', attack: 'amounts of 10^22, beyond the digits the hub relays', state: 'IN_REJETE', codes: ['RULE_AMOUNT_OUT_OF_RANGE'] },
+    content: () => withAmounts('OVERAMT', '10000000000000000000000.00', '2000000000000000000000.00', '12000000000000000000000.00') },
+  { spec: { file: 'big-numordre.xml', attack: 'NumOrdre 9007199254740993 and 9007199254740992 (equal as JS numbers)', state: 'IN_INTEGRE', codes: [] },
+    content: () => valid('BIGNUM', 2).replace('CPPFactureMixteUnitaire NumOrdre="1"', 'CPPFactureMixteUnitaire NumOrdre="9007199254740993"').replace('CPPFactureMixteUnitaire NumOrdre="2"', 'CPPFactureMixteUnitaire NumOrdre="9007199254740992"') },
+  { spec: { file: 'traversal-pj-mixed.xml', attack: 'mixed PJ named ../../../evil.pdf', state: 'IN_REJETE', codes: ['RULE_ATTACHMENT_NAME_UNSAFE'] }, content: () => pj(valid('PJDOTDOT'), null, '../../../evil.pdf') },
+  { spec: { file: 'absolute-pj-mixed.xml', attack: 'mixed PJ named /etc/passwd.pdf', state: 'IN_REJETE', codes: ['RULE_ATTACHMENT_NAME_UNSAFE'] }, content: () => pj(valid('PJABS'), null, '/etc/passwd.pdf') },
+  { spec: { file: 'traversal-pj-ubl.xml', attack: 'UBL EmbeddedDocumentBinaryObject/@filename ../../../evil.pdf', state: 'IN_REJETE', codes: ['RULE_ATTACHMENT_NAME_UNSAFE'] },
+    content: () => ublInvoice({ seed: 1313, number: 'UBL-SLIP-1', recipient: commune[0], attachmentBytes: 256 }).replace('filename="bon-livraison.pdf"', 'filename="../../../evil.pdf"') },
+  { spec: { file: 'overlapping-entries.zip', attack: '2,000 zip entries sharing one 60 MB deflate stream', state: 'QP_IRRECEVABLE', codes: ['ARCHIVE_OVERLAPPING_ENTRIES'], generate: true },
+    content: () => writeOverlappingZip(2000, 60 * MB) },
   { spec: { file: 'ten-thousand-invoices.xml', attack: '10,000 invoices in one flow', state: 'IN_INTEGRE', codes: [], generate: true }, content: () => valid('TENK', 10_000, 64) },
 ];
 

@@ -40,6 +40,7 @@ export const ERRORS = define({
   ARCHIVE_CORRUPT: { stage: 'archive', scope: 'flow', message: 'The archive cannot be read: {detail}' },
   ARCHIVE_TOO_MANY_ENTRIES: { stage: 'archive', scope: 'flow', message: 'The archive holds more than {limit} entries.' },
   ARCHIVE_TOO_LARGE: { stage: 'archive', scope: 'flow', message: 'The archive expands to more than {limit} bytes.' },
+  ARCHIVE_OVERLAPPING_ENTRIES: { stage: 'archive', scope: 'flow', message: 'Entry "{entry}" shares bytes with {other}; archives whose entries overlap are refused.' },
   ARCHIVE_EMPTY: { stage: 'archive', scope: 'flow', message: 'The archive holds no invoice document.' },
   ARCHIVE_UNSAFE_PATH: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" has an unsafe path (absolute or with ..); it was not extracted.' },
   ARCHIVE_LINK: { stage: 'archive', scope: 'invoice', message: 'Entry "{entry}" is a link; links are not extracted.' },
@@ -64,6 +65,7 @@ export const ERRORS = define({
   RULE_AMOUNT_TTC_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Total with VAT {ttc} differs from total without VAT {ht} plus VAT {vat} (expected {expected}).' },
   RULE_AMOUNT_VAT_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'VAT at {rate} %: {amount} differs from base {base} x rate (expected {expected}).' },
   RULE_AMOUNT_LINES_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Lines add up to {linesTotal}, not to the total of the lines {ht}.' },
+  RULE_AMOUNT_OUT_OF_RANGE: { stage: 'rules', scope: 'invoice', message: '{element} "{value}" is beyond the amounts the hub relays exactly (at most {integerDigits} digits before the decimal point and {fractionDigits} after).' },
   RULE_AMOUNT_NEGATIVE: { stage: 'rules', scope: 'invoice', message: '{element} is negative ({value}); issue a credit note (381) instead.' },
   RULE_ATTACHMENT_INVOICE_MISSING: { stage: 'rules', scope: 'invoice', message: 'No attachment of type 01 (the invoice itself) is present.' },
   RULE_ATTACHMENT_INVOICE_MULTIPLE: { stage: 'rules', scope: 'invoice', message: 'More than one attachment has type 01 (the invoice itself).' },
@@ -72,8 +74,9 @@ export const ERRORS = define({
   RULE_ATTACHMENT_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is {size} bytes; each attachment must be under {limit} bytes.' },
   RULE_ATTACHMENTS_TOTAL_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Invoice and attachments total {size} bytes, over the {limit}-byte limit.' },
   RULE_ATTACHMENT_NAME_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is {length} characters; the limit is 50.' },
+  RULE_ATTACHMENT_NAME_UNSAFE: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is not a plain file name ({reason}); buyers would receive it as a path.' },
   RULE_ATTACHMENT_EXTENSION: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" has an extension outside the allowed list ({allowed}).' },
-  RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file.' },
+  RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file with a plain name.' },
   RULE_DOUBLE_INVOICING: { stage: 'rules', scope: 'invoice', message: 'Double invoicing: supplier {supplier} already deposited invoice {number} in {year} (flow {earlierFlowId}).' },
   RULE_DUPLICATE_IN_FLOW: { stage: 'rules', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} appears more than once in this flow.' },
 
@@ -150,8 +153,8 @@ export function flowError<C extends ErrorCode>(code: C, ...[params, at = {}]: Er
   return error;
 }
 
-/** A system fault caught as `unknown`, as an Error. */
-export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+/** A system fault caught as `unknown`, as an Error (one from another realm, e.g. a native addon's under a VM, is kept as it is). */
+export const asError = (e: unknown): Error => (e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string') ? (e as Error) : new Error(String(e)));
 
 /** A system fault carrying its catalog code: what a flow records when it stays in the spool. */
 export class SystemFault extends Error {

@@ -2,6 +2,7 @@
 import { flowError, type FlowError, type Location } from '../errors/catalog.js';
 import type { Attachment, Invoice } from '../model/invoice.js';
 import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
+import { canonicalInteger } from '../validate/decimal.js';
 import { decodeAttachment } from './attachments.js';
 import { readEnvelope, type Envelope } from './envelope.js';
 
@@ -17,25 +18,30 @@ export function readMixedFlow(root: XNode, maxAttachmentSize: number): MixedFlow
   const units = childrenNamed(list, 'CPPFactureMixteUnitaire');
   return {
     envelope: readEnvelope(root),
-    invoices: units.map((u) => readInvoice(u, maxAttachmentSize)),
+    invoices: units.map((u, i) => readInvoice(u, maxAttachmentSize, i + 1)),
     errors: countingErrors(list?.attrs.Compteur, units.map((u) => ({ numOrdre: u.attrs.NumOrdre, where: at(u) })), at(list)),
   };
 }
 
-/** The flow-level checks on the invoice list: Compteur matches, NumOrdre unique. */
+/**
+ * The flow-level checks on the invoice list: Compteur matches, NumOrdre unique. Both are
+ * xs:integer types: compared as canonical digit strings (the schema's value: "01" is 1),
+ * never as JavaScript numbers, which merge integers above 2^53.
+ */
 export function countingErrors(compteur: string | undefined, units: { numOrdre: string | undefined; where: Location }[], listAt: Location): FlowError[] {
   const errors: FlowError[] = [];
-  if (Number(compteur) !== units.length) errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: compteur ?? '(none)', actual: units.length }, listAt));
+  if (canonicalInteger(compteur) !== String(units.length)) errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: compteur ?? '(none)', actual: units.length }, listAt));
   const seen = new Set<string>();
   for (const u of units) {
-    const n = String(Number(u.numOrdre));
+    const n = canonicalInteger(u.numOrdre) ?? `(${u.numOrdre ?? ''})`;
     if (seen.has(n)) errors.push(flowError('FLOW_DUPLICATE_NUMORDRE', { numOrdre: u.numOrdre ?? '' }, u.where));
     seen.add(n);
   }
   return errors;
 }
 
-export function readInvoice(unit: XNode, maxAttachmentSize: number): Invoice {
+/** `position` is the invoice's 1-based place in the flow (the hub's counter); NumOrdre stays the supplier's text, in the label. */
+export function readInvoice(unit: XNode, maxAttachmentSize: number, position: number): Invoice {
   const supplier = child(unit, 'Fournisseur');
   const buyer = child(unit, 'Debiteur');
   const data = child(unit, 'DonneesFacture');
@@ -44,7 +50,6 @@ export function readInvoice(unit: XNode, maxAttachmentSize: number): Invoice {
   const bank = child(supplier, 'ReferenceBancaire');
   const validator = child(data, 'Valideur');
   const payment = child(data, 'ModePaiement');
-  const position = Number(unit.attrs.NumOrdre);
   const invoice: Invoice = {
     position,
     label: `NumOrdre ${unit.attrs.NumOrdre}`,

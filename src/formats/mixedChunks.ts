@@ -6,6 +6,7 @@
  * the whole-flow reading, while memory follows one invoice instead of the flow (the file itself
  * is never loaded whole). Line numbers and element paths in errors are those of the flow.
  */
+import { xmlTextEncoding } from '../detect/detect.js';
 import type { FlowError, Location } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
 import { at, child, parseXml } from '../xml/parse.js';
@@ -68,8 +69,8 @@ function scan(src: ByteSource, markers: string[]): { found: Map<string, number[]
 
 /** Where each invoice is, or undefined when the flow cannot be split safely (it is then read whole). */
 export function splitMixedFlow(src: ByteSource): Split | undefined {
-  const head = src.read(0, Math.min(src.size, 2));
-  if (head[0] === 0xff || head[0] === 0xfe || head[1] === 0) return undefined; // UTF-16
+  const head = src.read(0, Math.min(src.size, 4));
+  if (xmlTextEncoding(head)?.name.startsWith('UTF-16')) return undefined; // either byte order, BOM or not
   const { found, openNewlines } = scan(src, [OPEN, CLOSE, LIST, ...UNSUPPORTED]);
   if (UNSUPPORTED.some((m) => found.get(m)!.length)) return undefined;
   const opens = found.get(OPEN)!;
@@ -120,7 +121,7 @@ export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: 
       unit.index = i + 1;
       result.numOrdre = unit.attrs.NumOrdre;
       result.where = at(unit);
-      return readInvoice(unit, maxAttachmentSize);
+      return readInvoice(unit, maxAttachmentSize, i + 1);
     },
     20,
     lineOf,

@@ -3,6 +3,7 @@ import type { Location } from '../errors/catalog.js';
 import { at, child, childrenNamed, textOf, type XNode } from '../xml/parse.js';
 
 export interface StatusUpdate {
+  /** The line's 1-based place in the flow (the hub's counter: NumOrdre is never a JS number). */
   position: number;
   supplierId: string;
   recipientSiret: string;
@@ -23,7 +24,7 @@ export function readStatusUpdates(root: XNode): StatusUpdate[] {
   return childrenNamed(child(root, 'CPPFactureStatuts'), 'CPPFactureStatutUnitaire').map((u, i) => {
     const data = child(u, 'DonneesStatut');
     return {
-      position: Number(u.attrs.NumOrdre) || i + 1,
+      position: i + 1,
       supplierId: textOf(child(u, 'Fournisseur'), 'Identifiant') ?? '',
       recipientSiret: textOf(child(u, 'Debiteur'), 'Identifiant') ?? '',
       number: textOf(data, 'IdFacture') ?? '',
@@ -52,7 +53,7 @@ export function readFlowAcks(root: XNode): FlowAck[] {
   return childrenNamed(child(root, 'CPPFluxStatuts'), 'CPPFluxStatutUnitaire').map((u, i) => {
     const data = child(u, 'DonneesStatut');
     return {
-      position: Number(u.attrs.NumOrdre) || i + 1,
+      position: i + 1,
       flowId: textOf(data, 'IdFlux') ?? '',
       status: textOf(data, 'IdStatut') ?? '',
       comment: textOf(data, 'Commentaire') || textOf(data, 'ComplementStatut') || undefined,

@@ -6,6 +6,7 @@
  */
 import type { Attachment, Invoice, Party } from '../model/invoice.js';
 import { safeName } from '../util/paths.js';
+import { parseDecimal } from '../validate/decimal.js';
 import type { XNode } from '../xml/parse.js';
 import { decodeAttachment } from './attachments.js';
 
@@ -35,7 +36,10 @@ export function supplierIdentity(ids: IdCandidate[], vatIds: string[], country: 
 
 /** A2 (already paid, e.g. purchase card) when nothing is left to pay and something was prepaid. */
 export function cadreOf(payable: string, prepaid: string | undefined): string {
-  return Number(payable) === 0 && Number(prepaid ?? 0) > 0 ? 'A2' : 'A1';
+  // Exact decimals: 1e-30 is not nothing, and a number that is not one decides nothing.
+  const left = parseDecimal(payable)?.value;
+  const paid = prepaid === undefined ? undefined : parseDecimal(prepaid)?.value;
+  return left?.eq(0) && paid?.gt(0) ? 'A2' : 'A1';
 }
 
 const EXTENSION_OF_MIME: Record<string, string> = {

@@ -11,26 +11,34 @@ import path from 'node:path';
 import type { Hub } from '../hub.js';
 import type { Channel, FlowRow } from '../ledger/stores.js';
 import { fsyncPath, PendingDirs, processAlive } from '../emit/atomic.js';
+import { openRegular } from '../util/openRegular.js';
 
 export function newFlowId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   return `FF${stamp}${crypto.randomBytes(3).toString('hex').toUpperCase()}`;
 }
 
-/** A file's SHA-256 and size; a link is never read through: its identity is where it points. */
+/**
+ * A file's SHA-256 and size; a link is never read through: its identity is where it points.
+ * Nothing but a regular file is opened (a FIFO would block here): a device, FIFO or socket
+ * is identified by its kind and inode, and refused later when the flow is read.
+ */
 export function fingerprint(file: string): { sha256: string; size: number } {
   const hash = crypto.createHash('sha256');
-  const stat = fs.lstatSync(file);
-  if (stat.isSymbolicLink()) return { sha256: hash.update(`symlink:${fs.readlinkSync(file)}`).digest('hex'), size: stat.size };
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(stat.size, 1)));
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
+  const opened = openRegular(file);
+  if (!opened.ok) {
+    const stat = opened.stat ?? fs.lstatSync(file);
+    if (stat.isSymbolicLink()) return { sha256: hash.update(`symlink:${fs.readlinkSync(file)}`).digest('hex'), size: stat.size };
+    return { sha256: hash.update(`${opened.what}:${stat.dev}:${stat.ino}`).digest('hex'), size: 0 };
   }
-  return { sha256: hash.digest('hex'), size: stat.size };
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(opened.size, 1)));
+    let n: number;
+    while ((n = fs.readSync(opened.fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(opened.fd);
+  }
+  return { sha256: hash.digest('hex'), size: opened.size };
 }
 
 export interface ClaimOptions {

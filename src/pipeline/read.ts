@@ -16,6 +16,7 @@ import { helperThreads, runTasks } from './parallel.js';
 import { parseDocument } from './readDocument.js';
 import { refused, type ReadResult } from './readResult.js';
 import type { EntrySlot, TaskSet } from './readTasks.js';
+import { openRegular, readFd } from '../util/openRegular.js';
 
 export type { ReadResult } from './readResult.js';
 
@@ -25,39 +26,33 @@ const FLOW_XML_KINDS = XML_FORMATS.map((f) => f.kind);
 /** Below this many entries, waking the helper thread costs more than it saves. */
 const PARALLEL_MIN_ENTRIES = 32;
 
-/** Reads a flow from disk, refusing one over the size limit before loading it. */
+/**
+ * Reads a flow from disk, refusing one over the size limit before loading it. Only a
+ * regular file is ever opened (never a link, FIFO or device: see util/openRegular).
+ */
 export function readFlowFile(file: string, settings: Settings, channel: Channel = 'edi'): ReadResult {
-  const stat = fs.lstatSync(file);
-  // A link dropped in the inbox could point anywhere: it is never followed.
-  if (!stat.isFile()) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: stat.isSymbolicLink() ? 'symbolic link' : 'special file' })]);
-  const size = stat.size;
-  if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
-  if (size > settings.chunkAboveBytes) {
-    const inParts = readLargeMixedFlow(file, size, settings);
-    if (inParts) return inParts;
+  const opened = openRegular(file);
+  if (!opened.ok) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: opened.what })]);
+  try {
+    const size = opened.size;
+    if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
+    if (size > settings.chunkAboveBytes) {
+      const inParts = readLargeMixedFlow(opened.fd, size, settings);
+      if (inParts) return inParts;
+    }
+    return readFlow(readFd(opened.fd, size), settings, channel);
+  } finally {
+    fs.closeSync(opened.fd);
   }
-  return readFlow(fs.readFileSync(file), settings, channel);
 }
 
 /** A large mixed flow read one invoice at a time from the file; undefined when it is not one. */
-function readLargeMixedFlow(file: string, size: number, settings: Settings): ReadResult | undefined {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const src = {
-      size,
-      read(start: number, end: number) {
-        const buf = Buffer.allocUnsafe(end - start);
-        const n = fs.readSync(fd, buf, 0, buf.length, start);
-        return n === buf.length ? buf : buf.subarray(0, n);
-      },
-    };
-    const split = splitMixedFlow(src);
-    if (!split) return undefined;
-    const units = split.units.map((_, i) => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes));
-    return { kind: 'mixed', ...mixedFlowFromUnits(units) };
-  } finally {
-    fs.closeSync(fd);
-  }
+function readLargeMixedFlow(fd: number, size: number, settings: Settings): ReadResult | undefined {
+  const src = { size, read: (start: number, end: number) => readFd(fd, end - start, start) };
+  const split = splitMixedFlow(src);
+  if (!split) return undefined;
+  const units = split.units.map((_, i) => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes));
+  return { kind: 'mixed', ...mixedFlowFromUnits(units) };
 }
 
 export function readFlow(bytes: Buffer, settings: Settings, channel: Channel = 'edi'): ReadResult {

@@ -5,6 +5,7 @@
  * anything else.
  */
 import zlib from 'node:zlib';
+import { unsafeFileNameReason } from './fileNames.js';
 
 const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;
@@ -19,6 +20,9 @@ export const isZip = (b: Uint8Array): boolean => b.length >= 4 && b[0] === 0x50 
 const STORED = /\.(pdf|png|jpe?g|gif|tiff?|zip|docx|xlsx|pptx|odt|ods|odp)$/i;
 
 export function zipOne(name: string, content: Buffer): Buffer {
+  // Defence in depth: the deposit rules refuse such names; the writer never emits one.
+  const unsafe = unsafeFileNameReason(name);
+  if (unsafe) throw new Error(`refusing to write zip entry "${name}": ${unsafe}`);
   const fileName = Buffer.from(name, 'utf8');
   const method = STORED.test(name) ? 0 : 8;
   const data = method === 0 ? content : zlib.deflateRawSync(content, { level: 1 });
@@ -72,6 +76,8 @@ export function unzipOne(zip: Buffer, maxSize: number): { name: string; content:
   const name = zip.subarray(cd + 46, cd + 46 + nameLength).toString('utf8');
   if (size > maxSize || localAt + 30 > zip.length || zip.readUInt32LE(localAt) !== LOCAL) return undefined;
   const dataAt = localAt + 30 + zip.readUInt16LE(localAt + 26) + zip.readUInt16LE(localAt + 28);
+  // The entry's bytes must lie before the central directory (no stream shared with it).
+  if (dataAt + compressedSize > cd) return undefined;
   const data = zip.subarray(dataAt, dataAt + compressedSize);
   try {
     if (method === 0) return { name, content: Buffer.from(data) };

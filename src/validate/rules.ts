@@ -7,6 +7,9 @@ import type { Invoice } from '../model/invoice.js';
 import { pivotPaymentCode } from '../model/paymentMeans.js';
 import { ISO_4217 } from './currencies.js';
 import { isValidSiret } from './identifiers.js';
+import { fmt2, MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, parseDecimal, round2, withinLimits } from './decimal.js';
+import Big from 'big.js';
+import { unsafeFileNameReason } from '../util/fileNames.js';
 
 export interface RuleContext {
   /** The deposit date, YYYY-MM-DD: issue dates may not be later. */
@@ -24,9 +27,6 @@ export const ALLOWED_EXTENSIONS = [
   'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'rtf', 'htm', 'html', 'msg', 'eml', 'p7s', 'xhtml', 'svg',
 ];
 const EXTENSIONS = new Set(ALLOWED_EXTENSIONS);
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
-const CENT = 0.01;
-const EPSILON = 1e-9;
 
 const supplierIdentity: Rule = (inv) => {
   const where = inv.where.supplierId;
@@ -78,45 +78,59 @@ const cadre: Rule = (inv) => {
 const paymentMeans: Rule = (inv) =>
   pivotPaymentCode(inv.paymentMeans.code) ? [] : [flowError('RULE_PAYMENT_MODE_INVALID', { value: inv.paymentMeans.code }, inv.where.paymentMeans)];
 
-const round2 = (n: number) => Math.round((n + Number.EPSILON) * 100) / 100;
-const fmt = (n: number) => round2(n).toFixed(2);
+/**
+ * Amounts are decimal text computed exactly (big.js): the tolerances are the platform's
+ * (one cent per VAT line on the total, one cent per line on the sum of the lines), never a
+ * floating-point epsilon.
+ */
+const CENT = new Big('0.01');
 
 const amounts: Rule = (inv) => {
   const errors: FlowError[] = [];
-  const parse = (value: string, element: string, where = inv.where.totals): number | undefined => {
-    if (DECIMAL.test(value.trim())) return Number(value);
-    errors.push(flowError('RULE_AMOUNT_INVALID', { element, value }, where));
+  const parse = (value: string, element: string, where = inv.where.totals): Big | undefined => {
+    const d = parseDecimal(value);
+    if (!d) errors.push(flowError('RULE_AMOUNT_INVALID', { element, value }, where));
+    else if (!withinLimits(d)) {
+      errors.push(flowError('RULE_AMOUNT_OUT_OF_RANGE', { element, value: value.trim(), integerDigits: MAX_INTEGER_DIGITS, fractionDigits: MAX_FRACTION_DIGITS }, where));
+    } else return d.value;
     return undefined;
   };
   const ht = parse(inv.totals.net, 'Total without VAT');
   const ttc = parse(inv.totals.gross, 'Total with VAT');
   const payable = parse(inv.totals.payable, 'Amount payable');
   for (const [element, value] of [['Total without VAT', ht], ['Total with VAT', ttc], ['Amount payable', payable]] as const) {
-    if (value !== undefined && value < 0) errors.push(flowError('RULE_AMOUNT_NEGATIVE', { element, value }, inv.where.totals));
+    if (value !== undefined && value.lt(0)) errors.push(flowError('RULE_AMOUNT_NEGATIVE', { element, value: value.toFixed() }, inv.where.totals));
   }
-  let vatTotal = 0;
+  let vatTotal = new Big(0);
+  let vatComplete = true;
   for (const line of inv.vat) {
     const amount = parse(line.amount, 'VAT amount', inv.where.vat);
-    if (amount !== undefined) vatTotal += amount;
+    if (amount !== undefined) vatTotal = vatTotal.plus(amount);
+    else vatComplete = false;
     // A category without a rate (not subject to VAT) has nothing to multiply.
     if (line.rate.trim() === '') continue;
     const rate = parse(line.rate, 'VAT rate', inv.where.vat);
     const base = parse(line.base, 'VAT base', inv.where.vat);
     if (rate === undefined || base === undefined || amount === undefined) continue;
-    const expected = round2((base * rate) / 100);
-    if (Math.abs(amount - expected) > CENT + EPSILON) {
-      errors.push(flowError('RULE_AMOUNT_VAT_MISMATCH', { rate: line.rate, amount: line.amount, base: line.base, expected: fmt(expected) }, inv.where.vat));
+    const expected = round2(base.times(rate).times(CENT));
+    if (amount.minus(expected).abs().gt(CENT)) {
+      errors.push(flowError('RULE_AMOUNT_VAT_MISMATCH', { rate: line.rate, amount: line.amount, base: line.base, expected: expected.toFixed(2) }, inv.where.vat));
     }
   }
-  if (ht !== undefined && ttc !== undefined && Math.abs(ttc - (ht + vatTotal)) > CENT * Math.max(1, inv.vat.length) + EPSILON) {
-    errors.push(flowError('RULE_AMOUNT_TTC_MISMATCH', { ttc: inv.totals.gross, ht: inv.totals.net, vat: fmt(vatTotal), expected: fmt(ht + vatTotal) }, inv.where.totals));
+  if (ht !== undefined && ttc !== undefined && vatComplete && ttc.minus(ht.plus(vatTotal)).abs().gt(CENT.times(Math.max(1, inv.vat.length)))) {
+    errors.push(flowError('RULE_AMOUNT_TTC_MISMATCH', { ttc: inv.totals.gross, ht: inv.totals.net, vat: fmt2(vatTotal), expected: fmt2(ht.plus(vatTotal)) }, inv.where.totals));
   }
   const expectedLines = inv.totals.lines ? parse(inv.totals.lines, 'Sum of lines') : ht;
   if (expectedLines !== undefined && inv.lines.length) {
-    let linesTotal = 0;
-    for (const l of inv.lines) linesTotal += parse(l.netAmount, 'Line amount', inv.where.lines) ?? 0;
-    if (Math.abs(linesTotal - expectedLines) > CENT * inv.lines.length + EPSILON) {
-      errors.push(flowError('RULE_AMOUNT_LINES_MISMATCH', { linesTotal: fmt(linesTotal), ht: inv.totals.lines ?? inv.totals.net }, inv.where.lines));
+    let linesTotal = new Big(0);
+    let complete = true;
+    for (const l of inv.lines) {
+      const amount = parse(l.netAmount, 'Line amount', inv.where.lines);
+      if (amount === undefined) complete = false;
+      else linesTotal = linesTotal.plus(amount);
+    }
+    if (complete && linesTotal.minus(expectedLines).abs().gt(CENT.times(inv.lines.length))) {
+      errors.push(flowError('RULE_AMOUNT_LINES_MISMATCH', { linesTotal: fmt2(linesTotal), ht: inv.totals.lines ?? inv.totals.net }, inv.where.lines));
     }
   }
   return errors;
@@ -138,6 +152,8 @@ const attachments: Rule = (inv, ctx) => {
     else if (a.content.length >= ctx.maxAttachmentBytes) {
       errors.push(flowError('RULE_ATTACHMENT_TOO_LARGE', { name, size: a.content.length, limit: ctx.maxAttachmentBytes }, where));
     }
+    const unsafe = unsafeFileNameReason(name);
+    if (unsafe) errors.push(flowError('RULE_ATTACHMENT_NAME_UNSAFE', { name, reason: unsafe }, where));
     if (name.length > 50) errors.push(flowError('RULE_ATTACHMENT_NAME_TOO_LONG', { name, length: name.length }, where));
     const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
     if (!ext || !EXTENSIONS.has(ext)) errors.push(flowError('RULE_ATTACHMENT_EXTENSION', { name, allowed: ALLOWED_EXTENSIONS.join(', ') }, where));

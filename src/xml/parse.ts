@@ -1,13 +1,16 @@
 /**
  * Parsing untrusted XML once, safely. libxml2 (WebAssembly) parses the bytes without
- * network access or entity substitution; any DOCTYPE is refused before parsing, so no
- * entity can be declared at all. The document is then optionally validated against a
- * compiled schema and copied into a small plain tree that keeps line numbers and element
- * paths, so later stages can say exactly where a problem is.
+ * network access, external content (NO_XXE) or entity substitution; a document that has a
+ * DTD node (DOCTYPE anywhere, internal subset or not) is refused from libxml2's own tree
+ * before anything reads it, so no declared entity is ever used. The document is then
+ * optionally validated against a compiled schema and read as a small lazy tree that keeps
+ * line numbers and element paths, so later stages can say exactly where a problem is.
  */
 import { ParseOption, XmlDocument, XmlLibError } from 'libxml2-wasm';
-import { XmlNodeSetStruct } from 'libxml2-wasm/lib/libxml2.mjs';
+import { xmlGetIntSubset, XmlNodeSetStruct } from 'libxml2-wasm/lib/libxml2.mjs';
+import { xmlTextEncoding } from '../detect/detect.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
+import { doctypeLocation, elementLines } from './lines.js';
 import type { CompiledSchema } from './schemas.js';
 
 export interface XNode {
@@ -34,10 +37,13 @@ const NO_ATTRS: Readonly<Record<string, string>> = Object.freeze({});
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: FlowError[] };
 
-// HUGE lifts libxml2's 10 MB text-node cap (base64 attachments exceed it); without a
-// DOCTYPE no entity exists, so the amplification that cap protects against cannot happen.
+// HUGE lifts libxml2's 10 MB text-node cap (base64 attachments exceed it); entities are
+// never substituted (no NOENT) and a document with a DTD is refused, so the amplification
+// that cap protects against cannot happen. NO_XXE: no external subset or entity is loaded,
+// even while the internal subset of a refused document is parsed.
 // NOBLANKS drops the white space between elements, halving the nodes the tree walk visits.
-const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_HUGE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_NOBLANKS;
+const PARSE_OPTIONS =
+  ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_HUGE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_NOBLANKS;
 
 /**
  * What to validate a parsed document against, chosen from its root element: a compiled
@@ -51,16 +57,24 @@ export type SchemaChoice = (root: string, ns: string) => CompiledSchema | FlowEr
  * looks at) and must not be kept: `use` returns plain values.
  */
 export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined, use: (root: XNode) => T, maxErrors = 20, lineOf: (line: number) => number = (l) => l): ParseResult<T> {
-  const doctype = findDoctype(bytes);
-  if (doctype) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctype)] };
   let doc: XmlDocument;
+  // UTF-16 without a byte order mark (either byte order, XML 1.0 appendix F) is named to
+  // libxml2, which would otherwise only guess it from an XML declaration.
+  const encoding = xmlTextEncoding(bytes);
   try {
-    doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS });
+    doc = XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS, ...(encoding?.bom === false ? { encoding: encoding.name } : {}) });
   } catch (e) {
-    return { ok: false, errors: libxmlErrors(e, maxErrors, notWellFormed) };
+    const errors = libxmlErrors(e, maxErrors, notWellFormed);
+    // libxml2 gave up on an entity only a DTD can declare (billion laughs): its DOCTYPE is the reason.
+    const declared = errors.find((x) => DECLARED_ENTITY_PROBLEM.test(x.message));
+    if (declared) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctypeLocation(bytes, encoding?.name) ?? { line: declared.line })] };
+    return { ok: false, errors };
   }
-  const live: LiveDocument = { heap: new Heap(), alive: true, lineOf };
+  const live: LiveDocument = { heap: new Heap(bytes, encoding?.name), alive: true, lineOf };
   try {
+    // The parser's own verdict: any DOCTYPE gives the document a DTD node, wherever it was.
+    // (Read as a raw pointer: a wrapper object would try to free the DTD with the document.)
+    if (xmlGetIntSubset((doc as unknown as { _ptr: number })._ptr)) return { ok: false, errors: [flowError('XML_DOCTYPE_FORBIDDEN', {}, doctypeLocation(bytes, encoding?.name))] };
     const root = doc.root;
     const choice = choose?.(root.name, root.namespaceUri ?? '');
     if (Array.isArray(choice)) return { ok: false, errors: choice };
@@ -69,6 +83,7 @@ export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined,
       if (invalid.length) return { ok: false, errors: invalid };
     }
     const rootPtr = (root as unknown as { _nodePtr: number })._nodePtr;
+    live.heap.root = rootPtr;
     return { ok: true, value: use(new LazyNode(rootPtr, live, undefined, 0, root.namespaceUri ?? '')) };
   } finally {
     live.alive = false;
@@ -91,7 +106,14 @@ export function materialize(n: XNode, parent?: XNode): XNode {
  * memory grows, so views are taken again when the old buffer is detached.
  */
 class Heap {
+  constructor(
+    private readonly source: Uint8Array,
+    private readonly encoding: string | undefined,
+  ) {}
   private buffer = new ArrayBuffer(0);
+  /** Real lines of elements, built on first need (documents past 65,535 lines only). */
+  private bigLines?: Map<number, number>;
+  root = 0;
   private i32 = new Int32Array(0);
   private u16 = new Uint16Array(0);
   private bytes = Buffer.alloc(0);
@@ -112,9 +134,33 @@ class Heap {
     return this.i32[at >> 2]!;
   }
 
+  /**
+   * libxml2 keeps an element's line in 16 bits (65,535 means "that or later"); past it, the
+   * line is taken from the source, where the k-th start tag is the k-th element.
+   */
   line(node: number): number {
     this.fresh();
-    return this.u16[(node + NODE.line) >> 1]!;
+    const short = this.u16[(node + NODE.line) >> 1]!;
+    if (short < 0xffff) return short;
+    this.bigLines ??= this.mapLines();
+    return this.bigLines.get(node) ?? short;
+  }
+
+  private mapLines(): Map<number, number> {
+    const lines = elementLines(this.source, this.encoding);
+    const map = new Map<number, number>();
+    // Elements in document order, depth first, without recursion (nesting can be deep).
+    const stack: number[] = [this.root];
+    let k = 0;
+    while (stack.length) {
+      const n = stack.pop()!;
+      map.set(n, lines[k++] ?? 0xffff);
+      this.fresh();
+      const kids: number[] = [];
+      for (let c = this.ptr(n + NODE.children); c; c = this.ptr(c + NODE.next)) if (this.ptr(c + NODE.type) === ELEMENT_NODE) kids.push(c);
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    }
+    return map;
   }
 
   /** A NUL-terminated UTF-8 string. */
@@ -214,6 +260,13 @@ interface LiveDocument {
   lineOf: (line: number) => number;
 }
 
+/**
+ * Fatal errors libxml2 raises only about entities declared in a DTD (predefined and
+ * character references are never amplified, looped or parameter entities): the document
+ * that gets one had a DOCTYPE, even though no tree is left to show its DTD node.
+ */
+const DECLARED_ENTITY_PROBLEM = /entity amplification factor exceeded|entity reference loop|PEReference/i;
+
 const ENCODING_PROBLEM = /not proper UTF-8|encoding|Unsupported encoding|Char 0x[0-9A-F]+ out of allowed range|invalid character/i;
 
 /** Bytes that are not text in the declared encoding get their own code: the fix is on the sender's side. */
@@ -231,7 +284,9 @@ interface Detail {
 
 /** libxml2 errors as coded errors with line, column and element path. */
 export function libxmlErrors(e: unknown, max: number, make: (d: Detail) => FlowError): FlowError[] {
-  if (!(e instanceof XmlLibError)) throw e;
+  // Anything else libxml2-wasm throws on hostile input (an internal error) is still about
+  // the document, never a system fault that would keep the flow retrying.
+  if (!(e instanceof XmlLibError)) return [make({ message: e instanceof Error ? e.message : String(e) })];
   const details = e.details.length ? e.details : [{ message: e.message, line: 0, col: 0, level: 2 }];
   return details.slice(0, max).map((d) =>
     make({
@@ -241,26 +296,6 @@ export function libxmlErrors(e: unknown, max: number, make: (d: Detail) => FlowE
       ...(d.xpath ? { element: d.xpath } : {}),
     }),
   );
-}
-
-/**
- * Finds a DOCTYPE in the prolog (it can only stand before the root element). Looks at the
- * bytes as Latin-1 so that any ASCII-compatible encoding is covered; UTF-16 is covered by
- * also looking for the UTF-16 spelling.
- */
-export function findDoctype(bytes: Uint8Array): { line: number; column: number } | undefined {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 64 * 1024));
-  let text = head.toString('latin1');
-  if (head[0] === 0xff || head[0] === 0xfe || (head[0] === 0 && head[1] === 0x3c) || (head[0] === 0x3c && head[1] === 0)) {
-    text = text.replace(/\0/g, '');
-  }
-  // Skip the XML declaration, processing instructions, comments and white space.
-  const prolog = /^(?:\uFEFF|\xEF\xBB\xBF|\xFF|\xFE)*(?:\s+|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*/.exec(text);
-  const at = prolog ? prolog[0].length : 0;
-  if (!/^<!DOCTYPE/i.test(text.slice(at, at + 9))) return undefined;
-  const before = text.slice(0, at);
-  const line = before.split('\n').length;
-  return { line, column: at - before.lastIndexOf('\n') };
 }
 
 /* Small helpers to read the plain tree. */
