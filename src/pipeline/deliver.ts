@@ -153,7 +153,7 @@ function writePivots(hub: Hub, { flow, models, rows }: InProgress, pending: Pend
       return { invoice, hubId: lifecycleInvoice(hub, r).id, renvoi: r.renvoi as Renvoi };
     });
     const name = structureName(hub, siret);
-    writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub) }, invoices), pending);
+    writeFileAtomic(file, pivotChunks({ flowId: flow.id, depositDate: localDate(flow.received_at), recipient: { id: hub.settings.defaultPartnerId, label: name }, platform: platform(hub), renderPdf: hub.settings.renderPdf }, invoices), pending);
     written.push([file, group]);
     hub.log.info(`pivot for ${siret}: ${group.length} invoice(s)`, { flowId: flow.id });
   }
