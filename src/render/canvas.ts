@@ -43,7 +43,7 @@ export class Canvas {
     const w = opts.align && opts.align !== 'left' ? this.width(text, size, style) : 0;
     const left = opts.align === 'right' ? x - w : opts.align === 'center' ? x - w / 2 : x;
     const [r, g, b] = opts.color ?? BLACK;
-    const hex = this.fonts[style].encode(text).toString();
+    const hex = `<${this.fonts[style].encode(text)}>`;
     // The baseline sits 0.8 em below the top of the line box.
     this.ops(opts.page).push(`BT ${n(r)} ${n(g)} ${n(b)} rg /${FONT_KEYS[style]} ${n(size)} Tf 1 0 0 1 ${n(left)} ${n(A4.height - top - size * 0.8)} Tm ${hex} Tj ET`);
   }
@@ -94,7 +94,7 @@ export class Canvas {
     };
     const pagesRef = context.nextRef();
     const kids = this.pages.map((ops) => {
-      const contents = context.register(context.stream(zlib.deflateSync(Buffer.from(ops.join('\n'), 'latin1')), { Filter: 'FlateDecode' }));
+      const contents = context.register(context.stream(zlib.deflateSync(Buffer.from(ops.join('\n'), 'latin1'), { level: 1 }), { Filter: 'FlateDecode' }));
       return context.register(
         context.obj({ Type: 'Page', Parent: pagesRef, MediaBox: [0, 0, A4.width, A4.height], Resources: { Font: fonts }, Contents: contents }),
       );

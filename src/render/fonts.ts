@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import type { PDFContext, PDFHexString, PDFRef } from 'pdf-lib';
+import type { PDFContext, PDFObject, PDFRef } from 'pdf-lib';
 import type { Font, Glyph } from 'pdf-lib/cjs/types/fontkit.js';
 import { fontkit, packageFile, pdfLib } from './libs.js';
 import { woffToSfnt } from './woff.js';
@@ -29,9 +29,15 @@ const BASE_TEXT =
 
 interface LoadedFont {
   font: Font;
+  scale: number;
   /** Glyphs by code point: one per character, no kerning or ligatures, so the text copies back as written. */
   glyphs: Map<number, Glyph>;
-  /** Encoded subsets (deflated, and their raw length) by their glyph list: most documents share one. */
+  /** The base glyphs, in subset order (subset id = index + 1, 0 being .notdef), and their subset ids by glyph id. */
+  base: Glyph[];
+  baseCid: Map<number, number>;
+  /** Strings made of base glyphs only: their encoding and width are the same in every document. */
+  strings: Map<string, { hex: string; width: number }>;
+  /** Encoded subsets by their glyph list: most documents share one. */
   files: Map<string, SubsetFiles>;
 }
 
@@ -41,6 +47,8 @@ interface SubsetFiles {
   length: number;
   /** The ToUnicode CMap, deflated. */
   toUnicode: Uint8Array;
+  /** The widths array (W), built once: a direct object, it serializes the same in any document. */
+  widths?: PDFObject;
 }
 
 const loaded = new Map<FontStyle, LoadedFont>();
@@ -48,8 +56,13 @@ const loaded = new Map<FontStyle, LoadedFont>();
 function load(style: FontStyle): LoadedFont {
   let f = loaded.get(style);
   if (!f) {
-    const file = packageFile(FILES[style]);
-    f = { font: fontkit().create(woffToSfnt(fs.readFileSync(file))) as Font, glyphs: new Map(), files: new Map() };
+    const font = fontkit().create(woffToSfnt(fs.readFileSync(packageFile(FILES[style])))) as Font;
+    f = { font, scale: 1000 / font.unitsPerEm, glyphs: new Map(), base: [], baseCid: new Map(), strings: new Map(), files: new Map() };
+    for (const ch of BASE_TEXT) {
+      const g = glyphOf(f, ch.codePointAt(0)!);
+      // .notdef (a character the font lacks) is subset glyph 0 already.
+      if (g.id !== 0 && !f.baseCid.has(g.id)) f.baseCid.set(g.id, f.base.push(g));
+    }
     loaded.set(style, f);
   }
   return f;
@@ -70,48 +83,68 @@ interface SyncSubset {
   encode(stream: ByteSink): void;
 }
 
-/** One font as used by one document: the glyphs it needs, numbered in the order first used. */
+const STRING_CACHE_MAX = 20_000;
+
+/** One font as used by one document: the base glyphs, then those it needs besides, numbered in the order first used. */
 export class DocumentFont {
   private readonly f: LoadedFont;
   private readonly subset: SyncSubset;
   /** Subset glyph id → the glyph (for widths and the ToUnicode map). */
-  private readonly used: Glyph[] = [];
-  private readonly cidOf = new Map<number, number>();
-  readonly scale: number;
+  private readonly used: (Glyph | undefined)[];
+  private readonly extraCid = new Map<number, number>();
 
   constructor(readonly style: FontStyle) {
     this.f = load(style);
     this.subset = this.f.font.createSubset() as unknown as SyncSubset;
-    this.scale = 1000 / this.f.font.unitsPerEm;
-    this.encode(BASE_TEXT);
+    for (const g of this.f.base) this.subset.includeGlyph(g);
+    this.used = [undefined, ...this.f.base];
   }
 
-  /** The text as the hex string of its subset glyph ids. */
-  encode(text: string): PDFHexString {
+  /** The text as the hex digits of its subset glyph ids (for a PDF hex string). */
+  encode(text: string): string {
+    const cached = this.f.strings.get(text);
+    if (cached) return cached.hex;
     let hex = '';
+    let baseOnly = true;
     for (const ch of text) {
       const g = glyphOf(this.f, ch.codePointAt(0)!);
-      let cid = this.cidOf.get(g.id);
+      let cid = this.f.baseCid.get(g.id);
       if (cid === undefined) {
-        cid = this.subset.includeGlyph(g);
-        this.cidOf.set(g.id, cid);
-        this.used[cid] = g;
+        baseOnly = false;
+        cid = this.extraCid.get(g.id);
+        if (cid === undefined) {
+          cid = this.subset.includeGlyph(g);
+          this.extraCid.set(g.id, cid);
+          this.used[cid] = g;
+        }
       }
       hex += cid.toString(16).padStart(4, '0');
     }
-    return pdfLib().PDFHexString.of(hex);
+    if (baseOnly) this.remember(text, hex);
+    return hex;
   }
 
   width(text: string, size: number): number {
-    let w = 0;
-    for (const ch of text) w += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
-    return (w * this.scale * size) / 1000;
+    let units = this.f.strings.get(text)?.width;
+    if (units === undefined) {
+      units = 0;
+      for (const ch of text) units += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
+    }
+    return (units * this.f.scale * size) / 1000;
+  }
+
+  private remember(text: string, hex: string): void {
+    if (this.f.strings.size >= STRING_CACHE_MAX) this.f.strings.clear();
+    let units = 0;
+    for (const ch of text) units += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
+    this.f.strings.set(text, { hex, width: units });
   }
 
   /** Registers the font's objects in the document; returns the font dictionary's reference. */
   embed(context: PDFContext, name: string): PDFRef {
     const { PDFString } = pdfLib();
     const font = this.f.font;
+    const scale = this.f.scale;
     const files = this.files();
     const fontFile = context.register(context.stream(files.font, { Filter: 'FlateDecode', Length1: files.length }));
     const bbox = font.bbox;
@@ -120,17 +153,16 @@ export class DocumentFont {
         Type: 'FontDescriptor',
         FontName: name,
         Flags: 4, // symbolic: glyphs addressed by id, not by a standard encoding
-        FontBBox: [bbox.minX * this.scale, bbox.minY * this.scale, bbox.maxX * this.scale, bbox.maxY * this.scale].map(Math.round),
+        FontBBox: [bbox.minX * scale, bbox.minY * scale, bbox.maxX * scale, bbox.maxY * scale].map(Math.round),
         ItalicAngle: 0,
-        Ascent: Math.round(font.ascent * this.scale),
-        Descent: Math.round(font.descent * this.scale),
-        CapHeight: Math.round((font.capHeight || font.ascent) * this.scale),
+        Ascent: Math.round(font.ascent * scale),
+        Descent: Math.round(font.descent * scale),
+        CapHeight: Math.round((font.capHeight || font.ascent) * scale),
         StemV: this.style === 'bold' ? 140 : 80,
         FontFile2: fontFile,
       }),
     );
-    const widths: number[] = [];
-    for (let cid = 0; cid < this.used.length; cid++) widths.push(Math.round((this.used[cid]?.advanceWidth ?? 0) * this.scale));
+    files.widths ??= context.obj([0, this.used.map((g) => Math.round((g?.advanceWidth ?? 0) * scale))]);
     const cidFont = context.register(
       context.obj({
         Type: 'Font',
@@ -138,7 +170,7 @@ export class DocumentFont {
         BaseFont: name,
         CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
         FontDescriptor: descriptor,
-        W: [0, widths],
+        W: files.widths,
         CIDToGIDMap: 'Identity',
       }),
     );
