@@ -15,6 +15,11 @@ export const BLACK: Rgb = [0.1, 0.1, 0.12];
 
 const FONT_KEYS: Record<FontStyle, string> = { regular: 'F1', bold: 'F2' };
 const n = (v: number) => (Math.round(v * 100) / 100).toString();
+/** Colour operators, formatted once per colour. */
+const fills = new Map<Rgb, string>();
+const strokes = new Map<Rgb, string>();
+const fill = (c: Rgb) => fills.get(c) ?? (fills.set(c, `${n(c[0])} ${n(c[1])} ${n(c[2])} rg`), fills.get(c)!);
+const stroke = (c: Rgb) => strokes.get(c) ?? (strokes.set(c, `${n(c[0])} ${n(c[1])} ${n(c[2])} RG`), strokes.get(c)!);
 
 export class Canvas {
   readonly fonts: Record<FontStyle, DocumentFont> = { regular: new DocumentFont('regular'), bold: new DocumentFont('bold') };
@@ -42,21 +47,18 @@ export class Canvas {
     const style = opts.style ?? 'regular';
     const w = opts.align && opts.align !== 'left' ? this.width(text, size, style) : 0;
     const left = opts.align === 'right' ? x - w : opts.align === 'center' ? x - w / 2 : x;
-    const [r, g, b] = opts.color ?? BLACK;
-    const hex = `<${this.fonts[style].encode(text)}>`;
+    const hex = this.fonts[style].encode(text);
     // The baseline sits 0.8 em below the top of the line box.
-    this.ops(opts.page).push(`BT ${n(r)} ${n(g)} ${n(b)} rg /${FONT_KEYS[style]} ${n(size)} Tf 1 0 0 1 ${n(left)} ${n(A4.height - top - size * 0.8)} Tm ${hex} Tj ET`);
+    this.ops(opts.page).push(`BT ${fill(opts.color ?? BLACK)} /${FONT_KEYS[style]} ${size} Tf 1 0 0 1 ${n(left)} ${n(A4.height - top - size * 0.8)} Tm <${hex}> Tj ET`);
   }
 
   rect(x: number, top: number, w: number, h: number, color: Rgb): void {
-    const [r, g, b] = color;
-    this.ops().push(`${n(r)} ${n(g)} ${n(b)} rg ${n(x)} ${n(A4.height - top - h)} ${n(w)} ${n(h)} re f`);
+    this.ops().push(`${fill(color)} ${n(x)} ${n(A4.height - top - h)} ${n(w)} ${n(h)} re f`);
   }
 
   rule(x1: number, top: number, x2: number, color: Rgb, width = 0.5, page?: number): void {
-    const [r, g, b] = color;
     const y = n(A4.height - top);
-    this.ops(page).push(`${n(r)} ${n(g)} ${n(b)} RG ${n(width)} w ${n(x1)} ${y} m ${n(x2)} ${y} l S`);
+    this.ops(page).push(`${stroke(color)} ${width} w ${n(x1)} ${y} m ${n(x2)} ${y} l S`);
   }
 
   /** Text cut to fit `max` points, with an ellipsis when cut. */

@@ -14,6 +14,7 @@ import zlib from 'node:zlib';
 import type { PDFContext, PDFObject, PDFRef } from 'pdf-lib';
 import type { Font, Glyph } from 'pdf-lib/cjs/types/fontkit.js';
 import { fontkit, packageFile, pdfLib } from './libs.js';
+import { unhinted } from './unhint.js';
 import { woffToSfnt } from './woff.js';
 
 export type FontStyle = 'regular' | 'bold';
@@ -23,9 +24,8 @@ const FILES: Record<FontStyle, string> = {
   bold: '@fontsource/dejavu-sans/files/dejavu-sans-latin-700-normal.woff',
 };
 
-const BASE_TEXT =
-  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~' +
-  '€°’–…ÀÇÉÈàâçéèêëîïôùû';
+/** What nearly every invoice shows: letters, digits, the punctuation of amounts, dates and references, the usual accents. */
+const BASE_TEXT = ' %&\'()+,-./0123456789:;ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz€°’–…ÀÇÉÈàâçéèêëîïôùû';
 
 interface LoadedFont {
   font: Font;
@@ -35,8 +35,8 @@ interface LoadedFont {
   /** The base glyphs, in subset order (subset id = index + 1, 0 being .notdef), and their subset ids by glyph id. */
   base: Glyph[];
   baseCid: Map<number, number>;
-  /** Strings made of base glyphs only: their encoding and width are the same in every document. */
-  strings: Map<string, { hex: string; width: number }>;
+  /** Widths of strings, and the encoding of those made of base glyphs only: the same in every document. */
+  strings: Map<string, { hex?: string; width: number }>;
   /** Encoded subsets by their glyph list: most documents share one. */
   files: Map<string, SubsetFiles>;
 }
@@ -56,7 +56,7 @@ const loaded = new Map<FontStyle, LoadedFont>();
 function load(style: FontStyle): LoadedFont {
   let f = loaded.get(style);
   if (!f) {
-    const font = fontkit().create(woffToSfnt(fs.readFileSync(packageFile(FILES[style])))) as Font;
+    const font = fontkit().create(unhinted(woffToSfnt(fs.readFileSync(packageFile(FILES[style]))))) as Font;
     f = { font, scale: 1000 / font.unitsPerEm, glyphs: new Map(), base: [], baseCid: new Map(), strings: new Map(), files: new Map() };
     for (const ch of BASE_TEXT) {
       const g = glyphOf(f, ch.codePointAt(0)!);
@@ -103,7 +103,7 @@ export class DocumentFont {
   /** The text as the hex digits of its subset glyph ids (for a PDF hex string). */
   encode(text: string): string {
     const cached = this.f.strings.get(text);
-    if (cached) return cached.hex;
+    if (cached?.hex) return cached.hex;
     let hex = '';
     let baseOnly = true;
     for (const ch of text) {
@@ -120,24 +120,25 @@ export class DocumentFont {
       }
       hex += cid.toString(16).padStart(4, '0');
     }
-    if (baseOnly) this.remember(text, hex);
+    if (baseOnly) this.remember(text).hex = hex;
     return hex;
   }
 
   width(text: string, size: number): number {
-    let units = this.f.strings.get(text)?.width;
-    if (units === undefined) {
-      units = 0;
-      for (const ch of text) units += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
-    }
-    return (units * this.f.scale * size) / 1000;
+    return (this.remember(text).width * this.f.scale * size) / 1000;
   }
 
-  private remember(text: string, hex: string): void {
-    if (this.f.strings.size >= STRING_CACHE_MAX) this.f.strings.clear();
-    let units = 0;
-    for (const ch of text) units += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
-    this.f.strings.set(text, { hex, width: units });
+  /** The cache entry of a string (its width in font units; its encoding once known, if base-only). */
+  private remember(text: string): { hex?: string; width: number } {
+    let entry = this.f.strings.get(text);
+    if (!entry) {
+      if (this.f.strings.size >= STRING_CACHE_MAX) this.f.strings.clear();
+      let units = 0;
+      for (const ch of text) units += glyphOf(this.f, ch.codePointAt(0)!).advanceWidth;
+      entry = { width: units };
+      this.f.strings.set(text, entry);
+    }
+    return entry;
   }
 
   /** Registers the font's objects in the document; returns the font dictionary's reference. */

@@ -4,7 +4,7 @@
  * asynchronous (it yields to the event loop between objects), which the synchronous delivery
  * of a flow cannot wait for; the objects themselves know their size and bytes.
  */
-import type { PDFContext, PDFObject, PDFRef } from 'pdf-lib';
+import type { PDFContext, PDFObject, PDFRawStream, PDFRef } from 'pdf-lib';
 
 // The binary comment tells transfer tools the file is not text.
 const HEADER = Buffer.from('%PDF-1.7\n%\xE2\xE3\xCF\xD3\n', 'latin1');
@@ -16,9 +16,10 @@ export function writePdf(context: PDFContext, root: PDFRef, info: PDFRef): Buffe
   let at = HEADER.length;
   for (const [ref, object] of objects) {
     offsets[ref.objectNumber] = at;
-    const part = indirect(ref, object);
-    parts.push(part);
-    at += part.length;
+    for (const part of indirect(ref, object)) {
+      parts.push(part);
+      at += part.length;
+    }
   }
   const size = objects.length ? objects[objects.length - 1]![0].objectNumber + 1 : 1;
   let xref = `xref\n0 ${size}\n0000000000 65535 f \n`;
@@ -31,12 +32,26 @@ export function writePdf(context: PDFContext, root: PDFRef, info: PDFRef): Buffe
   return Buffer.concat(parts);
 }
 
-function indirect(ref: PDFRef, object: PDFObject): Buffer {
+const isRawStream = (o: PDFObject): o is PDFRawStream => 'contents' in o && 'dict' in o;
+
+/** One indirect object; a stream's contents are passed through, not copied (pdf-lib copies them byte by byte). */
+function indirect(ref: PDFRef, object: PDFObject): Buffer[] {
   const head = `${ref.objectNumber} ${ref.generationNumber} obj\n`;
+  if (isRawStream(object)) {
+    object.updateDict();
+    const dict = serialize(head, object.dict, '\nstream\n');
+    return [dict, Buffer.from(object.contents.buffer, object.contents.byteOffset, object.contents.byteLength), ENDSTREAM];
+  }
+  return [serialize(head, object, '\nendobj\n')];
+}
+
+const ENDSTREAM = Buffer.from('\nendstream\nendobj\n', 'latin1');
+
+function serialize(head: string, object: PDFObject, tail: string): Buffer {
   const size = object.sizeInBytes();
-  const buf = Buffer.alloc(head.length + size + 8);
+  const buf = Buffer.allocUnsafe(head.length + size + tail.length);
   buf.write(head, 0, 'latin1');
   object.copyBytesInto(buf, head.length);
-  buf.write('\nendobj\n', head.length + size, 'latin1');
+  buf.write(tail, head.length + size, 'latin1');
   return buf;
 }
