@@ -114,6 +114,19 @@ test('a 300-line invoice paginates: every line once, the table header on each pa
   expect(pages.at(-1)).toContain(`page ${pages.length}/${pages.length}`);
 });
 
+test('odd values do not break the rendering: empty fields, long words, characters the font lacks, control characters', async () => {
+  const inv = only(fixture('ubl', 'invoice-commune.xml'));
+  const empty: Invoice = { ...inv, number: '', type: '', lines: [], vat: [], notes: [], totals: { net: '', gross: '', payable: '' }, supplier: { idType: '', id: '', name: '', countryCode: '' }, recipient: { siret: '' }, paymentMeans: { code: '' } };
+  expect((await pagesText(renderInvoicePdf(empty))).join('\n')).toContain('FACTURE');
+  const odd: Invoice = { ...inv, supplier: { ...inv.supplier, name: 'Société\u0007 株式会社' }, notes: ['y'.repeat(2000)] };
+  const text = (await pagesText(renderInvoicePdf(odd))).join('');
+  expect(text).toContain('Société');
+  // A word longer than a line is split across lines, not cut.
+  const ys = (t: string) => t.replace(/[^y]/g, '').length;
+  const without = (await pagesText(renderInvoicePdf({ ...odd, notes: [] }))).join('');
+  expect(ys(text) - ys(without)).toBe(2000);
+});
+
 test('amounts are formatted from their decimal text, exactly', () => {
   expect(frenchAmount('1234567.891', 'EUR')).toBe('1 234 567,891 €');
   expect(frenchAmount('0.1', 'EUR')).toBe('0,10 €');

@@ -13,6 +13,8 @@ export const A4 = { width: 595.28, height: 841.89 };
 export type Rgb = readonly [number, number, number];
 export const BLACK: Rgb = [0.1, 0.1, 0.12];
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_ALL = /[\u0000-\u001f\u007f-\u009f]/g;
 const FONT_KEYS: Record<FontStyle, string> = { regular: 'F1', bold: 'F2' };
 const n = (v: number) => (Math.round(v * 100) / 100).toString();
 /** Colour operators, formatted once per colour. */
@@ -42,7 +44,9 @@ export class Canvas {
     return this.fonts[style].width(text, size);
   }
 
-  text(text: string, x: number, top: number, size: number, opts: { style?: FontStyle; color?: Rgb; align?: 'left' | 'right' | 'center'; page?: number } = {}): void {
+  text(raw: string, x: number, top: number, size: number, opts: { style?: FontStyle; color?: Rgb; align?: 'left' | 'right' | 'center'; page?: number } = {}): void {
+    // Control characters have no glyph: shown as spaces.
+    const text = CONTROL.test(raw) ? raw.replace(CONTROL_ALL, ' ') : raw;
     if (!text) return;
     const style = opts.style ?? 'regular';
     const w = opts.align && opts.align !== 'left' ? this.width(text, size, style) : 0;
@@ -69,18 +73,26 @@ export class Canvas {
     return chars.join('') + '…';
   }
 
-  /** Words broken into lines of at most `max` points; a word longer than a line is cut. */
+  /** Words broken into lines of at most `max` points; a word longer than a line is split across lines. */
   wrap(text: string, max: number, size: number, style: FontStyle = 'regular'): string[] {
     const lines: string[] = [];
     for (const paragraph of text.split(/\r?\n/)) {
       let line = '';
-      for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+      for (let word of paragraph.split(/\s+/).filter(Boolean)) {
         const candidate = line ? `${line} ${word}` : word;
-        if (this.width(candidate, size, style) <= max) line = candidate;
-        else {
-          if (line) lines.push(line);
-          line = this.width(word, size, style) <= max ? word : this.fit(word, max, size, style);
+        if (this.width(candidate, size, style) <= max) {
+          line = candidate;
+          continue;
         }
+        if (line) lines.push(line);
+        while (this.width(word, size, style) > max) {
+          const chars = [...word];
+          let n = chars.length - 1;
+          while (n > 1 && this.width(chars.slice(0, n).join(''), size, style) > max) n--;
+          lines.push(chars.slice(0, n).join(''));
+          word = chars.slice(n).join('');
+        }
+        line = word;
       }
       lines.push(line);
     }

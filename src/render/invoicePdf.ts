@@ -78,10 +78,14 @@ class Layout {
 
   header(): void {
     const { c, inv } = this;
-    const kind = TYPE_LABELS[inv.type] ?? `Facture (type ${inv.type})`;
+    const kind = TYPE_LABELS[inv.type] ?? (inv.type ? `Facture (type ${inv.type})` : 'Facture');
     // Left: the supplier, as on its letterhead.
-    c.text(inv.supplier.name, M, this.y, 15, { style: 'bold' });
-    let left = this.y + 22;
+    let left = this.y;
+    for (const line of c.wrap(inv.supplier.name, CONTENT - 190, 15, 'bold').slice(0, 3)) {
+      c.text(line, M, left, 15, { style: 'bold' });
+      left += 18;
+    }
+    left += 4;
     for (const line of addressLines(inv.supplier.address)) {
       c.text(c.fit(line, 280, 9), M, left, 9, { color: GREY });
       left += 12;
@@ -103,7 +107,8 @@ class Layout {
     ];
     for (const [label, value] of facts) {
       if (!value) continue;
-      c.text(value, RIGHT, right, 9.5, { style: label === 'N°' ? 'bold' : 'regular', align: 'right' });
+      const style = label === 'N°' ? 'bold' : 'regular';
+      c.text(c.fit(value, 150, 9.5, style), RIGHT, right, 9.5, { style, align: 'right' });
       c.text(label, RIGHT - 120, right, 9.5, { color: GREY, align: 'right' });
       right += 13;
     }
@@ -293,11 +298,11 @@ class Layout {
     const { c, inv } = this;
     const count = c.pageCount;
     const kind = TYPE_LABELS[inv.type] ?? 'Facture';
-    const lines = c.wrap(FOOTER, CONTENT - 110, 7);
+    const lines = c.wrap(FOOTER, CONTENT - 165, 7);
     for (let page = 0; page < count; page++) {
       c.rule(M, FOOTER_TOP - 4, RIGHT, RULE, 0.4, page);
       lines.forEach((line, i) => c.text(line, M, FOOTER_TOP + i * 9, 7, { color: GREY, page }));
-      c.text(`${kind} ${inv.number} – page ${page + 1}/${count}`, RIGHT, FOOTER_TOP, 7, { color: GREY, align: 'right', page });
+      c.text(c.fit(`${kind} ${inv.number}`, 100, 7) + ` – page ${page + 1}/${count}`, RIGHT, FOOTER_TOP, 7, { color: GREY, align: 'right', page });
     }
   }
 }
