@@ -47,8 +47,10 @@ interface SubsetFiles {
   length: number;
   /** The ToUnicode CMap, deflated. */
   toUnicode: Uint8Array;
-  /** The widths array (W), built once: a direct object, it serializes the same in any document. */
-  widths?: PDFObject;
+  /** The font's PDF objects as first registered (from object number `first`, named `name`), for documents that register them from the same number. */
+  objects?: PDFObject[];
+  first?: number;
+  name?: string;
 }
 
 const loaded = new Map<FontStyle, LoadedFont>();
@@ -88,15 +90,12 @@ const STRING_CACHE_MAX = 20_000;
 /** One font as used by one document: the base glyphs, then those it needs besides, numbered in the order first used. */
 export class DocumentFont {
   private readonly f: LoadedFont;
-  private readonly subset: SyncSubset;
   /** Subset glyph id → the glyph (for widths and the ToUnicode map). */
   private readonly used: (Glyph | undefined)[];
   private readonly extraCid = new Map<number, number>();
 
   constructor(readonly style: FontStyle) {
     this.f = load(style);
-    this.subset = this.f.font.createSubset() as unknown as SyncSubset;
-    for (const g of this.f.base) this.subset.includeGlyph(g);
     this.used = [undefined, ...this.f.base];
   }
 
@@ -111,11 +110,11 @@ export class DocumentFont {
       let cid = this.f.baseCid.get(g.id);
       if (cid === undefined) {
         baseOnly = false;
-        cid = this.extraCid.get(g.id);
+        cid = g.id === 0 ? 0 : this.extraCid.get(g.id);
         if (cid === undefined) {
-          cid = this.subset.includeGlyph(g);
+          // Subset ids follow the order of first use; the subset itself is built only when its bytes are not cached.
+          cid = this.used.push(g) - 1;
           this.extraCid.set(g.id, cid);
-          this.used[cid] = g;
         }
       }
       hex += cid.toString(16).padStart(4, '0');
@@ -141,44 +140,57 @@ export class DocumentFont {
     return entry;
   }
 
-  /** Registers the font's objects in the document; returns the font dictionary's reference. */
+  /**
+   * Registers the font's objects in the document; returns the font dictionary's reference.
+   * A document with the same glyph list as an earlier one, its fonts registered from the same
+   * object number (they come first in every document), reuses that document's objects as they
+   * are: their references to each other are the same numbers.
+   */
   embed(context: PDFContext, name: string): PDFRef {
+    const files = this.files();
+    const first = context.largestObjectNumber + 1;
+    const reuse = files.objects && files.first === first && files.name === name;
+    const objects = reuse ? files.objects! : this.fontObjects(context, files, name);
+    let ref: PDFRef | undefined;
+    for (const o of objects) ref = context.register(o);
+    if (!reuse) Object.assign(files, { objects, first, name });
+    return ref!;
+  }
+
+  /** FontFile2, FontDescriptor, CIDFontType2, ToUnicode and Type0, in this order, to be registered from `context`'s next number. */
+  private fontObjects(context: PDFContext, files: SubsetFiles, name: string): PDFObject[] {
     const { PDFString } = pdfLib();
     const font = this.f.font;
     const scale = this.f.scale;
-    const files = this.files();
-    const fontFile = context.register(context.stream(files.font, { Filter: 'FlateDecode', Length1: files.length }));
+    // The objects are registered in this order right after: their numbers are known now.
+    const next = context.largestObjectNumber + 1;
+    const refOf = (n: number) => pdfLib().PDFRef.of(n);
+    const fontFile = context.stream(files.font, { Filter: 'FlateDecode', Length1: files.length });
     const bbox = font.bbox;
-    const descriptor = context.register(
-      context.obj({
-        Type: 'FontDescriptor',
-        FontName: name,
-        Flags: 4, // symbolic: glyphs addressed by id, not by a standard encoding
-        FontBBox: [bbox.minX * scale, bbox.minY * scale, bbox.maxX * scale, bbox.maxY * scale].map(Math.round),
-        ItalicAngle: 0,
-        Ascent: Math.round(font.ascent * scale),
-        Descent: Math.round(font.descent * scale),
-        CapHeight: Math.round((font.capHeight || font.ascent) * scale),
-        StemV: this.style === 'bold' ? 140 : 80,
-        FontFile2: fontFile,
-      }),
-    );
-    files.widths ??= context.obj([0, this.used.map((g) => Math.round((g?.advanceWidth ?? 0) * scale))]);
-    const cidFont = context.register(
-      context.obj({
-        Type: 'Font',
-        Subtype: 'CIDFontType2',
-        BaseFont: name,
-        CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
-        FontDescriptor: descriptor,
-        W: files.widths,
-        CIDToGIDMap: 'Identity',
-      }),
-    );
-    const toUnicode = context.register(context.stream(files.toUnicode, { Filter: 'FlateDecode' }));
-    return context.register(
-      context.obj({ Type: 'Font', Subtype: 'Type0', BaseFont: name, Encoding: 'Identity-H', DescendantFonts: [cidFont], ToUnicode: toUnicode }),
-    );
+    const descriptor = context.obj({
+      Type: 'FontDescriptor',
+      FontName: name,
+      Flags: 4, // symbolic: glyphs addressed by id, not by a standard encoding
+      FontBBox: [bbox.minX * scale, bbox.minY * scale, bbox.maxX * scale, bbox.maxY * scale].map(Math.round),
+      ItalicAngle: 0,
+      Ascent: Math.round(font.ascent * scale),
+      Descent: Math.round(font.descent * scale),
+      CapHeight: Math.round((font.capHeight || font.ascent) * scale),
+      StemV: this.style === 'bold' ? 140 : 80,
+      FontFile2: refOf(next),
+    });
+    const cidFont = context.obj({
+      Type: 'Font',
+      Subtype: 'CIDFontType2',
+      BaseFont: name,
+      CIDSystemInfo: { Registry: PDFString.of('Adobe'), Ordering: PDFString.of('Identity'), Supplement: 0 },
+      FontDescriptor: refOf(next + 1),
+      W: [0, this.used.map((g) => Math.round((g?.advanceWidth ?? 0) * scale))],
+      CIDToGIDMap: 'Identity',
+    });
+    const toUnicode = context.stream(files.toUnicode, { Filter: 'FlateDecode' });
+    const type0 = context.obj({ Type: 'Font', Subtype: 'Type0', BaseFont: name, Encoding: 'Identity-H', DescendantFonts: [refOf(next + 2)], ToUnicode: refOf(next + 3) });
+    return [fontFile, descriptor, cidFont, toUnicode, type0];
   }
 
   /** The subset's font file and ToUnicode map; the same glyph list gives the cached bytes. */
@@ -186,12 +198,21 @@ export class DocumentFont {
     const key = this.used.map((g) => g?.id ?? -1).join(',');
     let files = this.f.files.get(key);
     if (!files) {
-      const raw = encodeSubset(this.subset);
+      const raw = encodeSubset(this.subset());
       files = { font: zlib.deflateSync(raw), length: raw.length, toUnicode: zlib.deflateSync(this.toUnicode()) };
       if (this.f.files.size >= 32) this.f.files.clear();
       this.f.files.set(key, files);
     }
     return files;
+  }
+
+  /** fontkit's subset of the glyphs used, numbered as `encode` numbered them. */
+  private subset(): SyncSubset {
+    const subset = this.f.font.createSubset() as unknown as SyncSubset;
+    for (let cid = 1; cid < this.used.length; cid++) {
+      if (subset.includeGlyph(this.used[cid]!) !== cid) throw new Error(`font subset numbering differs at glyph ${cid}`);
+    }
+    return subset;
   }
 
   /** CMap from subset glyph ids to the text they stand for. */

@@ -4,13 +4,14 @@
  * pdf-lib's object model is loaded (not its page API and standard-font metrics).
  */
 import { createRequire } from 'node:module';
-import type { PDFContext, PDFHexString, PDFString } from 'pdf-lib';
+import type { PDFContext, PDFHexString, PDFRef, PDFString } from 'pdf-lib';
 import type { Fontkit } from 'pdf-lib/cjs/types/fontkit.js';
 
 interface PdfObjects {
   PDFContext: typeof PDFContext;
   PDFHexString: typeof PDFHexString;
   PDFString: typeof PDFString;
+  PDFRef: typeof PDFRef;
 }
 
 const require = createRequire(import.meta.url);
@@ -24,6 +25,7 @@ export const pdfLib = (): PdfObjects =>
     PDFContext: defaultOf('pdf-lib/cjs/core/PDFContext.js'),
     PDFHexString: defaultOf('pdf-lib/cjs/core/objects/PDFHexString.js'),
     PDFString: defaultOf('pdf-lib/cjs/core/objects/PDFString.js'),
+    PDFRef: defaultOf('pdf-lib/cjs/core/objects/PDFRef.js'),
   });
 export const fontkit = (): Fontkit => (fk ??= require('@pdf-lib/fontkit') as Fontkit);
 /** Resolves a file shipped in a package (the fonts). */
