@@ -1,22 +1,23 @@
-/** Everything a command needs to work on one home: configuration, folders, ledger, log. */
+/**
+ * What the application layer works with on one home: configuration, folders, the ledger
+ * (behind its store interfaces), the places outputs go, and the log. The engine is handed none
+ * of it: it judges data gathered from here beforehand.
+ */
 import { ensureLayout, layoutOf, loadConfig, type Config, type Layout, type Settings } from './config.js';
-import { openDb, type Db } from './ledger/db.js';
-import { WriteLock } from './ledger/writeLock.js';
+import { Places } from './engine/places.js';
+import type { Ledger } from './ledger/stores.js';
+import { SqliteLedger } from './ledger/sqlite.js';
 import { createLogger, type Logger } from './log.js';
-import type { Directory } from './route/directory.js';
-import { sqliteDirectory } from './route/sqliteDirectory.js';
 
 export interface Hub {
   config: Config;
   settings: Settings;
   layout: Layout;
-  db: Db;
+  places: Places;
+  ledger: Ledger;
   log: Logger;
-  directory: Directory;
-  /** Shared with the daemon's worker threads. */
+  /** The ledger's write lock, shared with the daemon's worker threads. */
   writeLock: SharedArrayBuffer;
-  /** Runs `fn` as one write transaction (BEGIN IMMEDIATE), queued behind this process's other threads. */
-  write<T>(fn: () => T): T;
 }
 
 export interface HubOptions {
@@ -33,21 +34,11 @@ export function openHub(home: string, opts: HubOptions = {}): Hub {
   const config = loadConfig(home, opts.flags);
   const layout = layoutOf(config.home);
   ensureLayout(layout);
-  const db = openDb(layout.db);
+  const ledger = new SqliteLedger(layout.db, { writeLock: opts.writeLock });
   const log = createLogger({ logDir: layout.log, console: opts.console ?? false, level: opts.logLevel, forward: opts.forwardLog });
-  const lock = new WriteLock(opts.writeLock);
-  return {
-    config,
-    settings: config.settings,
-    layout,
-    db,
-    log,
-    directory: sqliteDirectory(db),
-    writeLock: lock.buffer,
-    write: (fn) => lock.run(() => db.transaction(fn).immediate()),
-  };
+  return { config, settings: config.settings, layout, places: new Places(layout), ledger, log, writeLock: ledger.lock.buffer };
 }
 
-export function closeHub(hub: Hub): void {
-  hub.db.close();
+export async function closeHub(hub: Hub): Promise<void> {
+  await hub.ledger.close();
 }

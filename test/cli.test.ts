@@ -1,7 +1,7 @@
 /** The command line as an operator runs it: exit codes, outputs, JSON. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, fixture, tempDir } from './helpers.js';
+import { cli, fixture, ledgerSql, tempDir } from './helpers.js';
 
 const importFixtures = (home: string) =>
   cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home });
@@ -76,9 +76,9 @@ test('factflow resume finishes a flow a crash left in the spool', async () => {
   const { openHub, closeHub } = await import('../src/hub.js');
   const { claimFile } = await import('../src/ingest/claim.js');
   const hub = openHub(home);
-  const id = claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
-  hub.db.prepare('UPDATE flows SET owner_pid = 999999 WHERE id = ?').run(id); // its process died
-  closeHub(hub);
+  const id = (await claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true }))!;
+  await closeHub(hub);
+  ledgerSql(home, 'UPDATE flows SET owner_pid = 999999 WHERE id = ?', id); // its process died
   const r = cli(['resume', '--json'], { home });
   expect(r.code).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ done: [{ id, state: 'IN_INTEGRE_PARTIEL' }], failed: [] });

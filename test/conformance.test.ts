@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { processFile } from '../src/pipeline/pipeline.js';
+import { processFile } from '../src/app/run.js';
 import { AIFE, closeHubs, fixture, hasShared, listFiles, ownSchema, schemaErrors, trackedHub } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -18,16 +18,19 @@ const hasJava = spawnSync('java', ['-version']).status === 0;
 afterAll(closeHubs);
 
 /** Runs the fixture flows once and returns every XML output, by kind. */
-function produceOutputs() {
-  const hub = trackedHub();
-  for (const f of ['three-recipients.xml', 'partial.xml', 'routing-errors.xml', 'schema-invalid.xml']) processFile(hub, fixture('mixed', f), { copy: true });
+async function produceOutputs() {
+  const hub = await trackedHub();
+  for (const f of ['three-recipients.xml', 'partial.xml', 'routing-errors.xml', 'schema-invalid.xml']) await processFile(hub, fixture('mixed', f), { copy: true });
   const out = hub.layout.outbox;
   const files = (sub: string) => listFiles(path.join(out, sub)).filter((f) => f.endsWith('.xml')).map((f) => path.join(out, sub, f));
   return { pivots: files('recipients'), statuses: files('suppliers'), reports: files('reports') };
 }
 
 describeShared('official AIFE schemas (libxml2)', () => {
-  const outputs = hasShared ? produceOutputs() : { pivots: [], statuses: [], reports: [] };
+  let outputs: Awaited<ReturnType<typeof produceOutputs>> = { pivots: [], statuses: [], reports: [] };
+  beforeAll(async () => {
+    if (hasShared) outputs = await produceOutputs();
+  });
   const pivotXsd = path.join(AIFE, 'CPPFacturePivot_V2_02.xsd');
   const statutXsd = path.join(AIFE, 'CPPStatutPivot_V1_19.xsd');
 
@@ -66,9 +69,9 @@ describeShared('official AIFE schemas (libxml2)', () => {
     }
   });
 
-  test('the real E2 sample goes through the pipeline and each of its test identifiers is refused with a specific code', () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, path.join(AIFE, 'Facture-IN_DP_E2_CPP_FACTURE_MIN.xml'), { copy: true })!;
+  test('the real E2 sample goes through the pipeline and each of its test identifiers is refused with a specific code', async () => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, path.join(AIFE, 'Facture-IN_DP_E2_CPP_FACTURE_MIN.xml'), { copy: true }))!;
     const report = JSON.parse(fs.readFileSync(path.join(hub.layout.outbox, 'reports', `${flow.id}.json`), 'utf8'));
     expect(report.errors).toEqual([]);
     expect(report.invoices[0].number).toBe('FAC19-2512');
@@ -79,7 +82,10 @@ describeShared('official AIFE schemas (libxml2)', () => {
 
 (hasShared && hasJava ? describe : describe.skip)('cross-check with Xerces (xsd-schema-validator, needs a JDK)', () => {
   const validator = require('xsd-schema-validator') as { validateXML(xml: string, xsd: string): Promise<{ valid: boolean; messages: string[] }> };
-  const outputs = hasShared && hasJava ? produceOutputs() : { pivots: [], statuses: [], reports: [] };
+  let outputs: Awaited<ReturnType<typeof produceOutputs>> = { pivots: [], statuses: [], reports: [] };
+  beforeAll(async () => {
+    if (hasShared && hasJava) outputs = await produceOutputs();
+  });
 
   test('Xerces agrees: a pivot, a status file and a report are valid against the official schemas', async () => {
     const checks: [string, string][] = [

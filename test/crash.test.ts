@@ -9,8 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mixedFlow, prng } from '../src/devtools/synth.js';
-import { openDb } from '../src/ledger/db.js';
-import { CLI, cli, deliveredInvoices, fixture, listFiles, readJson, tempDir } from './helpers.js';
+import { CLI, cli, deliveredInvoices, fixture, ledgerSql, listFiles, readJson, tempDir } from './helpers.js';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 6);
 const SEED = Number(process.env.CRASH_SEED ?? 20261123);
@@ -84,18 +83,13 @@ test(`${KILLS} random SIGKILLs while processing ${FLOWS} flows lose and duplicat
   const tmpLeft = listFiles(path.join(home, 'outbox')).filter((f) => f.endsWith('.tmp'));
   if (tmpLeft.length) failures.push(`temp files left: ${tmpLeft.join(', ')}`);
 
-  const db = openDb(path.join(home, 'var', 'factflow.db'));
   console.log(`seed ${SEED}: ${KILLS} kills, ${interrupted} of them left a flow unfinished in the spool`);
-  try {
-    const stages = db.prepare('SELECT stage, count(*) n FROM flows GROUP BY stage').all();
-    if (JSON.stringify(stages) !== JSON.stringify([{ stage: 'DONE', n: FLOWS }])) failures.push(`ledger stages ${JSON.stringify(stages)}`);
-    const events = db.prepare("SELECT invoice_id, group_concat(status, ',') s FROM (SELECT * FROM invoice_events ORDER BY id) GROUP BY invoice_id HAVING s <> '01,03'").all();
-    if (events.length) failures.push(`${events.length} invoices with events other than 01,03`);
-    const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') failures.push(`integrity_check: ${String(integrity)}`);
-  } finally {
-    db.close();
-  }
+  const stages = ledgerSql(home, 'SELECT stage, count(*) n FROM flows GROUP BY stage');
+  if (JSON.stringify(stages) !== JSON.stringify([{ stage: 'DONE', n: FLOWS }])) failures.push(`ledger stages ${JSON.stringify(stages)}`);
+  const events = ledgerSql(home, "SELECT invoice_id, group_concat(status, ',') s FROM (SELECT * FROM invoice_events ORDER BY id) GROUP BY invoice_id HAVING s <> '01,03'");
+  if (events.length) failures.push(`${events.length} invoices with events other than 01,03`);
+  const integrity = ledgerSql<{ integrity_check: string }>(home, 'PRAGMA integrity_check').map((r) => r.integrity_check).join('; ');
+  if (integrity !== 'ok') failures.push(`integrity_check: ${integrity}`);
   // Each supplier status (01 and 03) of each invoice appears exactly once across the status files.
   const statusDir = path.join(home, 'outbox', 'suppliers');
   const statuses = listFiles(statusDir).flatMap((f) =>

@@ -8,16 +8,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setFaultHook } from '../src/emit/atomic.js';
 import { claimFile } from '../src/ingest/claim.js';
-import { startDaemon } from '../src/ingest/watcher.js';
-import { getFlow } from '../src/ledger/flows.js';
-import { processFile, resumeUnfinished, runFlows } from '../src/pipeline/pipeline.js';
+import { startDaemon } from '../src/daemon/watcher.js';
+import { processFile, resumeUnfinished, runFlows } from '../src/app/run.js';
 import { mixedFlow } from '../src/devtools/synth.js';
-import { CLI, cli, closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub, variant } from './helpers.js';
+import type { Hub } from '../src/hub.js';
+import { CLI, cli, closeHubs, deliveredInvoices, fixture, ledgerSql, listFiles, readJson, tempDir, trackedHub, variant } from './helpers.js';
 
-afterEach(() => {
+afterEach(async () => {
   setFaultHook(undefined);
-  closeHubs();
+  await closeHubs();
 });
+
+const stagesOf = async (hub: Hub, ids: string[], field: 'stage' | 'state') => {
+  const out: (string | null)[] = [];
+  for (const id of ids) out.push((await hub.ledger.flows.get(id))![field]);
+  return out;
+};
 
 const errno = (code: string) => Object.assign(new Error(`${code}: simulated`), { code });
 
@@ -26,8 +32,8 @@ test.each([
   ['permission denied renaming a report', 'rename', 'reports', 'EACCES'],
   ['I/O error syncing a status file', 'fsync', 'suppliers', 'EIO'],
   ['disk full moving the source to the archive', 'rename', 'archive', 'ENOSPC'],
-])('%s: the flow stays in the spool with its fault shown, then finishes exactly once', (_, operation, where, code) => {
-  const hub = trackedHub();
+])('%s: the flow stays in the spool with its fault shown, then finishes exactly once', async (_, operation, where, code) => {
+  const hub = await trackedHub();
   let failures = 0;
   setFaultHook((op, file) => {
     if (op === operation && file.includes(`${path.sep}${where}${path.sep}`)) {
@@ -35,56 +41,58 @@ test.each([
       throw errno(code);
     }
   });
-  expect(() => processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })).toThrow(code);
+  await expect(processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })).rejects.toThrow(code);
   expect(failures).toBe(1);
   const [flowId] = listFiles(hub.layout.spool);
-  const stuck = getFlow(hub.db, flowId!)!;
+  const stuck = (await hub.ledger.flows.get(flowId!))!;
   expect(stuck).toMatchObject({ stage: 'DECIDED', attempts: 1, last_error: expect.stringContaining(code) });
   expect(listFiles(hub.layout.outbox).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
   // Still failing: retried, still safe.
-  resumeUnfinished(hub);
-  expect(getFlow(hub.db, flowId!)).toMatchObject({ stage: 'DECIDED', attempts: 2 });
+  await resumeUnfinished(hub);
+  expect(await hub.ledger.flows.get(flowId!)).toMatchObject({ stage: 'DECIDED', attempts: 2 });
   // The cause is fixed: it finishes, each invoice delivered once.
   setFaultHook(undefined);
-  const { done } = resumeUnfinished(hub);
+  const { done } = await resumeUnfinished(hub);
   expect(done.map((f) => [f.id, f.stage])).toEqual([[flowId, 'DONE']]);
   expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
   expect(listFiles(hub.layout.spool)).toEqual([]);
 });
 
-test('flows delivered together: a fault in one leaves the others done, and it finishes alone later', () => {
-  const hub = trackedHub();
-  const ids = ['three-recipients.xml', 'partial.xml'].map((f) => claimFile(hub, fixture('mixed', f), { copy: true })!);
-  ids.push(claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true })!);
+test('flows delivered together: a fault in one leaves the others done, and it finishes alone later', async () => {
+  const hub = await trackedHub();
+  const ids: string[] = [];
+  for (const f of ['three-recipients.xml', 'partial.xml']) ids.push((await claimFile(hub, fixture('mixed', f), { copy: true }))!);
+  ids.push((await claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true }))!);
   const victim = ids[1]!;
   setFaultHook((op, file) => {
     if (op === 'write' && file.includes(victim) && file.includes(`${path.sep}reports${path.sep}`)) throw errno('ENOSPC');
   });
-  const runs = runFlows(hub, ids);
+  const runs = await runFlows(hub, ids);
   expect(runs.map((r) => [r.flowId, r.fault?.message])).toEqual([[ids[0], undefined], [victim, expect.stringContaining('ENOSPC')], [ids[2], undefined]]);
-  expect(ids.map((id) => getFlow(hub.db, id)!.stage)).toEqual(['DONE', 'DECIDED', 'DONE']);
-  expect(getFlow(hub.db, victim)).toMatchObject({ attempts: 1, last_error: expect.stringContaining('ENOSPC') });
+  expect(await stagesOf(hub, ids, 'stage')).toEqual(['DONE', 'DECIDED', 'DONE']);
+  expect(await hub.ledger.flows.get(victim)).toMatchObject({ attempts: 1, last_error: expect.stringContaining('ENOSPC') });
   expect(listFiles(hub.layout.spool)).toEqual([victim]);
 
   setFaultHook(undefined);
-  expect(runFlows(hub, [victim])).toEqual([{ flowId: victim }]);
-  expect(getFlow(hub.db, victim)!.stage).toBe('DONE');
+  expect(await runFlows(hub, [victim])).toEqual([{ flowId: victim }]);
+  expect((await hub.ledger.flows.get(victim))!.stage).toBe('DONE');
   expect(listFiles(hub.layout.spool)).toEqual([]);
   // Every accepted invoice of the three flows reached its recipient exactly once.
   expect([...deliveredInvoices(hub.layout.home).values()].every((n) => n === 1)).toBe(true);
-  expect(deliveredInvoices(hub.layout.home).size).toBe((hub.db.prepare('SELECT count(*) n FROM invoices WHERE accepted = 1').get() as { n: number }).n);
+  expect(deliveredInvoices(hub.layout.home).size).toBe(ledgerSql<{ n: number }>(hub.layout.home, 'SELECT count(*) n FROM invoices WHERE accepted = 1')[0]!.n);
   expect(deliveredInvoices(hub.layout.home).size).toBeGreaterThanOrEqual(6);
 });
 
-test('flows decided together are judged in order: the same invoices sent twice in one group are accepted once', () => {
-  const hub = trackedHub();
+test('flows decided together are judged in order: the same invoices sent twice in one group are accepted once', async () => {
+  const hub = await trackedHub();
   const first = fixture('mixed', 'three-recipients.xml');
   // Same invoices, different bytes (so not the same file): double invoicing for the second.
   const again = variant(first, path.join(tempDir(), 'again.xml'), [['<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-8"?>\n']]);
-  const ids = [first, again].map((f) => claimFile(hub, f, { copy: true })!);
-  expect(runFlows(hub, ids)).toEqual(ids.map((flowId) => ({ flowId })));
-  expect(ids.map((id) => getFlow(hub.db, id)!.state)).toEqual(['IN_INTEGRE', 'IN_REJETE']);
+  const ids: string[] = [];
+  for (const f of [first, again]) ids.push((await claimFile(hub, f, { copy: true }))!);
+  expect(await runFlows(hub, ids)).toEqual(ids.map((flowId) => ({ flowId })));
+  expect(await stagesOf(hub, ids, 'state')).toEqual(['IN_INTEGRE', 'IN_REJETE']);
   const second = readJson(path.join(hub.layout.outbox, 'reports', `${ids[1]}.json`)) as { invoices: { errors: { code: string }[] }[] };
   expect(second.invoices.map((i) => i.errors.map((e) => e.code))).toEqual([['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING'], ['RULE_DOUBLE_INVOICING']]);
   expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
@@ -92,7 +100,7 @@ test('flows decided together are judged in order: the same invoices sent twice i
 
 test('the daemon retries a faulty flow with backoff and shows the fault meanwhile', async () => {
   // In-process (no worker threads), so that the fault hook set here applies.
-  const hub = trackedHub({ stabilityMs: 50, sweepIntervalMs: 200, workers: 0 });
+  const hub = await trackedHub({ stabilityMs: 50, sweepIntervalMs: 200, workers: 0 });
   let failures = 0;
   setFaultHook((op, file) => {
     if (op === 'write' && file.includes(`${path.sep}recipients${path.sep}`) && failures < 2) {
@@ -113,13 +121,13 @@ test('the daemon retries a faulty flow with backoff and shows the fault meanwhil
     await daemon.stop();
   }
   expect(failures).toBe(2);
-  const flow = (hub.db.prepare('SELECT * FROM flows').all() as { attempts: number; stage: string }[])[0]!;
+  const flow = ledgerSql<{ attempts: number; stage: string }>(hub.layout.home, 'SELECT * FROM flows')[0]!;
   expect(flow).toMatchObject({ stage: 'DONE', attempts: 2 });
   expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1]);
 });
 
-test('a file deleted while being claimed leaves no trace', () => {
-  const hub = trackedHub();
+test('a file deleted while being claimed leaves no trace', async () => {
+  const hub = await trackedHub();
   const gone = path.join(tempDir(), 'gone.xml');
   fs.writeFileSync(gone, 'x');
   // Deleted between the ledger row and the rename (another process took it, an operator removed it).
@@ -129,23 +137,23 @@ test('a file deleted while being claimed leaves no trace', () => {
     return rename(from, to);
   }) as typeof fs.renameSync;
   try {
-    expect(claimFile(hub, gone)).toBeUndefined();
+    expect(await claimFile(hub, gone)).toBeUndefined();
   } finally {
     fs.renameSync = rename;
   }
-  expect(hub.db.prepare('SELECT count(*) n FROM flows').get()).toEqual({ n: 0 });
+  expect(ledgerSql(hub.layout.home, 'SELECT count(*) n FROM flows')).toEqual([{ n: 0 }]);
   expect(listFiles(hub.layout.spool)).toEqual([]);
 });
 
 test('the ledger locked by another process is waited for, then the flow proceeds', async () => {
-  const hub = trackedHub();
+  const hub = await trackedHub();
   const holder = spawn(process.execPath, ['-e', `
     const D = require('better-sqlite3'); const db = new D(${JSON.stringify(hub.layout.db)});
     db.exec('BEGIN IMMEDIATE'); console.log('locked'); setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 1000);
   `], { cwd: path.resolve(path.dirname(CLI), '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((r) => holder.stdout!.once('data', r));
   const started = Date.now();
-  const flow = processFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+  const flow = (await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true }))!;
   expect(flow.stage).toBe('DONE');
   expect(Date.now() - started).toBeGreaterThanOrEqual(500); // it did wait for the other writer
 });
@@ -216,19 +224,19 @@ test('four processes depositing the same invoices at once accept each invoice ex
   expect(reports.map((r) => r.state).sort()).toEqual(['IN_INTEGRE', 'IN_REJETE', 'IN_REJETE', 'IN_REJETE']);
 });
 
-test('a flow another live process is working on is never resumed; one whose owner died is', () => {
-  const hub = trackedHub();
+test('a flow another live process is working on is never resumed; one whose owner died is', async () => {
+  const hub = await trackedHub();
   const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
   try {
-    const mine = claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
-    const theirs = claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
-    const orphan = claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true })!;
-    hub.db.prepare('UPDATE flows SET owner_pid = ? WHERE id = ?').run(sleeper.pid, theirs);
-    hub.db.prepare('UPDATE flows SET owner_pid = 999999 WHERE id = ?').run(orphan);
-    const { done } = resumeUnfinished(hub);
+    const mine = (await claimFile(hub, fixture('mixed', 'partial.xml'), { copy: true }))!;
+    const theirs = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    const orphan = (await claimFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true }))!;
+    ledgerSql(hub.layout.home, 'UPDATE flows SET owner_pid = ? WHERE id = ?', sleeper.pid, theirs);
+    ledgerSql(hub.layout.home, 'UPDATE flows SET owner_pid = 999999 WHERE id = ?', orphan);
+    const { done } = await resumeUnfinished(hub);
     expect(done.map((f) => f.id).sort()).toEqual([mine, orphan].sort());
-    expect(getFlow(hub.db, theirs)!.stage).toBe('CLAIMED');
-    expect(getFlow(hub.db, orphan)!.owner_pid).toBe(process.pid);
+    expect((await hub.ledger.flows.get(theirs))!.stage).toBe('CLAIMED');
+    expect((await hub.ledger.flows.get(orphan))!.owner_pid).toBe(process.pid);
   } finally {
     sleeper.kill();
   }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { XmlDocument } from 'libxml2-wasm';
 import { closeHub, openHub, type Hub } from '../src/hub.js';
 import type { Settings } from '../src/config.js';
@@ -25,20 +26,36 @@ export function tempDir(prefix = 'factflow-'): string {
 }
 
 /** A fresh home with the fixture directory imported. */
-export function newHub(flags: Partial<Settings> = {}, home = tempDir()): Hub {
+export async function newHub(flags: Partial<Settings> = {}, home = tempDir()): Promise<Hub> {
   const hub = openHub(home, { flags });
-  importDirectory(hub.db, fixture('directory', 'structures.csv'), fixture('directory', 'services.csv'));
+  await importDirectory(hub.ledger.directory, fixture('directory', 'structures.csv'), fixture('directory', 'services.csv'));
   return hub;
 }
 
 export const openHubs: Hub[] = [];
-export function trackedHub(flags: Partial<Settings> = {}, home?: string): Hub {
-  const hub = newHub(flags, home);
+/** A fresh home closed by `closeHubs` (afterEach). */
+export async function trackedHub(flags: Partial<Settings> = {}, home?: string): Promise<Hub> {
+  const hub = await newHub(flags, home);
   openHubs.push(hub);
   return hub;
 }
-export function closeHubs(): void {
-  while (openHubs.length) closeHub(openHubs.pop()!);
+export async function closeHubs(): Promise<void> {
+  while (openHubs.length) await closeHub(openHubs.pop()!);
+}
+
+/**
+ * Raw SQL on a home's ledger file, for tests that stage a situation the hub itself never
+ * writes (a dead owner's pid) or count rows: a connection of its own, closed at once.
+ */
+export function ledgerSql<T = unknown>(home: string, text: string, ...params: unknown[]): T[] {
+  const db = new Database(path.join(home, 'var', 'factflow.db'));
+  try {
+    db.pragma('busy_timeout = 10000');
+    const s = db.prepare(text);
+    return (s.reader ? s.all(...params) : (s.run(...params), [])) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 /** Every file below `dir`, relative to it, sorted. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, openDb, SCHEMA_VERSION } from '../src/ledger/db.js';
-import { cli, deliveredInvoices, fixture, listFiles, tempDir } from './helpers.js';
+import { cli, deliveredInvoices, fixture, ledgerSql, listFiles, tempDir } from './helpers.js';
 
 const json = (r: { stdout: string }) => JSON.parse(r.stdout);
 
@@ -90,12 +90,12 @@ test('invoices search/show, directory lookup, stats, doctor and config show answ
   const shown = json(cli(['invoices', 'show', '81234567800013/FA-2026-0001', '--json'], { home }));
   expect(shown).toMatchObject({ number: 'FA-2026-0001', recipient_siret: '11000201100044', status: '03' });
   expect(shown.events.map((e: { status: string }) => e.status)).toEqual(['01', '03']);
-  expect(cli(['invoices', 'show', 'NOPE'], { home }).code).toBe(2);
+  expect(cli(['invoices', 'show', 'NOPE'], { home }).code).toBe(3); // not found
 
   const lookup = json(cli(['directory', 'lookup', '11000201100044', '--json'], { home }));
   expect(lookup.requires).toEqual(['service code AND engagement number']);
   expect(lookup.services.map((s: { code: string }) => s.code)).toEqual(['DIR-ANCIENNE', 'SGAMI-SUD']);
-  expect(cli(['directory', 'lookup', '44100002200018'], { home }).code).toBe(2);
+  expect(cli(['directory', 'lookup', '44100002200018'], { home }).code).toBe(3); // not found
 
   const stats = json(cli(['stats', '--json'], { home }));
   expect(stats.flows).toEqual(expect.arrayContaining([{ state: 'IN_INTEGRE', n: 1 }, { state: 'IN_INTEGRE_PARTIEL', n: 1 }]));
@@ -123,9 +123,7 @@ test('purge removes finished flows past retention (rows and archived files), nev
   cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv')], { home });
   cli(['process', fixture('mixed', 'partial.xml'), fixture('mixed', 'schema-invalid.xml')], { home });
   // An unfinished flow: claimed, not yet decided (as after a crash).
-  const db = openDb(path.join(home, 'var', 'factflow.db'));
-  db.prepare("INSERT INTO flows (id, file_name, size, sha256, stage, received_at, spool_path) VALUES ('FFUNFINISHED', 'x.xml', 1, 'abc', 'CLAIMED', '2000-01-01T00:00:00Z', ?)").run(path.join(home, 'var', 'spool', 'FFUNFINISHED'));
-  db.close();
+  ledgerSql(home, "INSERT INTO flows (id, file_name, size, sha256, stage, received_at, spool_path) VALUES ('FFUNFINISHED', 'x.xml', 1, 'abc', 'CLAIMED', '2000-01-01T00:00:00Z', ?)", path.join(home, 'var', 'spool', 'FFUNFINISHED'));
 
   const dry = json(cli(['purge', '--older-than', '0d', '--dry-run', '--json'], { home }));
   expect(dry.flows).toHaveLength(2);

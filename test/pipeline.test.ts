@@ -1,8 +1,7 @@
 /** The core pipeline, through the real components: SQLite file, folders, libxml2 validation. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { processFile } from '../src/pipeline/pipeline.js';
-import { getFlow, invoicesOfFlow } from '../src/ledger/flows.js';
+import { processFile } from '../src/app/run.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import { closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant } from './helpers.js';
 
@@ -11,10 +10,10 @@ afterEach(closeHubs);
 const report = (home: string, flowId: string) => readJson<IntegrationReport>(path.join(home, 'outbox', 'reports', `${flowId}.json`));
 
 describe('a mixed flow for three recipients', () => {
-  test('becomes one pivot per recipient, statuses 01 and 03 for the supplier, and an IN_INTEGRE report', () => {
-    const hub = trackedHub();
+  test('becomes one pivot per recipient, statuses 01 and 03 for the supplier, and an IN_INTEGRE report', async () => {
+    const hub = await trackedHub();
     const home = hub.layout.home;
-    const flow = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const flow = (await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
     expect(flow.state).toBe('IN_INTEGRE');
     expect(flow.status_code).toBe('90');
 
@@ -40,7 +39,7 @@ describe('a mixed flow for three recipients', () => {
     const statuses = [...fs.readFileSync(statusFile, 'utf8').matchAll(/<IdStatut>(\d+)<\/IdStatut>/g)].map((m) => m[1]);
     expect(statuses.filter((s) => s === '01')).toHaveLength(4);
     expect(statuses.filter((s) => s === '03')).toHaveLength(4);
-    expect(invoicesOfFlow(hub.db, flow.id).map((i) => i.status)).toEqual(['03', '03', '03', '03']);
+    expect((await hub.ledger.invoices.ofFlow(flow.id)).map((i) => i.status)).toEqual(['03', '03', '03', '03']);
 
     const r = report(home, flow.id);
     expect(r).toMatchObject({ flowId: flow.id, file: 'three-recipients.xml', state: 'IN_INTEGRE', statusCode: '90', errors: [] });
@@ -52,12 +51,12 @@ describe('a mixed flow for three recipients', () => {
     // The source is archived under the deposit date; nothing stays in the spool or inbox.
     expect(listFiles(path.join(home, 'archive'))).toEqual([expect.stringMatching(new RegExp(`^\\d{4}/\\d{2}/\\d{2}/${flow.id}__three-recipients\\.xml$`))]);
     expect(listFiles(hub.layout.spool)).toEqual([]);
-    expect(getFlow(hub.db, flow.id)!.stage).toBe('DONE');
+    expect((await hub.ledger.flows.get(flow.id))!.stage).toBe('DONE');
   });
 
   test('a PJ type 01 carries the PDF as base64 of a zip holding that one file', async () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
     const xml = fs.readFileSync(path.join(hub.layout.outbox, 'recipients', '11000201100044', `CPPFacturePivot_${flow.id}.xml`), 'utf8');
     const content = /<Contenu>([^<]+)<\/Contenu>/.exec(xml)![1]!;
     const { unzipOne } = await import('../src/util/zip.js');
@@ -70,9 +69,9 @@ describe('a mixed flow for three recipients', () => {
 });
 
 describe('per-invoice decisions inside a valid flow', () => {
-  test('accepted and rejected invoices in one flow give IN_INTEGRE_PARTIEL (96) and a pivot of the accepted ones only', () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', 'partial.xml'), { copy: true })!;
+  test('accepted and rejected invoices in one flow give IN_INTEGRE_PARTIEL (96) and a pivot of the accepted ones only', async () => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true }))!;
     expect(flow.state).toBe('IN_INTEGRE_PARTIEL');
     expect(flow.status_code).toBe('96');
     const r = report(hub.layout.home, flow.id);
@@ -88,9 +87,9 @@ describe('per-invoice decisions inside a valid flow', () => {
     expect(listFiles(hub.layout.failed)).toEqual([]);
   });
 
-  test('each routing failure has its own code', () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', 'routing-errors.xml'), { copy: true })!;
+  test('each routing failure has its own code', async () => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', 'routing-errors.xml'), { copy: true }))!;
     expect(flow.state).toBe('IN_REJETE');
     expect(flow.status_code).toBe('93');
     const codes = report(hub.layout.home, flow.id).invoices.map((i) => i.errors.map((e) => e.code));
@@ -109,9 +108,9 @@ describe('per-invoice decisions inside a valid flow', () => {
     expect(listFiles(path.join(hub.layout.home, 'outbox', 'suppliers'))).toEqual([]);
   });
 
-  test('each deposit rule failure has its own code', () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', 'rule-errors.xml'), { copy: true })!;
+  test('each deposit rule failure has its own code', async () => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', 'rule-errors.xml'), { copy: true }))!;
     const codes = report(hub.layout.home, flow.id).invoices.map((i) => i.errors.map((e) => e.code));
     expect(codes).toEqual([
       ['RULE_AMOUNT_TTC_MISMATCH'],
@@ -124,12 +123,12 @@ describe('per-invoice decisions inside a valid flow', () => {
     ]);
   });
 
-  test('the same invoice number from the same supplier in the same year is double invoicing', () => {
-    const hub = trackedHub();
-    processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
+  test('the same invoice number from the same supplier in the same year is double invoicing', async () => {
+    const hub = await trackedHub();
+    await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
     // Different bytes (a new flow id in the envelope), same first invoice.
     const again = variant(fixture('mixed', 'partial.xml'), path.join(tempDir(), 'resent.xml'), [['ACME-20261103-02', 'ACME-20261104-09']]);
-    const flow = processFile(hub, again, { copy: true })!;
+    const flow = (await processFile(hub, again, { copy: true }))!;
     const first = report(hub.layout.home, flow.id).invoices[0]!;
     expect(first.errors.map((e) => e.code)).toEqual(['RULE_DOUBLE_INVOICING']);
     expect(first.errors[0]!.message).toContain('FA-2026-0101');
@@ -142,9 +141,9 @@ describe('flows refused whole (QP_IRRECEVABLE, 93)', () => {
     ['schema-invalid.xml', 'SCHEMA_INVALID', /MontantHT/],
     ['not-well-formed.xml', 'XML_NOT_WELL_FORMED', /Fournisseur/],
     ['counter-mismatch.xml', 'FLOW_COUNTER_MISMATCH', /Compteur says 3 invoices but the flow holds 2/],
-  ])('%s → %s with line, column or element', (file, code, message) => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', file), { copy: true })!;
+  ])('%s → %s with line, column or element', async (file, code, message) => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', file), { copy: true }))!;
     expect(flow.state).toBe('QP_IRRECEVABLE');
     expect(flow.status_code).toBe('93');
     const r = report(hub.layout.home, flow.id);
@@ -157,33 +156,34 @@ describe('flows refused whole (QP_IRRECEVABLE, 93)', () => {
     expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual([]);
   });
 
-  test('schema errors name the element by its path', () => {
-    const hub = trackedHub();
-    const flow = processFile(hub, fixture('mixed', 'schema-invalid.xml'), { copy: true })!;
+  test('schema errors name the element by its path', async () => {
+    const hub = await trackedHub();
+    const flow = (await processFile(hub, fixture('mixed', 'schema-invalid.xml'), { copy: true }))!;
     expect(report(hub.layout.home, flow.id).errors[0]!.element).toBe('/CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire/DonneesFacture/Montants/MontantHT');
   });
 
-  test('a DOCTYPE is refused before parsing, so no entity is ever expanded', () => {
-    const hub = trackedHub();
+  test('a DOCTYPE is refused before parsing, so no entity is ever expanded', async () => {
+    const hub = await trackedHub();
     const file = variant(fixture('mixed', 'three-recipients.xml'), path.join(tempDir(), 'xxe.xml'), [
       ['<?xml version="1.0" encoding="UTF-8"?>\n', '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE CPPFactureMixte [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'],
       ['<RaisonSociale>ACME FOURNITURES SAS</RaisonSociale>', '<RaisonSociale>&x;</RaisonSociale>'],
     ]);
-    const flow = processFile(hub, file, { copy: true })!;
+    const flow = (await processFile(hub, file, { copy: true }))!;
     expect(report(hub.layout.home, flow.id).errors).toEqual([expect.objectContaining({ code: 'XML_DOCTYPE_FORBIDDEN', line: 2 })]);
     expect(fs.readFileSync(path.join(hub.layout.outbox, 'reports', `${flow.id}.json`), 'utf8')).not.toContain('root:');
   });
 
-  test('an unknown XML document and a binary file are reported as what they are', () => {
-    const hub = trackedHub();
+  test('an unknown XML document and a binary file are reported as what they are', async () => {
+    const hub = await trackedHub();
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'order.xml'), '<Order xmlns="urn:example:order"><Id>1</Id></Order>');
     fs.writeFileSync(path.join(dir, 'image.bin'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
     fs.writeFileSync(path.join(dir, 'empty.xml'), '');
-    const codes = ['order.xml', 'image.bin', 'empty.xml'].map((f) => {
-      const flow = processFile(hub, path.join(dir, f), { copy: true })!;
-      return report(hub.layout.home, flow.id).errors.map((e) => [e.code, e.message]);
-    });
+    const codes: string[][][] = [];
+    for (const f of ['order.xml', 'image.bin', 'empty.xml']) {
+      const flow = (await processFile(hub, path.join(dir, f), { copy: true }))!;
+      codes.push(report(hub.layout.home, flow.id).errors.map((e) => [e.code, e.message]));
+    }
     expect(codes[0]![0]![0]).toBe('FLOW_UNKNOWN_FORMAT');
     expect(codes[0]![0]![1]).toContain('{urn:example:order}Order');
     expect(codes[1]![0]![0]).toBe('FLOW_UNKNOWN_FORMAT');
@@ -192,11 +192,11 @@ describe('flows refused whole (QP_IRRECEVABLE, 93)', () => {
 });
 
 describe('duplicate flows', () => {
-  test('the same bytes dropped again are refused with a report naming the earlier flow, and nothing is re-emitted', () => {
-    const hub = trackedHub();
-    const first = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+  test('the same bytes dropped again are refused with a report naming the earlier flow, and nothing is re-emitted', async () => {
+    const hub = await trackedHub();
+    const first = (await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
     const before = listFiles(path.join(hub.layout.outbox, 'recipients'));
-    const second = processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
+    const second = (await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
     expect(second.state).toBe('QP_IRRECEVABLE');
     expect(second.duplicate_of).toBe(first.id);
     const r = report(hub.layout.home, second.id);
@@ -215,11 +215,11 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     invoices: r.invoices.map((i) => ({ label: i.label, number: i.number, status: i.status, errors: i.errors.map((e) => ({ code: e.code, line: e.line, element: e.element, message: e.message })) })),
   });
 
-  test.each(['three-recipients.xml', 'partial.xml', 'rule-errors.xml', 'routing-errors.xml', 'counter-mismatch.xml', 'schema-invalid.xml'])('%s', (file) => {
-    const whole = trackedHub();
-    const parts = trackedHub({ chunkAboveBytes: 1 });
-    const a = processFile(whole, fixture('mixed', file), { copy: true })!;
-    const b = processFile(parts, fixture('mixed', file), { copy: true })!;
+  test.each(['three-recipients.xml', 'partial.xml', 'rule-errors.xml', 'routing-errors.xml', 'counter-mismatch.xml', 'schema-invalid.xml'])('%s', async (file) => {
+    const whole = await trackedHub();
+    const parts = await trackedHub({ chunkAboveBytes: 1 });
+    const a = (await processFile(whole, fixture('mixed', file), { copy: true }))!;
+    const b = (await processFile(parts, fixture('mixed', file), { copy: true }))!;
     expect(comparable(report(parts.layout.home, b.id))).toEqual(comparable(report(whole.layout.home, a.id)));
     // The same pivots, byte for byte apart from the flow id and dates.
     const normalise = (home: string, id: string) =>
@@ -227,21 +227,21 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     expect(normalise(parts.layout.home, b.id)).toEqual(normalise(whole.layout.home, a.id));
   });
 
-  test('a schema error in the third invoice has the same line and element either way', () => {
+  test('a schema error in the third invoice has the same line and element either way', async () => {
     const file = variant(fixture('mixed', 'partial.xml'), path.join(tempDir(), 'third-bad.xml'), [[/(<CPPFactureMixteUnitaire NumOrdre="3">[\s\S]*?<MontantTVA>)20.00</, '$1vingt<']]);
-    const whole = trackedHub();
-    const parts = trackedHub({ chunkAboveBytes: 1 });
-    const a = report(whole.layout.home, processFile(whole, file, { copy: true })!.id);
-    const b = report(parts.layout.home, processFile(parts, file, { copy: true })!.id);
+    const whole = await trackedHub();
+    const parts = await trackedHub({ chunkAboveBytes: 1 });
+    const a = report(whole.layout.home, (await processFile(whole, file, { copy: true }))!.id);
+    const b = report(parts.layout.home, (await processFile(parts, file, { copy: true }))!.id);
     expect(a.errors).toEqual([expect.objectContaining({ code: 'SCHEMA_INVALID', element: '/CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[3]/DonneesFacture/TVAS/TVA/MontantTVA' })]);
     expect(comparable(b)).toEqual(comparable(a));
   });
 
-  test('a duplicated NumOrdre and a lying Compteur are caught across parts', () => {
-    const parts = trackedHub({ chunkAboveBytes: 1 });
-    const dup = processFile(parts, fixture('hostile', 'duplicated-numordre.xml'), { copy: true })!;
+  test('a duplicated NumOrdre and a lying Compteur are caught across parts', async () => {
+    const parts = await trackedHub({ chunkAboveBytes: 1 });
+    const dup = (await processFile(parts, fixture('hostile', 'duplicated-numordre.xml'), { copy: true }))!;
     expect(report(parts.layout.home, dup.id).errors.map((e) => e.code)).toEqual(['FLOW_DUPLICATE_NUMORDRE']);
-    const lying = processFile(parts, fixture('hostile', 'lying-compteur.xml'), { copy: true })!;
+    const lying = (await processFile(parts, fixture('hostile', 'lying-compteur.xml'), { copy: true }))!;
     expect(report(parts.layout.home, lying.id).errors.map((e) => e.code)).toEqual(['FLOW_COUNTER_MISMATCH']);
   });
 });

@@ -9,7 +9,7 @@ import { PDFDict, PDFDocument, PDFName, PDFArray, PDFRef } from 'pdf-lib';
 import { DEFAULTS, loadConfig } from '../src/config.js';
 import { renderedPdfName } from '../src/emit/renderedPdf.js';
 import type { Invoice } from '../src/model/invoice.js';
-import { processFile } from '../src/pipeline/pipeline.js';
+import { processFile } from '../src/app/run.js';
 import { readFlowFile } from '../src/pipeline/read.js';
 import { frenchAmount, frenchNumber } from '../src/render/french.js';
 import { renderInvoicePdf } from '../src/render/invoicePdf.js';
@@ -169,8 +169,8 @@ function attachments(pivotFile: string) {
 const pivotOf = (home: string, siret: string, flowId: string) => path.join(home, 'outbox', 'recipients', siret, `CPPFacturePivot_${flowId}.xml`);
 
 test('end to end: a UBL credit note reaches its recipient with its rendered PDF as PJ 02; the pivot stays valid', async () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true })!;
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true }))!;
   expect(flow.state).toBe('IN_INTEGRE');
   const pivot = pivotOf(hub.layout.home, '26750000100016', flow.id);
   const pjs = attachments(pivot);
@@ -184,9 +184,9 @@ test('end to end: a UBL credit note reaches its recipient with its rendered PDF 
   if (hasShared) expect(schemaErrors(path.join(AIFE, 'CPPFacturePivot_V2_02.xsd'), pivot)).toEqual([]);
 });
 
-test('with renderPdf=false the pivot carries the supplier’s documents only', () => {
-  const hub = trackedHub({ renderPdf: false });
-  const flow = processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true })!;
+test('with renderPdf=false the pivot carries the supplier’s documents only', async () => {
+  const hub = await trackedHub({ renderPdf: false });
+  const flow = (await processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true }))!;
   expect(flow.state).toBe('IN_INTEGRE');
   expect(attachments(pivotOf(hub.layout.home, '26750000100016', flow.id)).map((p) => p.name)).toEqual(['AV-2026-001.xml']);
 });

@@ -5,7 +5,7 @@ import { writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { FIXTURE_RECIPIENTS, ublInvoice } from '../src/devtools/synth.js';
 import { DEFAULTS } from '../src/config.js';
 import { helpersReady } from '../src/pipeline/parallel.js';
-import { processFile } from '../src/pipeline/pipeline.js';
+import { processFile } from '../src/app/run.js';
 import { readFlowFile } from '../src/pipeline/read.js';
 import { unzipOne } from '../src/util/zip.js';
 import type { IntegrationReport } from '../src/emit/report.js';
@@ -26,9 +26,9 @@ function attachments(pivotFile: string) {
   }));
 }
 
-test('a UBL invoice is integrated; its original XML travels as PJ 01 and its embedded PDF as PJ 02', () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('ubl', 'invoice-commune.xml'), { copy: true })!;
+test('a UBL invoice is integrated; its original XML travels as PJ 01 and its embedded PDF as PJ 02', async () => {
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('ubl', 'invoice-commune.xml'), { copy: true }))!;
   expect(flow.kind).toBe('ubl-invoice');
   expect(flow.state).toBe('IN_INTEGRE');
   const pivot = pivotOf(hub.layout.home, '21450001200015', flow.id);
@@ -45,18 +45,18 @@ test('a UBL invoice is integrated; its original XML travels as PJ 01 and its emb
   expect(pjs[2]!.content.content.subarray(0, 5).toString()).toBe('%PDF-');
 });
 
-test('a UBL credit note becomes type 381 with its service code', () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true })!;
+test('a UBL credit note becomes type 381 with its service code', async () => {
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('ubl', 'creditnote-hospital.xml'), { copy: true }))!;
   expect(flow.state).toBe('IN_INTEGRE');
   const xml = fs.readFileSync(pivotOf(hub.layout.home, '26750000100016', flow.id), 'utf8');
   expect(xml).toContain('<Type>381</Type>');
   expect(xml).toContain('<CodeService>TECHNIQUE</CodeService>');
 });
 
-test('a CII invoice to the State carries its service code and engagement number, dates converted from format 102', () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true })!;
+test('a CII invoice to the State carries its service code and engagement number, dates converted from format 102', async () => {
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('cii', 'invoice-etat.xml'), { copy: true }))!;
   expect(flow.kind).toBe('cii');
   expect(flow.state).toBe('IN_INTEGRE');
   const pivot = pivotOf(hub.layout.home, '11000201100044', flow.id);
@@ -67,9 +67,9 @@ test('a CII invoice to the State carries its service code and engagement number,
   expect(attachments(pivot).map((p) => [p.name, p.type])).toEqual([['CII-2026-001.xml', '01'], ['PJ00CII-2026-001.pdf', '02'], ['annexe.pdf', '02']]);
 });
 
-test('a tar.gz of twenty UBL invoices is one flow: twenty invoices, each delivered once, to three recipients', () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('archives', 'twenty-ubl.tar.gz'), { copy: true })!;
+test('a tar.gz of twenty UBL invoices is one flow: twenty invoices, each delivered once, to three recipients', async () => {
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('archives', 'twenty-ubl.tar.gz'), { copy: true }))!;
   expect(flow.kind).toBe('tar.gz');
   expect(flow.state).toBe('IN_INTEGRE');
   expect(report(hub.layout.home, flow.id).invoices.map((i) => i.label)).toEqual(
@@ -81,9 +81,9 @@ test('a tar.gz of twenty UBL invoices is one flow: twenty invoices, each deliver
   expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toHaveLength(3);
 });
 
-test('a zip mixing good and bad entries: each entry is an invoice, refused for its own reason', () => {
-  const hub = trackedHub();
-  const flow = processFile(hub, fixture('archives', 'mixed-batch.zip'), { copy: true })!;
+test('a zip mixing good and bad entries: each entry is an invoice, refused for its own reason', async () => {
+  const hub = await trackedHub();
+  const flow = (await processFile(hub, fixture('archives', 'mixed-batch.zip'), { copy: true }))!;
   expect(flow.state).toBe('IN_INTEGRE_PARTIEL');
   const r = report(hub.layout.home, flow.id);
   expect(r.invoices.map((i) => [i.label, i.status, i.errors.map((e) => e.code)])).toEqual([
@@ -110,9 +110,9 @@ test('an archive read by this thread and a helper thread gives the same invoices
   });
   const archive = path.join(tempDir(), 'sixty.tar.gz');
   fs.writeFileSync(archive, writeTarGz(entries));
-  const outcome = (readThreads: number) => {
-    const hub = trackedHub({ readThreads });
-    const flow = processFile(hub, archive, { copy: true })!;
+  const outcome = async (readThreads: number) => {
+    const hub = await trackedHub({ readThreads });
+    const flow = (await processFile(hub, archive, { copy: true }))!;
     const r = report(hub.layout.home, flow.id);
     const pivots = listFiles(path.join(hub.layout.outbox, 'recipients')).map((f) => fs.readFileSync(path.join(hub.layout.outbox, 'recipients', f), 'utf8').replaceAll(flow.id, 'FLOW'));
     return { state: flow.state, invoices: r.invoices, pivots };
@@ -127,7 +127,7 @@ test('an archive read by this thread and a helper thread gives the same invoices
   expect(both.entryErrors).toEqual(alone.entryErrors);
   expect(Buffer.isBuffer(both.invoices[7]!.attachments[1]!.content)).toBe(true);
 
-  const shared = outcome(1);
+  const shared = await outcome(1);
   expect(shared.state).toBe('IN_INTEGRE_PARTIEL');
   expect(shared.invoices.filter((i) => i.status === 'REJECTED').map((i) => [i.label, i.errors.map((e) => e.code)])).toEqual([
     ['lot/UBL-P-13.xml', ['ARCHIVE_ENTRY_INVALID']],
@@ -135,56 +135,56 @@ test('an archive read by this thread and a helper thread gives the same invoices
   ]);
   expect(shared.invoices[13]!.errors[0]!.message).toMatch(/Unexpected/);
   expect(shared.pivots).toHaveLength(3);
-  expect(shared).toEqual(outcome(0));
+  expect(shared).toEqual(await outcome(0));
 });
 
 describe('archive limits (zip bombs)', () => {
   const zeros = Buffer.alloc(4 * 1024 * 1024); // compresses to a few kilobytes
 
-  test('an entry that expands past the entry cap is refused, even when its header lies about its size', () => {
-    const hub = trackedHub({ archiveMaxEntryBytes: 1024 * 1024 });
+  test('an entry that expands past the entry cap is refused, even when its header lies about its size', async () => {
+    const hub = await trackedHub({ archiveMaxEntryBytes: 1024 * 1024 });
     const file = path.join(tempDir(), 'bomb.zip');
     fs.writeFileSync(file, writeZip([
       { name: 'honest.xml', content: zeros },
       { name: 'liar.xml', content: zeros, declaredSize: 1000 },
       { name: 'good.xml', content: ublInvoice({ seed: 9, number: 'BOMB-OK', recipient: FIXTURE_RECIPIENTS[0] }) },
     ]));
-    const flow = processFile(hub, file, { copy: true })!;
+    const flow = (await processFile(hub, file, { copy: true }))!;
     const codes = report(hub.layout.home, flow.id).invoices.map((i) => i.errors.map((e) => e.code));
     expect(codes).toEqual([['ARCHIVE_ENTRY_TOO_LARGE'], ['ARCHIVE_ENTRY_TOO_LARGE'], []]);
   });
 
-  test('an archive expanding past the total cap, or holding too many entries, is refused whole', () => {
-    const hub = trackedHub({ archiveMaxTotalBytes: 2 * 1024 * 1024, archiveMaxEntries: 3 });
+  test('an archive expanding past the total cap, or holding too many entries, is refused whole', async () => {
+    const hub = await trackedHub({ archiveMaxTotalBytes: 2 * 1024 * 1024, archiveMaxEntries: 3 });
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'big.tar.gz'), writeTarGz([{ name: 'a.xml', content: zeros }]));
     fs.writeFileSync(path.join(dir, 'many.zip'), writeZip(Array.from({ length: 4 }, (_, i) => ({ name: `${i}.xml`, content: '<x/>' }))));
-    const big = processFile(hub, path.join(dir, 'big.tar.gz'), { copy: true })!;
-    const many = processFile(hub, path.join(dir, 'many.zip'), { copy: true })!;
+    const big = (await processFile(hub, path.join(dir, 'big.tar.gz'), { copy: true }))!;
+    const many = (await processFile(hub, path.join(dir, 'many.zip'), { copy: true }))!;
     expect(report(hub.layout.home, big.id)).toMatchObject({ state: 'QP_IRRECEVABLE', errors: [expect.objectContaining({ code: 'ARCHIVE_TOO_LARGE' })] });
     expect(report(hub.layout.home, many.id)).toMatchObject({ state: 'QP_IRRECEVABLE', errors: [expect.objectContaining({ code: 'ARCHIVE_TOO_MANY_ENTRIES' })] });
   });
 
-  test('a tar.gz symlink and a path escaping the archive are refused entry by entry', () => {
-    const hub = trackedHub();
+  test('a tar.gz symlink and a path escaping the archive are refused entry by entry', async () => {
+    const hub = await trackedHub();
     const file = path.join(tempDir(), 'links.tar.gz');
     fs.writeFileSync(file, writeTarGz([{ name: 'link.xml', content: '', symlink: true }, { name: '/abs/path.xml', content: '<x/>' }]));
-    const flow = processFile(hub, file, { copy: true })!;
+    const flow = (await processFile(hub, file, { copy: true }))!;
     expect(report(hub.layout.home, flow.id).invoices.map((i) => i.errors[0]!.code)).toEqual(['ARCHIVE_LINK', 'ARCHIVE_UNSAFE_PATH']);
   });
 });
 
-test('detection is by content: a UBL invoice named .pdf is processed as UBL', () => {
-  const hub = trackedHub();
+test('detection is by content: a UBL invoice named .pdf is processed as UBL', async () => {
+  const hub = await trackedHub();
   const file = variant(fixture('ubl', 'invoice-commune.xml'), path.join(tempDir(), 'facture.pdf'));
-  expect(processFile(hub, file, { copy: true })!).toMatchObject({ kind: 'ubl-invoice', state: 'IN_INTEGRE' });
+  expect(await processFile(hub, file, { copy: true })).toMatchObject({ kind: 'ubl-invoice', state: 'IN_INTEGRE' });
 });
 
-test('a UBL invoice without the buyer SIRET is refused with the element to fill; one already paid is framework A2', () => {
-  const hub = trackedHub();
+test('a UBL invoice without the buyer SIRET is refused with the element to fill; one already paid is framework A2', async () => {
+  const hub = await trackedHub();
   const dir = tempDir();
   const noSiret = variant(fixture('ubl', 'invoice-commune.xml'), path.join(dir, 'no-siret.xml'), [['<cbc:ID schemeID="0009">21450001200015</cbc:ID>', '<cbc:ID>CLIENT-42</cbc:ID>']]);
-  const r = report(hub.layout.home, processFile(hub, noSiret, { copy: true })!.id);
+  const r = report(hub.layout.home, (await processFile(hub, noSiret, { copy: true }))!.id);
   expect(r.invoices[0]!.errors[0]).toMatchObject({ code: 'RULE_RECIPIENT_ID_MISSING' });
   expect(r.invoices[0]!.errors[0]!.message).toContain('cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID');
 
@@ -194,15 +194,15 @@ test('a UBL invoice without the buyer SIRET is refused with the element to fill;
     ['<cbc:ID>UBL-2026-001</cbc:ID>', '<cbc:ID>UBL-2026-PAID</cbc:ID>'],
     [/<cbc:PayableAmount currencyID="EUR">[^<]+</, `<cbc:PrepaidAmount currencyID="EUR">${gross}</cbc:PrepaidAmount><cbc:PayableAmount currencyID="EUR">0.00<`],
   ]);
-  const flow = processFile(hub, paid, { copy: true })!;
+  const flow = (await processFile(hub, paid, { copy: true }))!;
   expect(flow.state).toBe('IN_INTEGRE');
   expect(fs.readFileSync(pivotOf(hub.layout.home, '21450001200015', flow.id), 'utf8')).toContain('<Cadre>A2</Cadre>');
 });
 
-test('a UBL document refused by its schema refuses the flow with line and element', () => {
-  const hub = trackedHub();
+test('a UBL document refused by its schema refuses the flow with line and element', async () => {
+  const hub = await trackedHub();
   const file = variant(fixture('ubl', 'invoice-commune.xml'), path.join(tempDir(), 'bad.xml'), [['<cbc:IssueDate>2026-11-02</cbc:IssueDate>', '<cbc:IssueDate>2 novembre</cbc:IssueDate>']]);
-  const r = report(hub.layout.home, processFile(hub, file, { copy: true })!.id);
+  const r = report(hub.layout.home, (await processFile(hub, file, { copy: true }))!.id);
   expect(r.state).toBe('QP_IRRECEVABLE');
   expect(r.errors[0]).toMatchObject({ code: 'SCHEMA_INVALID', line: 5, element: expect.stringContaining('IssueDate') });
 });

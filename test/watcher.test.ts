@@ -1,7 +1,7 @@
 /** The daemon: a real chokidar watcher on a real inbox, with the real pipeline behind it. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDaemon } from '../src/ingest/watcher.js';
+import { startDaemon } from '../src/daemon/watcher.js';
 import { mixedFlow } from '../src/devtools/synth.js';
 import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
 
@@ -20,7 +20,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 
 const reports = (home: string) => listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json'));
 
 test('a flow dropped in the inbox is claimed, processed and reported; dropped again it is a duplicate', async () => {
-  const hub = trackedHub({ stabilityMs: 200, sweepIntervalMs: 1000 });
+  const hub = await trackedHub({ stabilityMs: 200, sweepIntervalMs: 1000 });
   const home = hub.layout.home;
   const daemon = await startDaemon(hub);
   try {
@@ -54,7 +54,7 @@ test('a flow dropped in the inbox is claimed, processed and reported; dropped ag
 });
 
 test('files already in the inbox at start-up are swept and processed', async () => {
-  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
+  const hub = await trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
   fs.copyFileSync(fixture('mixed', 'partial.xml'), path.join(hub.layout.inbox, 'waiting.xml'));
   const daemon = await startDaemon(hub);
   try {
@@ -66,19 +66,19 @@ test('files already in the inbox at start-up are swept and processed', async () 
 });
 
 test('a flow interrupted after its decision resumes at start-up and emits each invoice once', async () => {
-  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
+  const hub = await trackedHub({ stabilityMs: 100, sweepIntervalMs: 500 });
   const { claimFile } = await import('../src/ingest/claim.js');
-  const { decide } = await import('../src/pipeline/decide.js');
-  const { getFlow } = await import('../src/ledger/flows.js');
+  const { decideFlows } = await import('../src/app/decide.js');
   // Claim and decide, then "crash" before delivery; a half-written pivot temp file is left behind.
-  const id = claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true })!;
-  decide(hub, getFlow(hub.db, id)!);
+  const id = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+  const [decided] = await decideFlows(hub, [(await hub.ledger.flows.get(id))!]);
+  expect(decided).toHaveProperty('plan'); // decided (not a fault), delivery left to the daemon
   fs.mkdirSync(path.join(hub.layout.outbox, 'recipients', '11000201100044'), { recursive: true });
   fs.writeFileSync(path.join(hub.layout.outbox, 'recipients', '11000201100044', `.CPPFacturePivot_${id}.xml.999999.abcd1234.tmp`), '<CPPFacturePivot>');
   const daemon = await startDaemon(hub);
   try {
     await daemon.idle();
-    expect(getFlow(hub.db, id)!.stage).toBe('DONE');
+    expect((await hub.ledger.flows.get(id))!.stage).toBe('DONE');
     expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
     expect(listFiles(path.join(hub.layout.outbox, 'recipients')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(listFiles(hub.layout.spool)).toEqual([]);
@@ -88,7 +88,7 @@ test('a flow interrupted after its decision resumes at start-up and emits each i
 });
 
 test('many flows dropped at once are claimed in batches and run in groups on the worker threads, each exactly once', async () => {
-  const hub = trackedHub({ stabilityMs: 100, sweepIntervalMs: 1000, workers: 2 });
+  const hub = await trackedHub({ stabilityMs: 100, sweepIntervalMs: 1000, workers: 2 });
   const staging = tempDir();
   const names = Array.from({ length: 40 }, (_, i) => {
     const name = `burst-${String(i).padStart(2, '0')}.xml`;
@@ -115,7 +115,7 @@ test('many flows dropped at once are claimed in batches and run in groups on the
 });
 
 test('a file quiet for the stability delay already is claimed at first sight; a fresh one waits for it', async () => {
-  const hub = trackedHub({ stabilityMs: 4000, sweepIntervalMs: 60_000 });
+  const hub = await trackedHub({ stabilityMs: 4000, sweepIntervalMs: 60_000 });
   const daemon = await startDaemon(hub);
   try {
     // Written an hour ago elsewhere, then renamed in.

@@ -10,8 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archiveKindOf, xmlKindOf } from '../detect/detect.js';
 import { flowError } from '../errors/catalog.js';
+import { binaryFormatOf, xmlFormatOf } from '../pipeline/formats.js';
 import { parseXml } from '../xml/parse.js';
 import { schema } from '../xml/schemas.js';
 
@@ -27,10 +27,11 @@ export interface FileOutcome {
 
 /** Runs the first stages of the pipeline on one file, as the hub would. */
 export function stagesOf(bytes: Buffer): Omit<FileOutcome, 'file'> {
-  if (archiveKindOf(bytes)) return { passed: 'detect', kind: 'archive' };
+  const binary = binaryFormatOf(bytes);
+  if (binary) return { passed: 'detect', kind: binary.kind };
   let kind: string | undefined;
   const parsed = parseXml(bytes, (root, ns) => {
-    const k = xmlKindOf(root, ns);
+    const k = xmlFormatOf(root, ns);
     if (!k) return [flowError('FLOW_UNKNOWN_FORMAT', { found: `${ns ? `{${ns}}` : ''}${root}` })];
     kind = k.kind;
     return schema(k.schema);

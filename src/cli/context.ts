@@ -10,8 +10,8 @@ import type { IntegrationReport } from '../emit/report.js';
 import { closeHub, openHub, type Hub } from '../hub.js';
 import { closeLogger } from '../log.js';
 
-/** 0 success, 2 data errors (something was refused), 1 system error, 64 usage error. */
-export const EXIT = { OK: 0, SYSTEM: 1, DATA: 2, USAGE: 64 } as const;
+/** 0 success, 2 data errors (something was refused), 3 not found, 1 system error, 64 usage error. */
+export const EXIT = { OK: 0, SYSTEM: 1, DATA: 2, NOT_FOUND: 3, USAGE: 64 } as const;
 
 export class UsageError extends Error {}
 
@@ -43,7 +43,7 @@ export async function withHub<T>(program: Command, consoleLog: boolean, fn: (hub
   try {
     return await fn(hub);
   } finally {
-    closeHub(hub);
+    await closeHub(hub);
     await closeLogger(hub.log);
   }
 }

@@ -1,34 +1,9 @@
 /**
- * Detection by content, never by file name: magic bytes for archives, then the root
- * element and its namespace for XML. The table is data: adding a format is one row.
+ * Detection by content, never by file name: leading bytes, then the root element and its
+ * namespace for XML, both matched against the format table (pipeline/formats).
  */
-import type { SchemaName } from '../xml/schemas.js';
 
-export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'zip' | 'tar.gz';
-
-interface XmlKind {
-  kind: FlowKind;
-  root: string;
-  ns: string;
-  schema: SchemaName;
-}
-
-export const XML_KINDS: readonly XmlKind[] = [
-  { kind: 'mixed', root: 'CPPFactureMixte', ns: '', schema: 'mixed' },
-  { kind: 'statut', root: 'CPPStatut', ns: '', schema: 'statut' },
-  { kind: 'ubl-invoice', root: 'Invoice', ns: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2', schema: 'ubl-invoice' },
-  { kind: 'ubl-creditnote', root: 'CreditNote', ns: 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2', schema: 'ubl-creditnote' },
-  { kind: 'cii', root: 'CrossIndustryInvoice', ns: 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100', schema: 'cii' },
-];
-
-export const xmlKindOf = (root: string, ns: string): XmlKind | undefined => XML_KINDS.find((k) => k.root === root && k.ns === ns);
-
-/** Archives by magic bytes; undefined means "treat as XML". */
-export function archiveKindOf(head: Uint8Array): FlowKind | undefined {
-  if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return 'zip';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
-  return undefined;
-}
+export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'zip' | 'tar.gz' | 'request';
 
 /** Whether the bytes can be XML at all: after an optional byte order mark and white space, a '<'. */
 export function looksLikeXml(bytes: Uint8Array): boolean {

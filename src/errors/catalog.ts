@@ -7,8 +7,9 @@
  * Code elsewhere refers to codes only; `docs/ERRORS.md` is generated from this table.
  */
 
-export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle';
-export type Scope = 'flow' | 'invoice';
+export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle' | 'system';
+/** flow: refuses the whole flow; invoice: one invoice or update; system: a fault, the flow is retried. */
+export type Scope = 'flow' | 'invoice' | 'system';
 
 interface ErrorSpec {
   stage: Stage;
@@ -17,7 +18,8 @@ interface ErrorSpec {
   message: string;
 }
 
-const define = <T extends Record<string, ErrorSpec>>(specs: T) => specs;
+// `const` keeps each message as its literal type, so that its {placeholders} type the params.
+const define = <const T extends Record<string, ErrorSpec>>(specs: T) => specs;
 
 export const ERRORS = define({
   // Whole-flow pre-checks: the flow is "irrecevable" (QP_IRRECEVABLE, status 93).
@@ -100,6 +102,19 @@ export const ERRORS = define({
   LIFE_ACK_STATUS_INVALID: { stage: 'lifecycle', scope: 'invoice', message: 'Flow status {status} cannot be sent by a recipient; only 92 (received by the final recipient) and 94 (reception error at the final recipient) can.' },
   LIFE_ACK_FLOW_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Flow {flowId} is not a pivot flow this hub delivered.' },
   LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
+
+  // Operators' requests (factflow invoice status / complete, factflow process).
+  INPUT_NOT_FOUND: { stage: 'claim', scope: 'flow', message: '{file} does not exist or is not readable: {detail}' },
+  REQUEST_CHANNEL_FORBIDDEN: { stage: 'detect', scope: 'flow', message: 'An operator request can only be made with the factflow command, not dropped in the inbox.' },
+
+  // System faults: nothing is refused; the flow stays in the spool and is retried with backoff.
+  SYS_DISK_FULL: { stage: 'system', scope: 'system', message: 'No space left on the device while writing {path}: free some space; the flow is retried.' },
+  SYS_PERMISSION_DENIED: { stage: 'system', scope: 'system', message: 'Permission denied on {path}: fix the folder permissions; the flow is retried.' },
+  SYS_IO_ERROR: { stage: 'system', scope: 'system', message: 'Input/output error on {path} ({errno}): check the disk; the flow is retried.' },
+  SYS_SOURCE_MISSING: { stage: 'system', scope: 'system', message: 'The source file of flow {flowId} is missing from the spool, archive/ and failed/.' },
+  SYS_LEDGER_UNAVAILABLE: { stage: 'system', scope: 'system', message: 'The ledger cannot be used: {detail}' },
+  SYS_WORKER_FAILED: { stage: 'system', scope: 'system', message: 'The worker thread running the flow stopped: {detail}; the flow is resumed by another worker.' },
+  SYS_UNEXPECTED: { stage: 'system', scope: 'system', message: 'Unexpected fault: {detail}' },
 });
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -118,10 +133,16 @@ export interface FlowError extends Location {
   message: string;
 }
 
-export function flowError(code: ErrorCode, params: Record<string, unknown> = {}, at: Location = {}): FlowError {
-  const message = ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) =>
-    key in params ? String(params[key]) : `{${key}}`,
-  );
+/** The names between braces in a message template, as a union of string literal types. */
+type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | Placeholders<Rest> : never;
+type Value = string | number | bigint;
+/** The params a code's message needs: a missing or misspelt one is a compile error. */
+export type ParamsOf<C extends ErrorCode> = { [K in Placeholders<(typeof ERRORS)[C]['message']>]: Value };
+type ErrorArgs<C extends ErrorCode> = [Placeholders<(typeof ERRORS)[C]['message']>] extends [never] ? [params?: Record<string, never>, at?: Location] : [params: ParamsOf<C>, at?: Location];
+
+export function flowError<C extends ErrorCode>(code: C, ...[params, at = {}]: ErrorArgs<C>): FlowError {
+  const values = (params ?? {}) as Record<string, Value>;
+  const message = ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key]));
   const error: FlowError = { code, message };
   if (at.line !== undefined) error.line = at.line;
   if (at.column !== undefined) error.column = at.column;
@@ -129,5 +150,28 @@ export function flowError(code: ErrorCode, params: Record<string, unknown> = {},
   return error;
 }
 
-/** A system fault caught as `unknown`, as an Error (what runFlows records on the flow). */
+/** A system fault caught as `unknown`, as an Error. */
 export const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+/** A system fault carrying its catalog code: what a flow records when it stays in the spool. */
+export class SystemFault extends Error {
+  constructor(readonly fault: FlowError) {
+    super(`${fault.code}: ${fault.message}`);
+  }
+}
+
+const ERRNO_CODES: Record<string, ErrorCode> = { ENOSPC: 'SYS_DISK_FULL', EDQUOT: 'SYS_DISK_FULL', EACCES: 'SYS_PERMISSION_DENIED', EPERM: 'SYS_PERMISSION_DENIED', EROFS: 'SYS_PERMISSION_DENIED', EIO: 'SYS_IO_ERROR' };
+
+/** Any caught fault as a coded system fault: errno faults by their errno, the rest as unexpected. */
+export function systemFault(e: unknown): SystemFault {
+  if (e instanceof SystemFault) return e;
+  const err = asError(e) as NodeJS.ErrnoException;
+  const code = err.code ? ERRNO_CODES[err.code] : undefined;
+  const where = err.path ?? err.message;
+  if (code === 'SYS_DISK_FULL' || code === 'SYS_PERMISSION_DENIED') return new SystemFault(flowError(code, { path: where }));
+  if (code === 'SYS_IO_ERROR') return new SystemFault(flowError(code, { path: where, errno: err.code! }));
+  if (err.code === 'SQLITE_CORRUPT' || err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CANTOPEN' || err.code === 'SQLITE_READONLY') {
+    return new SystemFault(flowError('SYS_LEDGER_UNAVAILABLE', { detail: err.message }));
+  }
+  return new SystemFault(flowError('SYS_UNEXPECTED', { detail: err.message }));
+}

@@ -25,11 +25,11 @@ export function readMixedFlow(root: XNode, maxAttachmentSize: number): MixedFlow
 /** The flow-level checks on the invoice list: Compteur matches, NumOrdre unique. */
 export function countingErrors(compteur: string | undefined, units: { numOrdre: string | undefined; where: Location }[], listAt: Location): FlowError[] {
   const errors: FlowError[] = [];
-  if (Number(compteur) !== units.length) errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: compteur, actual: units.length }, listAt));
+  if (Number(compteur) !== units.length) errors.push(flowError('FLOW_COUNTER_MISMATCH', { declared: compteur ?? '(none)', actual: units.length }, listAt));
   const seen = new Set<string>();
   for (const u of units) {
     const n = String(Number(u.numOrdre));
-    if (seen.has(n)) errors.push(flowError('FLOW_DUPLICATE_NUMORDRE', { numOrdre: u.numOrdre }, u.where));
+    if (seen.has(n)) errors.push(flowError('FLOW_DUPLICATE_NUMORDRE', { numOrdre: u.numOrdre ?? '' }, u.where));
     seen.add(n);
   }
   return errors;

@@ -9,8 +9,13 @@ export interface StatusUpdate {
   number: string;
   invoiceDate?: string;
   status: string;
+  /** ComplementStatut and Commentaire as the producer wrote them; `motif` is the first given (what 04/05/06 require). */
+  complement?: string;
+  comment?: string;
   motif?: string;
   mandate?: string;
+  /** The producer's own Horodatage. */
+  producedAt?: string;
   where: Location;
 }
 
@@ -24,8 +29,11 @@ export function readStatusUpdates(root: XNode): StatusUpdate[] {
       number: textOf(data, 'IdFacture') ?? '',
       invoiceDate: textOf(data, 'DateFacture'),
       status: textOf(data, 'IdStatut') ?? '',
+      complement: textOf(data, 'ComplementStatut') || undefined,
+      comment: textOf(data, 'Commentaire') || undefined,
       motif: textOf(data, 'ComplementStatut') || textOf(data, 'Commentaire') || undefined,
       mandate: textOf(data, 'IdMandatDP'),
+      producedAt: textOf(data, 'Horodatage') || undefined,
       where: at(u),
     };
   });

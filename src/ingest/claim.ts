@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
-import { flowsInStage, sql, type FlowRow } from '../ledger/flows.js';
+import type { Channel, FlowRow } from '../ledger/stores.js';
 import { fsyncPath, PendingDirs, processAlive } from '../emit/atomic.js';
 
 export function newFlowId(now = new Date()): string {
@@ -38,11 +38,15 @@ export interface ClaimOptions {
   partner?: string;
   /** Copy instead of move: for `factflow process` on a file outside the inbox. */
   copy?: boolean;
+  /** An operator's request rather than a partner's flow. */
+  channel?: Channel;
+  /** The name the flow is known by (default: the file's). */
+  name?: string;
 }
 
 /** Claims `source`; returns the new flow id, or undefined if another process took it first. */
-export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): string | undefined {
-  return claimFiles(hub, [{ source, ...opts }])[0]?.id;
+export async function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): Promise<string | undefined> {
+  return (await claimFiles(hub, [{ source, ...opts }]))[0]?.id;
 }
 
 /**
@@ -50,21 +54,18 @@ export function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): st
  * folder involved, one commit for their hashes. Returns each file's flow id and size, or
  * undefined for a file another process took first.
  */
-export function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[]): ({ id: string; size: number } | undefined)[] {
+export async function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[]): Promise<({ id: string; size: number } | undefined)[]> {
   const receivedAt = new Date().toISOString();
-  // The size is recorded once the file is ours (finishClaim).
   const claims = files.map((f) => {
     const id = newFlowId();
     return { ...f, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
   });
-  const insert = sql(hub.db, "INSERT INTO flows (id, file_name, partner, size, stage, received_at, spool_path, owner_pid) VALUES (?, ?, ?, ?, 'CLAIMING', ?, ?, ?)");
-  hub.write(() => {
-    for (const c of claims) insert.run(c.id, path.basename(c.source), c.partner ?? null, c.size, receivedAt, c.spoolPath, process.pid);
+  await hub.ledger.transaction((tx) =>
+    tx.flows.insertClaims(claims.map((c) => ({ id: c.id, fileName: c.name ?? path.basename(c.source), partner: c.partner ?? null, channel: c.channel ?? 'edi', receivedAt, spoolPath: c.spoolPath, ownerPid: process.pid }))),
+  );
+  const dropUnmoved = () => hub.ledger.transaction(async (tx) => {
+    for (const c of claims) if (!c.moved) await tx.flows.dropClaim(c.id);
   });
-  const dropUnmoved = () => {
-    const drop = sql(hub.db, "DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'");
-    hub.write(() => claims.filter((c) => !c.moved).forEach((c) => drop.run(c.id)));
-  };
   const pending = new PendingDirs();
   try {
     for (const c of claims) {
@@ -86,21 +87,17 @@ export function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[
     pending.add(hub.layout.spool);
     pending.sync();
   } catch (e) {
-    dropUnmoved();
+    await dropUnmoved();
     throw e;
   }
-  if (claims.some((c) => !c.moved)) dropUnmoved();
+  if (claims.some((c) => !c.moved)) await dropUnmoved();
   const moved = claims.filter((c) => c.moved);
-  hub.write(() => moved.forEach((c) => (c.size = finishClaim(hub, c.id, c.spoolPath))));
+  const measured = moved.map((c) => ({ c, ...fingerprint(c.spoolPath) }));
+  await hub.ledger.transaction(async (tx) => {
+    for (const m of measured) await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size));
+  });
   for (const c of moved) hub.log.info(`claimed ${path.basename(c.source)} (${c.size} bytes)`, { flowId: c.id });
   return claims.map((c) => (c.moved ? { id: c.id, size: c.size } : undefined));
-}
-
-/** CLAIMING → CLAIMED: the file in the spool is hashed and measured; returns its size. */
-function finishClaim(hub: Hub, id: string, spoolPath: string): number {
-  const { sha256, size } = fingerprint(spoolPath);
-  sql(hub.db, "UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?").run(sha256, size, id);
-  return size;
 }
 
 /** Whether a path exists, links included (existsSync follows them). */
@@ -117,14 +114,15 @@ export function exists(p: string): boolean {
 export const ownedByOther = (flow: FlowRow): boolean => !!flow.owner_pid && flow.owner_pid !== process.pid && processAlive(flow.owner_pid);
 
 /** Repairs claims interrupted by a crash (of this process or of a dead one). */
-export function recoverClaims(hub: Hub): void {
-  for (const flow of flowsInStage(hub.db, 'CLAIMING').filter((f) => !ownedByOther(f))) {
+export async function recoverClaims(hub: Hub): Promise<void> {
+  for (const flow of (await hub.ledger.flows.inStage('CLAIMING')).filter((f) => !ownedByOther(f))) {
     if (exists(flow.spool_path)) {
-      finishClaim(hub, flow.id, flow.spool_path);
+      const { sha256, size } = fingerprint(flow.spool_path);
+      await hub.ledger.transaction((tx) => tx.flows.finishClaim(flow.id, sha256, size));
       hub.log.warn('recovered an interrupted claim', { flowId: flow.id });
     } else {
       fs.rmSync(`${flow.spool_path}.copying`, { force: true });
-      sql(hub.db, 'DELETE FROM flows WHERE id = ?').run(flow.id);
+      await hub.ledger.transaction((tx) => tx.flows.dropClaim(flow.id));
     }
   }
 }

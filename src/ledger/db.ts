@@ -161,6 +161,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE flows ADD COLUMN owner_pid INTEGER;
   `,
+  // 6: the channel a flow came through (an operator's request is not a partner's flow); the
+  // words and time a status's producer gave, kept as they came; invoices found by number alone.
+  `
+  ALTER TABLE flows ADD COLUMN channel TEXT NOT NULL DEFAULT 'edi' CHECK (channel IN ('edi', 'operator'));
+  UPDATE flows SET channel = 'operator' WHERE kind = 'cli';
+  ALTER TABLE invoice_events ADD COLUMN comment TEXT;
+  ALTER TABLE invoice_events ADD COLUMN produced_at TEXT;
+  CREATE INDEX invoices_number ON invoices(number);
+  CREATE INDEX flows_duplicate_of ON flows(duplicate_of);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -14,16 +14,15 @@ export class WriteLock {
     this.state = new Int32Array(buffer);
   }
 
-  run<T>(fn: () => T): T {
-    if (this.depth > 0) return fn();
+  /** Waits for the lock (a thread holds it between acquire and release, across awaits). */
+  acquire(): void {
+    if (this.depth++ > 0) return;
     while (Atomics.compareExchange(this.state, 0, 0, 1) !== 0) Atomics.wait(this.state, 0, 1, 1000);
-    this.depth++;
-    try {
-      return fn();
-    } finally {
-      this.depth--;
-      Atomics.store(this.state, 0, 0);
-      Atomics.notify(this.state, 0, 1);
-    }
+  }
+
+  release(): void {
+    if (--this.depth > 0) return;
+    Atomics.store(this.state, 0, 0);
+    Atomics.notify(this.state, 0, 1);
   }
 }

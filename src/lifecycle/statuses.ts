@@ -1,8 +1,9 @@
 /**
  * The invoice lifecycle (domain §5) as one explicit table: who may set each status, from
- * which statuses, and what it must carry. No official matrix is published; this one follows
- * the usual path 01 → 02 → 03 → 07 → 08 → 09 → 10 → 11 and its branches
- * 03 → 04 (recycle), 03/07 → 06 → 12 → 03 (suspend, complete), 03/07 → 05 (reject).
+ * which statuses, and what it must carry. Every status change goes through it, the platform's
+ * own (01 at deposit, 03 when the pivot is written, 12 at completion) included. No official
+ * matrix is published; this one follows the usual path 01 → 02 → 03 → 07 → 08 → 09 → 10 → 11
+ * and its branches 03 → 04 (recycle), 03/07 → 06 → 12 → 03 (suspend, complete), 03/07 → 05 (reject).
  */
 import { flowError, type FlowError } from '../errors/catalog.js';
 
@@ -12,15 +13,15 @@ export interface StatusRule {
   code: string;
   name: string;
   setBy: readonly Producer[];
-  /** Statuses the invoice may be in for this one to be set. */
-  from: readonly string[];
+  /** Statuses the invoice may be in for this one to be set (null: not deposited yet). */
+  from: readonly (string | null)[];
   needsMotif?: boolean;
   needsMandate?: boolean;
   terminal?: boolean;
 }
 
 export const LIFECYCLE: readonly StatusRule[] = [
-  { code: '01', name: 'DEPOSEE', setBy: ['platform'], from: [] },
+  { code: '01', name: 'DEPOSEE', setBy: ['platform'], from: [null] },
   { code: '02', name: 'EN_COURS_ACHEMINEMENT', setBy: ['platform'], from: ['01'] },
   { code: '03', name: 'MISE_A_DISPOSITION', setBy: ['platform'], from: ['01', '02', '12'] },
   { code: '04', name: 'A_RECYCLER', setBy: ['recipient'], from: ['03'], needsMotif: true, terminal: true },
@@ -61,11 +62,18 @@ export function checkTransition(t: Transition): FlowError[] {
   if (!rule) return [flowError('LIFE_STATUS_UNKNOWN', { status: t.to })];
   const to = `${rule.code} ${rule.name}`;
   if (!rule.setBy.includes(t.producer)) return [flowError('LIFE_PRODUCER_FORBIDDEN', { to, allowed: rule.setBy.join(' or '), producer: t.producer })];
-  if (!t.from || !rule.from.includes(t.from)) {
+  if (!rule.from.includes(t.from)) {
     const from = t.from ? `${t.from} ${STATUS_NAMES[t.from] ?? ''}`.trim() : 'not yet deposited';
     return [flowError('LIFE_TRANSITION_FORBIDDEN', { number: t.number, from, to })];
   }
   if (rule.needsMotif && !t.motif?.trim()) return [flowError('LIFE_MOTIF_REQUIRED', { to })];
   if (rule.needsMandate && !t.mandate?.trim()) return [flowError('LIFE_MANDATE_REQUIRED')];
   return [];
+}
+
+/** For the platform's own changes, which the hub itself plans: a refusal here is a defect, not a data error. */
+export function assertTransition(t: Transition): string {
+  const errors = checkTransition(t);
+  if (errors.length) throw new Error(`lifecycle table refuses the platform's change: ${errors[0]!.message}`);
+  return statusRule(t.to)!.code;
 }

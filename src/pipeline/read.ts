@@ -5,37 +5,28 @@
 import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
-import { archiveKindOf, type FlowKind } from '../detect/detect.js';
+import type { FlowKind } from '../detect/detect.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
-import { readMixedFlow } from '../formats/mixed.js';
+import { readRequest } from '../formats/request.js';
 import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow } from '../formats/mixedChunks.js';
-import type { Invoice } from '../model/invoice.js';
-import { materialize, type XNode } from '../xml/parse.js';
+import type { Channel } from '../ledger/stores.js';
 import { schema } from '../xml/schemas.js';
+import { binaryFormatOf, XML_FORMATS } from './formats.js';
 import { helperThreads, runTasks } from './parallel.js';
-import { mapStructured, parseDocument, STRUCTURED } from './readDocument.js';
+import { parseDocument } from './readDocument.js';
+import { refused, type ReadResult } from './readResult.js';
 import type { EntrySlot, TaskSet } from './readTasks.js';
 
-export interface ReadResult {
-  kind?: FlowKind;
-  invoices: Invoice[];
-  /** Errors that refuse the whole flow. */
-  errors: FlowError[];
-  /** Archive entries that could not be read at all, by invoice position: refused as they are. */
-  entryErrors?: Map<number, FlowError[]>;
-  /** The parsed document, for flows that are not invoices (statuses). */
-  root?: XNode;
-  /** Archive entries read on helper threads (the others were read on the flow's thread). */
-  readByHelpers?: number;
-}
+export type { ReadResult } from './readResult.js';
 
-const refused = (errors: FlowError[], kind?: FlowKind): ReadResult => ({ kind, invoices: [], errors });
+/** Formats a flow may be as a whole document (archive entries are the structured ones). */
+const FLOW_XML_KINDS = XML_FORMATS.map((f) => f.kind);
 
 /** Below this many entries, waking the helper thread costs more than it saves. */
 const PARALLEL_MIN_ENTRIES = 32;
 
 /** Reads a flow from disk, refusing one over the size limit before loading it. */
-export function readFlowFile(file: string, settings: Settings): ReadResult {
+export function readFlowFile(file: string, settings: Settings, channel: Channel = 'edi'): ReadResult {
   const stat = fs.lstatSync(file);
   // A link dropped in the inbox could point anywhere: it is never followed.
   if (!stat.isFile()) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: stat.isSymbolicLink() ? 'symbolic link' : 'special file' })]);
@@ -45,7 +36,7 @@ export function readFlowFile(file: string, settings: Settings): ReadResult {
     const inParts = readLargeMixedFlow(file, size, settings);
     if (inParts) return inParts;
   }
-  return readFlow(fs.readFileSync(file), settings);
+  return readFlow(fs.readFileSync(file), settings, channel);
 }
 
 /** A large mixed flow read one invoice at a time from the file; undefined when it is not one. */
@@ -69,24 +60,16 @@ function readLargeMixedFlow(file: string, size: number, settings: Settings): Rea
   }
 }
 
-export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
+export function readFlow(bytes: Buffer, settings: Settings, channel: Channel = 'edi'): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);
-  const archive = archiveKindOf(bytes);
-  if (archive) return readArchive(archive, bytes, settings);
-
-  const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED], (kind, root): ReadResult => {
-    switch (kind) {
-      case 'mixed': {
-        const flow = readMixedFlow(root, settings.maxAttachmentBytes);
-        return { kind, invoices: flow.errors.length ? [] : flow.invoices, errors: flow.errors };
-      }
-      case 'statut':
-        // Status flows are small and judged later: keep a copy of the tree.
-        return { kind, invoices: [], errors: [], root: materialize(root) };
-      default:
-        return { kind, invoices: [mapStructured(kind, root, bytes, 1, 'document', settings.maxAttachmentBytes)], errors: [] };
-    }
-  });
+  const binary = binaryFormatOf(bytes);
+  if (binary && !binary.channels.includes(channel)) return refused([flowError('REQUEST_CHANNEL_FORBIDDEN')], binary.kind);
+  if (binary?.reader === 'request') return readRequest(bytes);
+  if (binary?.reader === 'archive') return readArchive(binary.kind, bytes, settings);
+  const parsed = parseDocument(bytes, FLOW_XML_KINDS, (format, root): ReadResult => ({
+    kind: format.kind,
+    ...format.read(root, { bytes, position: 1, label: 'document', maxAttachmentBytes: settings.maxAttachmentBytes }),
+  }));
   return parsed.ok ? parsed.value : refused(parsed.errors, parsed.kind);
 }
 

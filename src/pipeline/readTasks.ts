@@ -6,7 +6,8 @@
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { blankInvoice } from '../formats/structured.js';
 import type { Invoice } from '../model/invoice.js';
-import { mapStructured, parseDocument, STRUCTURED } from './readDocument.js';
+import { ARCHIVE_ENTRY_KINDS } from './formats.js';
+import { parseDocument } from './readDocument.js';
 
 export interface EntrySlot {
   name: string;
@@ -33,7 +34,7 @@ export function runTask(tasks: TaskSet, i: number): TaskResult {
   const position = i + 1;
   if (slot.error) return { invoice: blankInvoice(position, slot.name), errors: [slot.error] };
   const content = Buffer.from(tasks.data, slot.start, slot.end - slot.start);
-  const parsed = parseDocument(content, STRUCTURED, (kind, root) => mapStructured(kind, root, content, position, slot.name, tasks.maxAttachmentBytes));
+  const parsed = parseDocument(content, ARCHIVE_ENTRY_KINDS, (format, root) => format.read(root, { bytes: content, position, label: slot.name, maxAttachmentBytes: tasks.maxAttachmentBytes }).invoices[0]!);
   if (parsed.ok) return { invoice: parsed.value };
   return {
     invoice: blankInvoice(position, slot.name),

@@ -5,7 +5,7 @@
  * Otherwise the directory is replaced in one transaction.
  */
 import fs from 'node:fs';
-import type { Db } from '../ledger/db.js';
+import type { DirectoryStore } from '../ledger/stores.js';
 import type { Service, Structure } from './directory.js';
 
 export interface ImportProblem {
@@ -143,30 +143,11 @@ export function readServices(file: string): { services: Service[]; problems: Imp
 const byLine = (a: ImportProblem, b: ImportProblem) => a.line - b.line;
 
 /** Checks both files, then replaces the directory in one transaction. */
-export function importDirectory(db: Db, structuresFile: string, servicesFile?: string, onRow?: (done: number, total: number) => void): { structures: number; services: number } {
+export async function importDirectory(store: DirectoryStore, structuresFile: string, servicesFile?: string, onRow?: (done: number, total: number) => void): Promise<{ structures: number; services: number }> {
   const s = readStructures(structuresFile);
   const v = servicesFile ? readServices(servicesFile) : { services: [], problems: [] };
   const problems = [...s.problems.sort(byLine), ...v.problems.sort(byLine)];
   if (problems.length) throw new DirectoryImportError(problems);
-  db.transaction(() => {
-    db.exec('DELETE FROM services; DELETE FROM structures;');
-    const insertStructure = db.prepare('INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const total = s.structures.length + v.services.length;
-    let done = 0;
-    const tick = () => {
-      if (++done % 5000 === 0 || done === total) onRow?.(done, total);
-    };
-    for (const x of s.structures) {
-      insertStructure.run(x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver);
-      tick();
-    }
-    const insertService = db.prepare('INSERT INTO services (siret, code, name, active, requires_engagement) VALUES (?, ?, ?, ?, ?)');
-    for (const x of v.services) {
-      insertService.run(x.siret, x.code, x.name, +x.active, +x.requiresEngagement);
-      tick();
-    }
-    db.prepare('INSERT INTO directory_imports (at, structures_file, services_file, structures, services) VALUES (?, ?, ?, ?, ?)')
-      .run(new Date().toISOString(), structuresFile, servicesFile ?? null, s.structures.length, v.services.length);
-  }).immediate();
+  await store.replace(s.structures, v.services, { structuresFile, servicesFile }, onRow);
   return { structures: s.structures.length, services: v.services.length };
 }

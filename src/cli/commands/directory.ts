@@ -1,7 +1,6 @@
 /** The directory of public structures: import an export, look a structure up. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { sql } from '../../ledger/flows.js';
 import { DirectoryImportError, importDirectory } from '../../route/directoryImport.js';
 import { EXIT, progress, withHub } from '../context.js';
 import { printTable } from '../table.js';
@@ -15,10 +14,10 @@ export function registerDirectory(program: Command): void {
     .option('--services <csv>', 'services export')
     .addHelpText('after', '\nExample:\n  factflow directory import --structures fixtures/directory/structures.csv --services fixtures/directory/services.csv')
     .action(async (opts: { structures: string; services?: string }) => {
-      process.exitCode = await withHub(program, false, (hub) => {
+      process.exitCode = await withHub(program, false, async (hub) => {
         const bar = progress(2, 'importing');
         try {
-          const n = importDirectory(hub.db, path.resolve(opts.structures), opts.services && path.resolve(opts.services), (done, total) => bar.set(done, total));
+          const n = await importDirectory(hub.ledger.directory, path.resolve(opts.structures), opts.services && path.resolve(opts.services), (done, total) => bar.set(done, total));
           bar.done();
           hub.log.info(`directory imported: ${n.structures} structures, ${n.services} services`);
           console.log(`Directory replaced: ${n.structures} structures, ${n.services} services.`);
@@ -39,17 +38,17 @@ export function registerDirectory(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow directory lookup 11000201100044 --service SGAMI-SUD')
     .action(async (siret: string, opts: { service?: string; json?: boolean }) => {
-      process.exitCode = await withHub(program, false, (hub) => {
-        const structure = sql(hub.db, 'SELECT * FROM structures WHERE siret = ?').get(siret) as Record<string, string | number> | undefined;
+      process.exitCode = await withHub(program, false, async (hub) => {
+        const structure = (await hub.ledger.directory.structures([siret])).get(siret);
         if (!structure) {
-          console.error(`${siret} is not in the directory (${(sql(hub.db, 'SELECT count(*) n FROM structures').get() as { n: number }).n} structures loaded). Import a newer export with factflow directory import.`);
-          return EXIT.DATA;
+          console.error(`${siret} is not in the directory (${(await hub.ledger.directory.summary()).structures} structures loaded). Import a newer export with factflow directory import.`);
+          return EXIT.NOT_FOUND;
         }
-        const services = sql(hub.db, 'SELECT * FROM services WHERE siret = ? AND (@code IS NULL OR code = @code) ORDER BY code').all(siret, { code: opts.service ?? null }) as Record<string, string | number>[];
+        const services = await hub.ledger.directory.servicesOf(siret, opts.service);
         const requires = [
-          structure.requires_service_engagement ? 'service code AND engagement number' : undefined,
-          structure.requires_service ? 'service code' : undefined,
-          structure.requires_engagement ? 'engagement number' : undefined,
+          structure.requiresServiceAndEngagement ? 'service code AND engagement number' : undefined,
+          structure.requiresService ? 'service code' : undefined,
+          structure.requiresEngagement ? 'engagement number' : undefined,
         ].filter(Boolean);
         if (opts.json) {
           console.log(JSON.stringify({ structure, requires, services }, null, 2));
@@ -57,7 +56,7 @@ export function registerDirectory(program: Command): void {
         }
         console.log(`${structure.siret}  ${structure.name}  ${structure.active ? 'ACTIVE' : 'INACTIVE'}`);
         console.log(`Requires: ${requires.length ? requires.join('; ') : 'nothing beyond the SIRET'}`);
-        printTable(['SERVICE', 'NAME', 'ACTIVE', 'REQUIRES EJ'], services.map((v) => [v.code, v.name, v.active ? 'yes' : 'no', v.requires_engagement ? 'yes' : 'no']));
+        printTable(['SERVICE', 'NAME', 'ACTIVE', 'REQUIRES EJ'], services.map((v) => [v.code, v.name, v.active ? 'yes' : 'no', v.requiresEngagement ? 'yes' : 'no']));
         return EXIT.OK;
       });
     });

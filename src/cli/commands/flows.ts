@@ -1,9 +1,8 @@
 /** Finding, explaining and replaying flows. */
 import type { Command } from 'commander';
-import type { Hub } from '../../hub.js';
-import { getFlow, invoicesOfFlow, outputsOfFlow, parseErrors, sql, type FlowRow } from '../../ledger/flows.js';
-import { buildReport } from '../../pipeline/deliver.js';
-import { failedFlows, planReplay, replayFlow, type ReplayPlan } from '../../pipeline/replay.js';
+import { flowDetails } from '../../app/queries.js';
+import { failedFlows, planReplay, replayFlow, type ReplayPlan } from '../../app/replay.js';
+import type { FlowRow, FlowFilter } from '../../ledger/stores.js';
 import { EXIT, parseWhen, progress, UsageError, where, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
@@ -16,64 +15,13 @@ interface ListOptions {
   json?: boolean;
 }
 
-type ListedFlow = FlowRow & { invoices: number; accepted: number };
-
-export function listFlows(hub: Hub, opts: ListOptions): ListedFlow[] {
-  return sql(hub.db, `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
-      (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
-      FROM flows f
-      WHERE (@state IS NULL OR f.state = @state OR f.stage = @state)
-        AND (@since IS NULL OR f.received_at >= @since) AND (@until IS NULL OR f.received_at <= @until)
-        AND (@supplier IS NULL OR EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier))
-        AND (@recipient IS NULL OR EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient))
-      ORDER BY f.received_at DESC, f.id DESC`).all({
-    state: opts.state ?? null,
-    since: opts.since ? parseWhen(opts.since) : null,
-    until: opts.until ? parseWhen(opts.until) : null,
-    supplier: opts.supplier ?? null,
-    recipient: opts.recipient ?? null,
-  }) as ListedFlow[];
-}
-
-function flowDetails(hub: Hub, flow: FlowRow) {
-  const report = flow.stage === 'DONE' || flow.stage === 'DECIDED' ? buildReport(hub, flow.id) : undefined;
-  const replays = sql(hub.db, 'SELECT * FROM replays WHERE flow_id = ? ORDER BY attempt').all(flow.id);
-  const acknowledgments = sql(hub.db, "SELECT s.status, s.flow_id AS byFlow, f.received_at AS at FROM status_updates s JOIN flows f ON f.id = s.flow_id WHERE s.number = ? AND s.accepted = 1 AND s.status IN ('92', '94')").all(flow.id);
-  return {
-    id: flow.id,
-    file: flow.file_name,
-    size: flow.size,
-    sha256: flow.sha256,
-    partner: flow.partner,
-    kind: flow.kind,
-    stage: flow.stage,
-    state: flow.state,
-    statusCode: flow.status_code,
-    duplicateOf: flow.duplicate_of,
-    times: { received: flow.received_at, decided: flow.decided_at, done: flow.done_at },
-    source: flow.final_path,
-    attempts: flow.attempts,
-    lastError: flow.last_error,
-    replays,
-    acknowledgments,
-    errors: parseErrors(flow.errors),
-    invoices: invoicesOfFlow(hub.db, flow.id).map((r) => ({
-      id: r.id,
-      label: r.label,
-      number: r.number,
-      supplier: r.supplier_id,
-      recipient: r.recipient_siret,
-      serviceCode: r.service_code,
-      engagement: r.engagement,
-      accepted: !!r.accepted,
-      status: r.status,
-      renvoi: r.renvoi,
-      errors: parseErrors(r.errors),
-    })),
-    statusUpdates: report?.statusUpdates,
-    outputs: outputsOfFlow(hub.db, flow.id),
-  };
-}
+const filterOf = (opts: ListOptions): FlowFilter => ({
+  state: opts.state,
+  since: opts.since ? parseWhen(opts.since) : undefined,
+  until: opts.until ? parseWhen(opts.until) : undefined,
+  supplier: opts.supplier,
+  recipient: opts.recipient,
+});
 
 function printPlans(plans: ReplayPlan[]): void {
   printTable(['FLOW', 'FILE', 'STATE', 'RETRIED', 'ACCEPTED NOW', 'STILL REJECTED', 'NOTE'], plans.map((p) => [
@@ -95,8 +43,8 @@ export function registerFlows(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  factflow flows list --state IN_REJETE --since 1d\n  factflow flows list --recipient 11000201100044 --json')
     .action(async (opts: ListOptions) => {
-      await withHub(program, false, (hub) => {
-        const rows = listFlows(hub, opts);
+      await withHub(program, false, async (hub) => {
+        const rows = await hub.ledger.flows.list(filterOf(opts));
         if (opts.json) {
           console.log(JSON.stringify(rows.map((r) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, replays: r.replays, lastError: r.last_error })), null, 2));
           return;
@@ -112,13 +60,13 @@ export function registerFlows(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow flows show FF20261123101500A1B2C3')
     .action(async (flowId: string, opts: { json?: boolean }) => {
-      process.exitCode = await withHub(program, false, (hub) => {
-        const flow = getFlow(hub.db, flowId);
+      process.exitCode = await withHub(program, false, async (hub) => {
+        const flow = await hub.ledger.flows.get(flowId);
         if (!flow) {
           console.error(`No flow ${flowId}. List them with: factflow flows list`);
-          return EXIT.DATA;
+          return EXIT.NOT_FOUND;
         }
-        const d = flowDetails(hub, flow);
+        const d = await flowDetails(hub, flow);
         if (opts.json) {
           console.log(JSON.stringify(d, null, 2));
           return EXIT.OK;
@@ -129,8 +77,8 @@ export function registerFlows(program: Command): void {
         console.log(`Received ${d.times.received}; decided ${d.times.decided ?? '-'}; done ${d.times.done ?? '-'}`);
         if (d.source) console.log(`Source kept at ${d.source}`);
         if (d.lastError) console.log(`Last system fault (attempt ${d.attempts}): ${d.lastError}`);
-        for (const r of d.replays as { attempt: number; started_at: string; accepted: number; still_rejected: number }[]) console.log(`Replay ${r.attempt} at ${r.started_at}: ${r.accepted} accepted, ${r.still_rejected} still rejected`);
-        for (const a of d.acknowledgments as { status: string; byFlow: string; at: string }[]) console.log(`Acknowledged ${a.status} by the recipient at ${a.at} (flow ${a.byFlow})`);
+        for (const r of d.replays) console.log(`Replay ${r.attempt} at ${r.started_at}: ${r.accepted} accepted, ${r.still_rejected} still rejected`);
+        for (const a of d.acknowledgments) console.log(`Acknowledged ${a.status} by the recipient at ${a.at} (flow ${a.byFlow})`);
         for (const e of d.errors) console.log(`Flow error ${e.code}: ${e.message}${where(e)}${e.element ? ` at ${e.element}` : ''}`);
         if (d.invoices.length) {
           printTable(['ID', 'ENTRY', 'NUMBER', 'RECIPIENT', 'SERVICE', 'DECISION', 'STATUS', 'ERRORS'], d.invoices.map((i) => [
@@ -154,15 +102,16 @@ export function registerFlows(program: Command): void {
     .addHelpText('after', '\nExamples:\n  factflow replay --failed --since 1d --dry-run\n  factflow replay FF20261123101500A1B2C3')
     .action(async (ids: string[], opts: { failed?: boolean; since?: string; dryRun?: boolean; json?: boolean }) => {
       if (!ids.length && !opts.failed) throw new UsageError('name the flows to replay, or use --failed');
-      process.exitCode = await withHub(program, !opts.json && !opts.dryRun, (hub) => {
-        const targets = opts.failed ? failedFlows(hub, opts.since ? parseWhen(opts.since) : undefined) : ids.map((id) => getFlow(hub.db, id));
+      process.exitCode = await withHub(program, !opts.json && !opts.dryRun, async (hub) => {
+        const targets = opts.failed ? await failedFlows(hub, opts.since ? parseWhen(opts.since) : undefined) : await Promise.all(ids.map((id) => hub.ledger.flows.get(id)));
         const missing = ids.filter((_, i) => !targets[i]);
         if (!opts.failed && missing.length) {
           console.error(`No flow ${missing.join(', ')}. List them with: factflow flows list`);
-          return EXIT.DATA;
+          return EXIT.NOT_FOUND;
         }
         const flowsToReplay = targets as FlowRow[];
-        const plans = flowsToReplay.map((f) => planReplay(hub, f));
+        const plans: ReplayPlan[] = [];
+        for (const f of flowsToReplay) plans.push(await planReplay(hub, f));
         const willAccept = plans.reduce((n, p) => n + p.wouldAccept, 0);
         if (opts.dryRun) {
           if (opts.json) console.log(JSON.stringify(plans, null, 2));
@@ -173,11 +122,11 @@ export function registerFlows(program: Command): void {
           return EXIT.OK;
         }
         const bar = progress(flowsToReplay.length, 'replaying');
-        const done = flowsToReplay.map((f) => {
-          const result = replayFlow(hub, f.id);
+        const done = [];
+        for (const f of flowsToReplay) {
+          done.push(await replayFlow(hub, f.id));
           bar.tick();
-          return result;
-        });
+        }
         bar.done();
         if (opts.json) console.log(JSON.stringify(done.map((d) => ({ ...d.plan, stateAfter: d.flow.state })), null, 2));
         else {

@@ -1,26 +1,29 @@
 /** One invoice: search, show, history, and the lifecycle commands. */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { invoiceHistory, InvoiceRefError, resolveInvoice } from '../../app/queries.js';
+import { completeInvoice, setStatus } from '../../app/requests.js';
+import type { FlowError } from '../../errors/catalog.js';
 import type { Hub } from '../../hub.js';
-import { parseErrors, sql, type InvoiceRow } from '../../ledger/flows.js';
-import { completeInvoice, invoiceHistory, InvoiceRefError, resolveInvoice, setStatus } from '../../lifecycle/manual.js';
+import type { InvoiceRow } from '../../ledger/stores.js';
 import { statusRule, STATUS_NAMES, type Producer } from '../../lifecycle/statuses.js';
 import { EXIT, parseWhen, printRefusal, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
 const statusLabel = (s: string | null) => (s ? `${s} ${STATUS_NAMES[s] ?? ''}`.trim() : '');
+const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 export function registerInvoices(program: Command): void {
   /** Runs an invoice command; an unknown or ambiguous reference is a data error with a hint. */
-  const onInvoice = (ref: string, consoleLog: boolean, fn: (hub: Hub, row: InvoiceRow) => number) =>
-    withHub(program, consoleLog, (hub) => {
+  const onInvoice = (ref: string, consoleLog: boolean, fn: (hub: Hub, row: InvoiceRow) => number | Promise<number>) =>
+    withHub(program, consoleLog, async (hub) => {
       let row: InvoiceRow;
       try {
-        row = resolveInvoice(hub, ref);
+        row = await resolveInvoice(hub, ref);
       } catch (e) {
         if (!(e instanceof InvoiceRefError)) throw e;
         console.error(e.message);
-        return EXIT.DATA;
+        return EXIT.NOT_FOUND;
       }
       return fn(hub, row);
     });
@@ -31,16 +34,17 @@ export function registerInvoices(program: Command): void {
     .description('Set a lifecycle status, as the recipient (default) or the accountant; the supplier receives it as a status file.')
     .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
     .argument('<status>', 'code or name: 07 or SERVICE_FAIT, 08 MANDATEE, 04 A_RECYCLER, 05 REJETEE, 06 SUSPENDUE, ...')
-    .option('--motif <text>', 'reason, required for 04, 05 and 06')
+    .option('--motif <text>', 'reason (ComplementStatut), required for 04, 05 and 06')
+    .option('--comment <text>', 'a free comment for the supplier (Commentaire)')
     .option('--mandate <number>', 'payment order number, required for 08')
     .option('--as <producer>', 'recipient | accountant | supplier', 'recipient')
     .addHelpText('after', '\nExamples:\n  factflow invoice status 81234567800013/FA-2026-0002 SERVICE_FAIT\n  factflow invoice status 2 06 --motif "Bon de livraison manquant"')
-    .action(async (ref: string, status: string, opts: { motif?: string; mandate?: string; as: string }) => {
-      process.exitCode = await onInvoice(ref, false, (hub, row) => {
-        const result = setStatus(hub, row, { status, motif: opts.motif, mandate: opts.mandate, producer: opts.as as Producer });
+    .action(async (ref: string, status: string, opts: { motif?: string; comment?: string; mandate?: string; as: string }) => {
+      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
+        const result = await setStatus(hub, row, { status, motif: opts.motif, comment: opts.comment, mandate: opts.mandate, producer: opts.as as Producer });
         if (result.errors.length) return printRefusal(result.errors);
         const rule = statusRule(status)!;
-        console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${rule.code} ${rule.name}; supplier notified (flow ${result.flowId}).`);
+        console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${rule.code} ${rule.name}; supplier notified (flow ${result.flow!.id}).`);
         return EXIT.OK;
       });
     });
@@ -53,10 +57,14 @@ export function registerInvoices(program: Command): void {
     .option('--comment <text>', 'a note for the recipient')
     .addHelpText('after', '\nExample:\n  factflow invoice complete 81234567800013/FA-2026-0002 --attach bon-de-livraison.pdf')
     .action(async (ref: string, opts: { attach: string[]; comment?: string }) => {
-      process.exitCode = await onInvoice(ref, false, (hub, row) => {
-        const result = completeInvoice(hub, row, opts.attach.map((f) => path.resolve(f)), opts.comment);
+      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
+        const result = await completeInvoice(hub, row, opts.attach.map((f) => path.resolve(f)), opts.comment);
+        if (result.errors.some((e) => e.code === 'INPUT_NOT_FOUND')) {
+          printRefusal(result.errors);
+          return EXIT.NOT_FOUND;
+        }
         if (result.errors.length) return printRefusal(result.errors);
-        console.log(`Invoice ${row.number} completed and delivered again with ${opts.attach.length} new document(s) (flow ${result.flowId}).`);
+        console.log(`Invoice ${row.number} completed and delivered again with ${opts.attach.length} new document(s) (flow ${result.flow!.id}).`);
         return EXIT.OK;
       });
     });
@@ -68,15 +76,15 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow invoice history 81234567800013/FA-2026-0002')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      process.exitCode = await onInvoice(ref, false, (hub, row) => {
-        const { chain, events } = invoiceHistory(hub, row);
+      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
+        const { chain, events } = await invoiceHistory(hub, row);
         if (opts.json) {
           console.log(JSON.stringify({ invoice: { id: row.id, number: row.number, supplier: row.supplier_id, recipient: row.recipient_siret, status: row.status }, deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, recipient: c.recipient_siret, renvoi: c.renvoi, status: c.status })), events }, null, 2));
           return EXIT.OK;
         }
         console.log(`Invoice ${row.number} from ${row.supplier_id} to ${row.recipient_siret}${row.service_code ? ` (${row.service_code})` : ''}: ${statusLabel(row.status)}`);
         if (chain.length > 1) console.log(`Deliveries: ${chain.map((c) => `#${c.id} to ${c.recipient_siret}${c.renvoi !== 'Non' ? ` (${c.renvoi})` : ''}`).join(' → ')}`);
-        printTable(['WHEN', 'STATUS', 'BY', 'MOTIF / MANDATE', 'FROM'], events.map((e) => [e.at, `${e.status} ${e.name}`, e.producer, e.motif ?? e.mandate ?? '', `${e.source_flow} ${e.source_file}`]));
+        printTable(['WHEN', 'STATUS', 'BY', 'MOTIF / COMMENT / MANDATE', 'FROM'], events.map((e) => [e.produced_at ?? e.at, `${e.status} ${e.name}`, e.producer, [e.motif, e.comment, e.mandate].filter(Boolean).join(' / '), `${e.source_flow} ${e.source_file}`]));
         return EXIT.OK;
       });
     });
@@ -95,17 +103,13 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  factflow invoices search --supplier 81234567800013 --status SUSPENDUE\n  factflow invoices search --number "FA-2026-%" --from 2026-11-01')
     .action(async (opts: { number?: string; supplier?: string; recipient?: string; status?: string; from?: string; to?: string; limit: string; json?: boolean }) => {
-      await withHub(program, false, (hub) => {
+      await withHub(program, false, async (hub) => {
         const rejected = opts.status?.toUpperCase() === 'REJECTED';
-        const status = opts.status && !rejected ? (statusRule(opts.status)?.code ?? opts.status) : null;
-        const rows = sql(hub.db, `SELECT * FROM invoices WHERE role = 'invoice'
-            AND (@number IS NULL OR number LIKE @number) AND (@supplier IS NULL OR supplier_id = @supplier)
-            AND (@recipient IS NULL OR recipient_siret = @recipient) AND (@status IS NULL OR status = @status)
-            AND (@rejected = 0 OR accepted = 0) AND (@from IS NULL OR issue_date >= @from) AND (@to IS NULL OR issue_date <= @to)
-            ORDER BY id DESC LIMIT @limit`).all({
-          number: opts.number ?? null, supplier: opts.supplier ?? null, recipient: opts.recipient ?? null, status, rejected: rejected ? 1 : 0,
-          from: opts.from ? parseWhen(opts.from).slice(0, 10) : null, to: opts.to ? parseWhen(opts.to).slice(0, 10) : null, limit: Number(opts.limit),
-        }) as InvoiceRow[];
+        const status = opts.status && !rejected ? (statusRule(opts.status)?.code ?? opts.status) : undefined;
+        const rows = await hub.ledger.invoices.search({
+          number: opts.number, supplier: opts.supplier, recipient: opts.recipient, status: rejected ? 'REJECTED' : status,
+          from: opts.from ? parseWhen(opts.from).slice(0, 10) : undefined, to: opts.to ? parseWhen(opts.to).slice(0, 10) : undefined, limit: Number(opts.limit),
+        });
         if (opts.json) {
           console.log(JSON.stringify(rows.map((r) => ({ id: r.id, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, issueDate: r.issue_date, amount: r.amount_gross, currency: r.currency, accepted: !!r.accepted, status: r.status, flowId: r.flow_id })), null, 2));
           return;
@@ -123,8 +127,8 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow invoices show 3')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      process.exitCode = await onInvoice(ref, false, (hub, found) => {
-        const { chain, events } = found.accepted && found.role === 'invoice' ? invoiceHistory(hub, found) : { chain: [], events: [] };
+      process.exitCode = await onInvoice(ref, false, async (hub, found) => {
+        const { chain, events } = found.accepted && found.role === 'invoice' ? await invoiceHistory(hub, found) : { chain: [], events: [] };
         const details = { ...found, errors: parseErrors(found.errors), deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, pivot: c.pivot_path, renvoi: c.renvoi })), events };
         if (opts.json) {
           console.log(JSON.stringify(details, null, 2));

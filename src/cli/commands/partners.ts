@@ -1,6 +1,6 @@
 /** EDI partners: who may drop flows in inbox/<code>/ and for whom. */
 import type { Command } from 'commander';
-import { getPartner, listPartners, PARTNER_CODE, removePartner, savePartner } from '../../route/partners.js';
+import { PARTNER_CODE } from '../../route/partners.js';
 import { EXIT, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
@@ -18,14 +18,14 @@ export function registerPartners(program: Command): void {
     .addHelpText('after', '\nExample:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)')
     .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[] }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
-      await withHub(program, false, (hub) => {
-        const existing = getPartner(hub.db, code);
-        savePartner(hub.db, {
+      await withHub(program, false, async (hub) => {
+        const existing = await hub.ledger.partners.get(code);
+        await hub.ledger.transaction((tx) => tx.partners.save({
           code,
           name: opts.name,
           suppliers: [...new Set([...(existing?.suppliers ?? []), ...opts.supplier])],
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
-        });
+        }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
       });
     });
@@ -36,8 +36,8 @@ export function registerPartners(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow partners list --json')
     .action(async (opts: { json?: boolean }) => {
-      await withHub(program, false, (hub) => {
-        const all = listPartners(hub.db);
+      await withHub(program, false, async (hub) => {
+        const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
         else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' ')]));
       });
@@ -49,13 +49,13 @@ export function registerPartners(program: Command): void {
     .argument('<code>')
     .addHelpText('after', '\nExample:\n  factflow partners remove ACM001')
     .action(async (code: string) => {
-      process.exitCode = await withHub(program, false, (hub) => {
-        if (removePartner(hub.db, code)) {
+      process.exitCode = await withHub(program, false, async (hub) => {
+        if (await hub.ledger.transaction((tx) => tx.partners.remove(code))) {
           console.log(`Removed partner ${code}.`);
           return EXIT.OK;
         }
         console.error(`No partner ${code} (see factflow partners list).`);
-        return EXIT.DATA;
+        return EXIT.NOT_FOUND;
       });
     });
 }

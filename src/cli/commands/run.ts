@@ -1,13 +1,30 @@
 /** Running the hub: the daemon, one-shot processing, and validation without side effects. */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { flowReport } from '../../app/queries.js';
+import { processFile, resumeUnfinished } from '../../app/run.js';
+import { validateFile } from '../../app/validate.js';
+import { startDaemon } from '../../daemon/watcher.js';
+import { flowError } from '../../errors/catalog.js';
 import { closeHub, openHub } from '../../hub.js';
-import { startDaemon } from '../../ingest/watcher.js';
 import { closeLogger } from '../../log.js';
-import { buildReport } from '../../pipeline/deliver.js';
-import { processFile, resumeUnfinished } from '../../pipeline/pipeline.js';
-import { previewReport } from '../../pipeline/preview.js';
 import { EXIT, flagSettings, homeOf, printReport, withHub } from '../context.js';
+
+/** Input files that cannot be read are refused with a coded error before anything is claimed. */
+function missingInputs(files: string[]): number {
+  let missing = 0;
+  for (const file of files) {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (e) {
+      const err = flowError('INPUT_NOT_FOUND', { file, detail: (e as NodeJS.ErrnoException).code ?? String(e) });
+      console.error(`factflow: ${err.code}: ${err.message}`);
+      missing++;
+    }
+  }
+  return missing;
+}
 
 export function registerRun(program: Command): void {
   program
@@ -22,7 +39,7 @@ export function registerRun(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       await daemon.stop();
-      closeHub(hub);
+      await closeHub(hub);
       await closeLogger(hub.log);
     });
 
@@ -34,7 +51,11 @@ export function registerRun(program: Command): void {
     .option('--partner <code>', 'process as if dropped in inbox/<code>/ (checks that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow process fixtures/mixed/three-recipients.xml')
     .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
-      process.exitCode = await withHub(program, !opts.json, (hub) => {
+      if (missingInputs(files)) {
+        process.exitCode = EXIT.NOT_FOUND;
+        return;
+      }
+      process.exitCode = await withHub(program, !opts.json, async (hub) => {
         let worst: number = EXIT.OK;
         const reports = [];
         for (const file of files) {
@@ -43,9 +64,9 @@ export function registerRun(program: Command): void {
           // A file in inbox/<partner>/ comes from that partner, as it would for the daemon.
           const rel = path.relative(hub.layout.inbox, abs).split(path.sep);
           const partner = opts.partner ?? (inInbox && rel.length === 2 ? rel[0] : undefined);
-          const flow = processFile(hub, abs, { copy: !inInbox, partner });
+          const flow = await processFile(hub, abs, { copy: !inInbox, partner });
           if (!flow) continue;
-          const report = buildReport(hub, flow.id);
+          const report = await flowReport(hub, flow);
           reports.push(report);
           if (flow.state !== 'IN_INTEGRE') worst = EXIT.DATA;
           if (!opts.json) printReport(report, file);
@@ -61,8 +82,8 @@ export function registerRun(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow resume')
     .action(async (opts: { json?: boolean }) => {
-      process.exitCode = await withHub(program, !opts.json, (hub) => {
-        const { done, failed } = resumeUnfinished(hub);
+      process.exitCode = await withHub(program, !opts.json, async (hub) => {
+        const { done, failed } = await resumeUnfinished(hub);
         const summary = { done: done.map((f) => ({ id: f.id, state: f.state })), failed: failed.map((f) => ({ id: f.id, stage: f.stage, lastError: f.last_error })) };
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         else {
@@ -76,15 +97,21 @@ export function registerRun(program: Command): void {
   program
     .command('validate')
     .description('Check a flow as processing would (schema, rules, routing, duplicates) without changing anything; print the report.')
-    .argument('<file>', 'the flow to check; it is left where it is')
-    .option('--json', 'print the report as JSON (same shape as outbox/reports/*.json)')
+    .argument('<file...>', 'the flows to check; they are left where they are')
+    .option('--json', 'print the reports as JSON (same shape as outbox/reports/*.json; an array when several files are given)')
+    .option('--partner <code>', 'check as if dropped in inbox/<code>/ (that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow validate --json fixtures/ubl/invoice-commune.xml')
-    .action(async (file: string, opts: { json?: boolean }) => {
-      process.exitCode = await withHub(program, false, (hub) => {
-        const report = previewReport(hub, path.resolve(file));
-        if (opts.json) console.log(JSON.stringify(report, null, 2));
-        else printReport(report, file);
-        return report.state === 'IN_INTEGRE' ? EXIT.OK : EXIT.DATA;
+    .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
+      if (missingInputs(files)) {
+        process.exitCode = EXIT.NOT_FOUND;
+        return;
+      }
+      process.exitCode = await withHub(program, false, async (hub) => {
+        const reports = [];
+        for (const file of files) reports.push(await validateFile(hub, path.resolve(file), opts.partner));
+        if (opts.json) console.log(JSON.stringify(files.length === 1 ? reports[0] : reports, null, 2));
+        else reports.forEach((r, i) => printReport(r, files[i]!));
+        return reports.every((r) => r.state === 'IN_INTEGRE') ? EXIT.OK : EXIT.DATA;
       });
     });
 }

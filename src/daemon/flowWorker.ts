@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeHub, openHub } from '../hub.js';
-import { runFlows } from '../pipeline/pipeline.js';
+import { runFlows } from '../app/run.js';
 
 export interface WorkerInput {
   home: string;
@@ -21,16 +21,16 @@ const port = parentPort!;
 const { home, flags, writeLock } = workerData as WorkerInput;
 const hub = openHub(home, { flags, writeLock, forwardLog: (entry) => port.postMessage({ type: 'log', entry } satisfies FromWorker) });
 
-port.on('message', (message: ToWorker) => {
+port.on('message', async (message: ToWorker) => {
   if (message.type === 'stop') {
-    closeHub(hub);
+    await closeHub(hub);
     port.close();
     return;
   }
   let results: { flowId: string; error?: string }[];
   try {
     // Faults are recorded on their flows by runFlows; the daemon schedules the retries.
-    results = runFlows(hub, message.flowIds).map((r) => ({ flowId: r.flowId, ...(r.fault ? { error: r.fault.message } : {}) }));
+    results = (await runFlows(hub, message.flowIds)).map((r) => ({ flowId: r.flowId, ...(r.fault ? { error: r.fault.message } : {}) }));
   } catch (e) {
     const error = e instanceof Error ? e.message : String(e);
     results = message.flowIds.map((flowId) => ({ flowId, error }));

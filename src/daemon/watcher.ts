@@ -12,9 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Hub } from '../hub.js';
-import { getFlow } from '../ledger/flows.js';
-import { runFlow, unfinishedFlows } from '../pipeline/pipeline.js';
-import { claimFiles } from './claim.js';
+import { runFlow, removeOrphans, unfinishedFlows } from '../app/run.js';
+import { claimFiles } from '../ingest/claim.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
@@ -22,6 +21,8 @@ import { releaseLock, tryLock } from './lock.js';
 export const isIgnoredName = (name: string): boolean => name.startsWith('.') || /\.(part|tmp)$/i.test(name);
 
 const MAX_BACKOFF_MS = 5 * 60_000;
+/** How long `stop()` waits for flows in progress before leaving them to be resumed at the next start. */
+const STOP_WAIT_MS = 60_000;
 /** Files claimed together when flows run in the main thread. */
 const CLAIM_BATCH = 16;
 
@@ -45,15 +46,21 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
+  removeOrphans(hub);
   const pool = hub.settings.workers > 0 ? new FlowPool(hub, hub.settings.workers) : undefined;
   const inFlight = new Set<string>();
   // Flows hit by a system fault are retried with capped exponential backoff (1 s, 2 s, 4 s … 5 min).
   const retryAt = new Map<string, number>();
+  const attempts = new Map<string, number>();
   const finished = (flowId: string, fault?: string) => {
     inFlight.delete(flowId);
-    if (!fault) return retryAt.delete(flowId);
-    const attempts = getFlow(hub.db, flowId)?.attempts ?? 1;
-    retryAt.set(flowId, Date.now() + Math.min(1000 * 2 ** Math.min(attempts, 20), MAX_BACKOFF_MS));
+    if (!fault) {
+      attempts.delete(flowId);
+      return retryAt.delete(flowId);
+    }
+    const n = (attempts.get(flowId) ?? 0) + 1;
+    attempts.set(flowId, n);
+    retryAt.set(flowId, Date.now() + Math.min(1000 * 2 ** Math.min(n, 20), MAX_BACKOFF_MS));
   };
 
   /** Runs a claimed flow in a worker (or here, without workers); faults are retried later. */
@@ -67,23 +74,29 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       });
       return;
     }
-    try {
-      runFlow(hub, flowId);
-      finished(flowId);
-    } catch (e) {
-      finished(flowId, e instanceof Error ? e.message : String(e)); // recorded and logged by runFlow
-    }
+    runFlow(hub, flowId).then(
+      () => finished(flowId),
+      (e: unknown) => finished(flowId, e instanceof Error ? e.message : String(e)), // recorded and logged by runFlows
+    ).finally(() => {
+      void drain();
+      notifyIdle();
+    });
   };
 
-  const resume = () => {
+  let resuming = false;
+  const resume = async () => {
+    if (resuming) return;
+    resuming = true;
     try {
-      for (const f of unfinishedFlows(hub)) {
-        if (inFlight.has(f.id) || (retryAt.get(f.id) ?? 0) > Date.now()) continue;
-        hub.log.warn(`resuming flow left at stage ${f.stage}`, { flowId: f.id });
+      for (const f of await unfinishedFlows(hub)) {
+        if (stopped || inFlight.has(f.id) || (retryAt.get(f.id) ?? 0) > Date.now()) continue;
+        hub.log.warn(`resuming flow left at stage ${f.stage}${f.last_error ? ` after a fault: ${f.last_error}` : ''}`, { flowId: f.id });
         runClaimed(f.id, f.size);
       }
     } catch (e) {
       hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      resuming = false;
     }
   };
 
@@ -95,10 +108,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const idleWaiters: (() => void)[] = [];
 
   const notifyIdle = () => {
-    if (working || queue.length || pending.size || inFlight.size) return;
+    if (working || resuming || queue.length || pending.size || inFlight.size) return;
     while (idleWaiters.length) idleWaiters.shift()!();
   };
-  resume();
+  await resume();
 
   const enqueue = (file: string) => {
     pending.delete(file);
@@ -137,6 +150,8 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     if (stopped || queued.has(file) || pending.has(file)) return;
     const rel = path.relative(hub.layout.inbox, file).split(path.sep);
     if (rel.length > 2 || rel.some(isIgnoredName)) return;
+    // A partner folder must be a real folder of the inbox: a link to a folder elsewhere is never followed.
+    if (rel.length === 2 && !isRealDirectory(path.join(hub.layout.inbox, rel[0]!))) return;
     pending.set(file, { size: -1, mtimeMs: -1, since: Date.now() });
     look(file, Date.now());
     if (queued.has(file)) void drain();
@@ -161,7 +176,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     while (queue.length && !stopped && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
       const batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
       try {
-        const claims = claimFiles(hub, batch.map((file) => {
+        const claims = await claimFiles(hub, batch.map((file) => {
           const rel = path.relative(hub.layout.inbox, file).split(path.sep);
           return { source: file, ...(rel.length === 2 ? { partner: rel[0] } : {}) };
         }));
@@ -180,23 +195,24 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const sweep = () => {
     for (const entry of safeReaddir(hub.layout.inbox)) {
       const full = path.join(hub.layout.inbox, entry.name);
+      // readdir's types come from lstat: a link to a folder is not a directory here, and is claimed (and refused) as a link.
       if (entry.isDirectory() && !isIgnoredName(entry.name)) {
         for (const sub of safeReaddir(full)) if (!sub.isDirectory()) consider(path.join(full, sub.name));
       } else consider(full);
     }
   };
 
-  const watcher: FSWatcher = chokidarWatch(hub.layout.inbox, { depth: 1, ignoreInitial: true, ignored: (p) => isIgnoredName(path.basename(p)) && p !== hub.layout.inbox });
+  const watcher: FSWatcher = chokidarWatch(hub.layout.inbox, { depth: 1, ignoreInitial: true, followSymlinks: false, ignored: (p) => isIgnoredName(path.basename(p)) && p !== hub.layout.inbox });
   watcher.on('add', consider).on('change', consider).on('error', (e) => hub.log.warn(`watcher: ${String(e)}`));
   await new Promise<void>((r) => watcher.once('ready', () => r()));
   sweep();
   const tick = setInterval(checkPending, Math.max(50, Math.min(100, hub.settings.stabilityMs / 2)));
   const sweeper = setInterval(() => {
     sweep();
-    resume();
+    void resume();
   }, hub.settings.sweepIntervalMs);
   hub.log.info(`watching ${hub.layout.inbox}`);
-  if (!(hub.db.prepare('SELECT 1 FROM structures LIMIT 1').get())) {
+  if (!(await hub.ledger.directory.summary()).structures) {
     hub.log.warn('the directory of public structures is empty: every invoice will be refused (ROUTE_RECIPIENT_UNKNOWN); load one with factflow directory import');
   }
 
@@ -205,8 +221,12 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       stopped = true;
       clearInterval(tick);
       clearInterval(sweeper);
+      hub.log.info(`stopping: finishing ${inFlight.size} flow(s)`);
       await watcher.close();
-      while (working || inFlight.size) await new Promise((r) => setTimeout(r, 20));
+      // Flows still running past the wait stay in the spool and are resumed at the next start.
+      const deadline = Date.now() + STOP_WAIT_MS;
+      while ((working || resuming || inFlight.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (inFlight.size) hub.log.warn(`stopped with ${inFlight.size} flow(s) unfinished; they resume at the next start`);
       await pool?.stop();
       releaseLock(lockFile);
       hub.log.info('stopped');
@@ -219,6 +239,14 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       });
     },
   };
+}
+
+function isRealDirectory(dir: string): boolean {
+  try {
+    return fs.lstatSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function safeReaddir(dir: string): fs.Dirent[] {

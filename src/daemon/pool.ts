@@ -2,10 +2,12 @@
  * The daemon's worker threads: claimed flows are run in parallel (their fsyncs overlap, and
  * both cores work). Each worker has its own ledger connection; the decision of a flow is one
  * write transaction that also does the judging, so parallel flows cannot both accept the same
- * invoice.
+ * invoice. A worker that dies is replaced at once; the flows it held are reported as faults
+ * (SYS_WORKER_FAILED), so the daemon resumes them from their stage like any faulted flow.
  */
 import { Worker } from 'node:worker_threads';
 import type { LogEntry } from 'winston';
+import { flowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
 import { workerScript } from '../util/workerScript.js';
 import type { FromWorker, ToWorker, WorkerInput } from './flowWorker.js';
@@ -21,6 +23,9 @@ interface Slot {
   busy?: Job[];
 }
 
+/** A worker dying again and again is not replaced faster than this. */
+const RESPAWN_MS = 1000;
+
 /** Flows handed to a worker at once: small ones together share their fsyncs and commits. */
 const GROUP_MAX_FLOWS = 8;
 const GROUP_MAX_BYTES = 4 * 1024 * 1024;
@@ -29,23 +34,46 @@ export class FlowPool {
   private readonly slots: Slot[];
   private readonly waiting: Job[] = [];
 
-  constructor(hub: Hub, size: number) {
-    const input: WorkerInput = { home: hub.layout.home, flags: { ...hub.settings }, writeLock: hub.writeLock };
-    this.slots = Array.from({ length: size }, () => {
-      const slot: Slot = { worker: new Worker(workerScript(import.meta.url, 'flowWorker.js'), { workerData: input }) };
-      slot.worker.on('message', (m: FromWorker) => {
-        if (m.type === 'log') {
-          hub.log.log(m.entry as unknown as LogEntry);
-          return;
-        }
-        const jobs = slot.busy!;
-        slot.busy = undefined;
-        for (const job of jobs) job.done(m.results.find((r) => r.flowId === job.flowId)?.error);
-        this.dispatch();
-      });
-      slot.worker.on('error', (e) => hub.log.error(`flow worker failed: ${e.message}`));
-      return slot;
+  private stopping = false;
+  private readonly input: WorkerInput;
+
+  constructor(private readonly hub: Hub, size: number) {
+    this.input = { home: hub.layout.home, flags: { ...hub.settings }, writeLock: hub.writeLock };
+    this.slots = Array.from({ length: size }, () => this.start({} as Slot));
+  }
+
+  /** Starts (or restarts) the worker of a slot. */
+  private start(slot: Slot, lastStart = 0): Slot {
+    const worker = new Worker(workerScript(import.meta.url, 'flowWorker.js'), { workerData: this.input });
+    slot.worker = worker;
+    const startedAt = Date.now();
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'log') {
+        this.hub.log.log(m.entry as unknown as LogEntry);
+        return;
+      }
+      const jobs = slot.busy ?? [];
+      slot.busy = undefined;
+      for (const job of jobs) job.done(m.results.find((r) => r.flowId === job.flowId)?.error);
+      this.dispatch();
     });
+    worker.on('error', (e) => this.hub.log.error(`flow worker failed: ${e.message}`));
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      const jobs = slot.busy ?? [];
+      slot.busy = undefined;
+      const fault = flowError('SYS_WORKER_FAILED', { detail: `exit code ${code}` });
+      for (const job of jobs) job.done(`${fault.code}: ${fault.message}`);
+      if (this.stopping) return;
+      this.hub.log.error(`flow worker stopped (exit code ${code}); ${jobs.length} flow(s) it held will be resumed; starting a new one`);
+      const wait = Math.max(0, RESPAWN_MS - (Date.now() - Math.max(startedAt, lastStart)));
+      setTimeout(() => {
+        if (this.stopping) return;
+        this.start(slot, Date.now());
+        this.dispatch();
+      }, wait).unref();
+    });
+    return slot;
   }
 
   /** Flows handed over and not finished: enough per worker to fill a group and keep the next one ready. */
@@ -71,6 +99,7 @@ export class FlowPool {
    * a group of small ones (flows that arrive while all workers are busy form the next groups).
    */
   private dispatch(): void {
+    if (this.stopping) return;
     const idle = this.slots.filter((s) => !s.busy);
     idle.forEach((slot, i) => {
       if (!this.waiting.length) return;
@@ -87,10 +116,17 @@ export class FlowPool {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    for (const job of this.waiting.splice(0)) job.done('stopping');
     await Promise.all(this.slots.map((s) => {
       const exited = new Promise((r) => s.worker.once('exit', r));
       s.worker.postMessage({ type: 'stop' } satisfies ToWorker);
       return Promise.race([exited, new Promise((r) => setTimeout(r, 2000)).then(() => s.worker.terminate())]);
     }));
+  }
+
+  /** Ends a worker as a crash would (tests of the daemon's recovery). */
+  async crashWorker(i: number): Promise<void> {
+    await this.slots[i]!.worker.terminate();
   }
 }

@@ -1,0 +1,134 @@
+/**
+ * Delivering decided flows (DECIDED → DONE): gather what the delivery plan needs, then apply
+ * it. Every output file is fsynced before its rename; the folders they land in are fsynced
+ * once each, however many files landed there; the pivots' statuses 03 are one commit and the
+ * flows' completion another. A fault stops its own flow only (a fault of a shared step stops
+ * all of them), and each stopped flow resumes later from DECIDED, rewriting the same files:
+ * output names and contents are deterministic, so nothing is delivered twice.
+ */
+import fs from 'node:fs';
+import { flowError, SystemFault, systemFault } from '../errors/catalog.js';
+import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
+import { deliverableRows, planDelivery, type DeliveryPlan } from '../engine/plan.js';
+import type { Hub } from '../hub.js';
+import { exists } from '../ingest/claim.js';
+import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
+import type { Invoice } from '../model/invoice.js';
+import { readFlowFile } from '../pipeline/read.js';
+import { PARTNER_CODE } from '../route/partners.js';
+
+export interface Delivery {
+  flow: FlowRow;
+  /** The flow's invoices when the caller just read them (otherwise read again from its file). */
+  models?: Invoice[];
+}
+
+/** Where a flow's source file is now: the spool while it is processed, else where it was put. */
+export const sourceOf = (hub: Hub, flow: FlowRow): string | undefined => hub.places.sourceCandidates(flow).find(exists);
+
+/** Gathers a flow's delivery inputs from the ledger and its source, and plans it. */
+async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPlan> {
+  const { ledger, places } = hub;
+  const rows = await ledger.invoices.ofFlow(flow.id);
+  const origins = new Map<number, InvoiceRow>();
+  for (const r of rows) {
+    if (r.role === 'completion' && r.origin_invoice_id) origins.set(r.origin_invoice_id, (await ledger.invoices.get(r.origin_invoice_id))!);
+  }
+  const deliver = deliverableRows(flow, rows, origins, places);
+  const source = sourceOf(hub, flow);
+  if (deliver.length && !models && !source) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
+  const read = deliver.length ? (models ?? readFlowFile(source!, hub.settings, flow.channel).invoices) : [];
+  const structures = await ledger.directory.structures([...new Set(deliver.map((r) => r.recipient_siret))]);
+  const partner = flow.partner && PARTNER_CODE.test(flow.partner) && (await ledger.partners.get(flow.partner)) ? flow.partner : undefined;
+  return planDelivery({
+    flow,
+    rows,
+    origins,
+    deliver,
+    models: new Map(read.map((m) => [m.position, m])),
+    events: await ledger.events.ofAttempt(flow.id, flow.replays),
+    statusUpdates: await ledger.statusUpdates.ofFlow(flow.id),
+    structureNames: new Map([...structures].map(([siret, s]) => [siret, s.name])),
+    partner,
+    source,
+    platform: { id: hub.settings.platformPartnerId, label: 'factflow' },
+    defaultPartnerId: hub.settings.defaultPartnerId,
+    renderPdf: hub.settings.renderPdf,
+    places,
+    now: new Date().toISOString(),
+  });
+}
+
+interface InProgress extends Delivery {
+  plan?: DeliveryPlan;
+  fault?: Error;
+}
+
+/** DECIDED → DONE for flows delivered together; returns, per flow, the system fault that stopped it. */
+export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(Error | undefined)[]> {
+  const flows: InProgress[] = deliveries.map((d) => ({ ...d }));
+  const pending = new PendingDirs();
+  const each = async (step: (f: InProgress & { plan: DeliveryPlan }) => unknown) => {
+    for (const f of flows) {
+      if (f.fault) continue;
+      try {
+        await step(f as InProgress & { plan: DeliveryPlan });
+      } catch (e) {
+        f.fault = systemFault(e);
+      }
+    }
+  };
+  const shared = async (step: () => unknown) => {
+    try {
+      await step();
+    } catch (e) {
+      for (const f of flows) f.fault ??= systemFault(e);
+    }
+  };
+  /** Inside a shared commit, each flow's writes are a savepoint: a fault undoes its own only. */
+  const commitEach = (step: (f: InProgress & { plan: DeliveryPlan }, tx: Parameters<Parameters<Hub['ledger']['transaction']>[0]>[0]) => Promise<void>) =>
+    shared(() => hub.ledger.transaction(async (tx) => {
+      for (const f of flows) {
+        if (f.fault) continue;
+        try {
+          await tx.savepoint((sp) => step(f as InProgress & { plan: DeliveryPlan }, sp));
+        } catch (e) {
+          f.fault = systemFault(e);
+        }
+      }
+    }));
+
+  await each(async (f) => {
+    f.plan = await planFor(hub, f);
+    for (const p of f.plan.pivots) {
+      writeFileAtomic(p.path, p.chunks(), pending);
+      hub.log.info(`pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });
+    }
+  });
+  await commitEach(async ({ flow, plan }, tx) => {
+    for (const p of plan.pivots) {
+      for (const r of p.rows) await tx.invoices.setPivot(r.id, p.path);
+      await tx.flows.recordOutput(flow.id, 'pivot', p.path);
+    }
+    for (const e of plan.madeAvailable) await tx.events.add(e);
+  });
+  await each(({ plan }) => {
+    for (const n of plan.notices) writeFileAtomic(n.path, n.chunks(), pending);
+    if (plan.source) {
+      moveDurably(plan.source.from, plan.source.to, pending);
+      for (const f of plan.source.removeBeside) fs.rmSync(f, { force: true });
+    }
+  });
+  await shared(() => pending.sync());
+  const doneAt = new Date().toISOString();
+  await commitEach(async ({ flow, plan }, tx) => {
+    for (const n of plan.notices) if (n.kind !== 'report-beside') await tx.flows.recordOutput(flow.id, n.kind, n.path);
+    await tx.flows.markDone(flow.id, doneAt);
+  });
+  for (const f of flows) {
+    if (f.fault || !f.plan) continue;
+    const what = f.plan.unit === 'updates' ? 'updates applied' : 'invoices integrated';
+    hub.log.info(`done: ${f.flow.state} (${f.plan.accepted}/${f.plan.total} ${what})`, { flowId: f.flow.id, file: f.flow.file_name, state: f.flow.state });
+  }
+  return flows.map((f) => f.fault);
+}

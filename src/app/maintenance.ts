@@ -1,0 +1,64 @@
+/** Keeping a home healthy: the doctor's checks, and purging flows past retention. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { processAlive } from '../emit/atomic.js';
+import type { Hub } from '../hub.js';
+import type { FlowRow } from '../ledger/stores.js';
+
+export type Verdict = 'ok' | 'warn' | 'FAIL';
+export interface Check {
+  check: string;
+  result: Verdict;
+  detail: string;
+}
+
+export async function doctor(hub: Hub): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (check: string, result: Verdict, detail: string) => checks.push({ check, result, detail });
+  const l = hub.layout;
+  for (const [name, dir] of Object.entries({ inbox: l.inbox, outbox: l.outbox, archive: l.archive, failed: l.failed, spool: l.spool, log: l.log })) {
+    try {
+      fs.accessSync(dir, fs.constants.W_OK);
+      add(`folder ${name}`, 'ok', dir);
+    } catch {
+      add(`folder ${name}`, 'FAIL', `${dir} is missing or not writable: fix its permissions`);
+    }
+  }
+  const disk = fs.statfsSync(l.home);
+  const free = disk.bavail * disk.bsize;
+  const freeText = `${(free / 1024 ** 3).toFixed(1)} GiB free`;
+  add('free disk', free < 256 * 1024 ** 2 ? 'FAIL' : free < 2 * 1024 ** 3 ? 'warn' : 'ok', free < 2 * 1024 ** 3 ? `${freeText}: flows stay in the spool when writes fail; free some space` : freeText);
+  const health = await hub.ledger.health();
+  add('ledger integrity', health.integrity === 'ok' ? 'ok' : 'FAIL', health.integrity === 'ok' ? l.db : `${health.integrity}: restore var/factflow.db from a backup`);
+  add('ledger schema', health.schemaVersion === health.expectedVersion ? 'ok' : 'FAIL', `version ${health.schemaVersion} (this factflow: ${health.expectedVersion})`);
+  add('ledger journal', 'ok', health.journal);
+  const directory = await hub.ledger.directory.summary();
+  add('directory', directory.structures ? 'ok' : 'FAIL', directory.structures ? `${directory.structures} structures, imported ${directory.lastImport}` : 'empty: every invoice will be refused; run factflow directory import');
+  const counts = await hub.ledger.flows.counts();
+  add('unfinished flows', counts.faulty ? 'warn' : 'ok', counts.faulty ? `${counts.faulty} kept in the spool after a system fault (see factflow flows list --state CLAIMED)` : `${counts.unfinished} in progress`);
+  const known = new Set(counts.spoolNames.map((p) => path.basename(p)));
+  const orphans = fs.readdirSync(l.spool).filter((f) => !known.has(f) && !f.endsWith('.copying'));
+  add('spool', orphans.length ? 'warn' : 'ok', orphans.length ? `${orphans.length} file(s) the ledger does not know: ${orphans.slice(0, 3).join(', ')}` : 'consistent with the ledger');
+  const lock = path.join(l.var, 'watch.lock');
+  const pid = fs.existsSync(lock) ? Number(fs.readFileSync(lock, 'utf8')) : 0;
+  add('daemon', 'ok', pid && processAlive(pid) ? `running (pid ${pid})` : 'not running (start it with npm start or factflow watch)');
+  return checks;
+}
+
+/** Finished flows older than the cutoff that no kept flow depends on (events, recycling, completion, duplicates). */
+export const purgeable = (hub: Hub, cutoff: string): Promise<FlowRow[]> => hub.ledger.flows.purgeable(cutoff);
+
+/** Removes the flows' rows, then their files: a crash between leaves files without rows, never rows without files. */
+export async function purge(hub: Hub, flows: FlowRow[]): Promise<number> {
+  await hub.ledger.transaction((tx) => tx.flows.purge(flows.map((f) => f.id)));
+  let files = 0;
+  for (const f of flows) {
+    for (const p of [f.final_path, `${f.final_path}.report.json`, `${f.final_path}.report.xml`]) {
+      if (p && fs.existsSync(p)) {
+        fs.rmSync(p);
+        files++;
+      }
+    }
+  }
+  return files;
+}

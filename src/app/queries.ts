@@ -1,0 +1,95 @@
+/** What operators look up: invoices by reference, an invoice's history, a flow's details. */
+import type { FlowError } from '../errors/catalog.js';
+import { reportHeaderOf, reportOf } from '../engine/plan.js';
+import type { Hub } from '../hub.js';
+import type { EventRow, FlowRow, InvoiceRow } from '../ledger/stores.js';
+import { STATUS_NAMES } from '../lifecycle/statuses.js';
+
+export class InvoiceRefError extends Error {}
+
+/**
+ * An invoice by hub id (IdCPRO: any invoice, even one refused at deposit), by `supplier/number`
+ * or by number when only one supplier used it (accepted invoices).
+ */
+export async function resolveInvoice(hub: Hub, ref: string): Promise<InvoiceRow> {
+  const { invoices } = hub.ledger;
+  let rows: InvoiceRow[];
+  if (/^\d+$/.test(ref)) {
+    const row = await invoices.get(Number(ref));
+    rows = row && row.role === 'invoice' ? [row] : [];
+  } else if (ref.includes('/')) {
+    const [supplier, ...number] = ref.split('/');
+    rows = await invoices.bySupplierNumber(supplier!, number.join('/'));
+  } else rows = await invoices.byNumber(ref);
+  if (!rows.length) throw new InvoiceRefError(`No accepted invoice "${ref}". Use its hub id (IdCPRO, also for invoices refused at deposit), or supplier/number; see factflow invoices search.`);
+  const suppliers = new Set(rows.map((r) => r.supplier_id));
+  if (suppliers.size > 1) throw new InvoiceRefError(`"${ref}" is the number of invoices from several suppliers (${[...suppliers].join(', ')}); write supplier/number.`);
+  return rows.find((r) => r.status !== '04') ?? rows[0]!;
+}
+
+export interface HistoryEntry extends EventRow {
+  name: string;
+  source_file: string;
+  invoice_number: string;
+}
+
+/** The invoice's timeline, including the deliveries it was recycled from or into. */
+export async function invoiceHistory(hub: Hub, invoice: InvoiceRow): Promise<{ chain: InvoiceRow[]; events: HistoryEntry[] }> {
+  const { invoices, events } = hub.ledger;
+  let first = invoice;
+  while (first.origin_invoice_id) first = (await invoices.get(first.origin_invoice_id))!;
+  const chain: InvoiceRow[] = [];
+  for (let row: InvoiceRow | undefined = first; row; row = await invoices.recycledInto(row.id)) chain.push(row);
+  const found = await events.ofInvoices(chain.map((r) => r.id));
+  return { chain, events: found.map((e) => ({ ...e, name: STATUS_NAMES[e.status] ?? e.status })) };
+}
+
+const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
+
+/** Everything about one flow, for `flows show`. */
+export async function flowDetails(hub: Hub, flow: FlowRow) {
+  const { ledger } = hub;
+  const rows = await ledger.invoices.ofFlow(flow.id);
+  const updates = await ledger.statusUpdates.ofFlow(flow.id);
+  const report = flow.stage === 'DONE' || flow.stage === 'DECIDED' ? reportOf(reportHeaderOf(flow), rows, updates) : undefined;
+  return {
+    id: flow.id,
+    file: flow.file_name,
+    size: flow.size,
+    sha256: flow.sha256,
+    partner: flow.partner,
+    channel: flow.channel,
+    kind: flow.kind,
+    stage: flow.stage,
+    state: flow.state,
+    statusCode: flow.status_code,
+    duplicateOf: flow.duplicate_of,
+    times: { received: flow.received_at, decided: flow.decided_at, done: flow.done_at },
+    source: flow.final_path,
+    attempts: flow.attempts,
+    lastError: flow.last_error,
+    replays: await ledger.flows.replays(flow.id),
+    acknowledgments: await ledger.flows.acknowledgments(flow.id),
+    errors: parseErrors(flow.errors),
+    invoices: rows.map((r) => ({
+      id: r.id,
+      label: r.label,
+      number: r.number,
+      supplier: r.supplier_id,
+      recipient: r.recipient_siret,
+      serviceCode: r.service_code,
+      engagement: r.engagement,
+      accepted: !!r.accepted,
+      status: r.status,
+      renvoi: r.renvoi,
+      errors: parseErrors(r.errors),
+    })),
+    statusUpdates: report?.statusUpdates,
+    outputs: await ledger.flows.outputs(flow.id),
+  };
+}
+
+/** The integration report of a decided flow, as recorded. */
+export async function flowReport(hub: Hub, flow: FlowRow) {
+  return reportOf(reportHeaderOf(flow), await hub.ledger.invoices.ofFlow(flow.id), await hub.ledger.statusUpdates.ofFlow(flow.id));
+}

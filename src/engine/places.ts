@@ -1,0 +1,61 @@
+/**
+ * Where everything goes, computed from the home's layout and the flow: output names are
+ * deterministic, so a resumed attempt rewrites its own files and a replay writes new ones.
+ * Every name built from data goes through safeName, so nothing points outside its folder.
+ */
+import path from 'node:path';
+import type { Layout } from '../config.js';
+import type { FlowState } from '../emit/report.js';
+import type { FlowRow } from '../ledger/stores.js';
+import { safeName } from '../util/paths.js';
+
+/** A date as the local calendar day (YYYY-MM-DD): deposit dates and archive folders. */
+export const localDate = (iso: string): string => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
+
+const attemptSuffix = (attempt: number) => (attempt ? `_r${attempt}` : '');
+
+type FlowNaming = Pick<FlowRow, 'id' | 'file_name' | 'received_at'>;
+
+export class Places {
+  constructor(readonly layout: Layout) {}
+
+  pivot(siret: string, flowId: string, attempt = 0): string {
+    return path.join(this.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}${attemptSuffix(attempt)}.xml`);
+  }
+
+  supplierStatuses(supplierId: string, flowId: string, attempt = 0): string {
+    return path.join(this.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}${attemptSuffix(attempt)}.xml`);
+  }
+
+  /** Reports go to the partner's own folder when the flow came from a registered partner. */
+  reports(flowId: string, partner?: string): { xml: string; json: string } {
+    const dir = partner ? path.join(this.layout.outbox, 'partners', safeName(partner)) : path.join(this.layout.outbox, 'reports');
+    return { xml: path.join(dir, `${flowId}.xml`), json: path.join(dir, `${flowId}.json`) };
+  }
+
+  private stored(flow: FlowNaming): string {
+    return `${flow.id}__${safeName(flow.file_name)}`;
+  }
+
+  private archiveDir(flow: FlowNaming): string {
+    return path.join(this.layout.archive, ...localDate(flow.received_at).split('-'));
+  }
+
+  /** Integrated flows (fully or partly) are archived by deposit date; refused ones go to failed/. */
+  final(flow: FlowNaming, state: FlowState): string {
+    const dir = state === 'IN_INTEGRE' || state === 'IN_INTEGRE_PARTIEL' ? this.archiveDir(flow) : this.layout.failed;
+    return path.join(dir, this.stored(flow));
+  }
+
+  isFailed(file: string): boolean {
+    return path.dirname(file) === this.layout.failed;
+  }
+
+  /** Where a flow's source file may be: the spool while it is processed, else where it was put. */
+  sourceCandidates(flow: FlowNaming & Pick<FlowRow, 'spool_path' | 'final_path'>): string[] {
+    return [flow.spool_path, flow.final_path, path.join(this.layout.failed, this.stored(flow)), path.join(this.archiveDir(flow), this.stored(flow))].filter((p): p is string => !!p);
+  }
+}

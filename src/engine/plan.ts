@@ -1,0 +1,329 @@
+/**
+ * What a decision changes, as data: `planDecision` (the rows and lifecycle events to record,
+ * where the source goes) and `planDelivery` (the pivots to write, the statuses 03 they make,
+ * the supplier status files and the report). Pure: the application layer gathers the inputs
+ * from the ledger, applies the plans, and owns every write. Every status change planned here
+ * goes through the lifecycle table, the platform's own included.
+ */
+import type { FlowError } from '../errors/catalog.js';
+import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
+import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
+import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
+import type { Partner as EnvelopePartner } from '../emit/envelope.js';
+import type { EventRecord, FlowDecisionRecord, FlowRow, InvoiceEventRow, InvoiceRecord, InvoiceRow, Stage, StatusUpdateRow } from '../ledger/stores.js';
+import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
+import type { Invoice } from '../model/invoice.js';
+import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
+import { localDate, type Places } from './places.js';
+
+// ---------------------------------------------------------------------------- the decision
+
+export interface PlannedInvoice {
+  record: InvoiceRecord;
+  /** The event its acceptance records: 01 on itself, or 12 on the suspended invoice it completes. */
+  event?: Omit<EventRecord, 'invoiceId'> & { invoiceId: number | 'self' };
+}
+
+export interface DecisionPlan {
+  /** The stage the flow must still be in (another process deciding first wins). */
+  fromStage: Stage;
+  flow: FlowDecisionRecord;
+  invoices: PlannedInvoice[];
+  statusUpdates: Omit<StatusUpdateRow, 'flow_id'>[];
+  /** Status changes sent in (recipients' statuses, operators' requests). */
+  events: EventRecord[];
+}
+
+export interface DecisionInput {
+  flow: Pick<FlowRow, 'id' | 'file_name' | 'received_at' | 'stage' | 'replays'>;
+  decision: Decision;
+  /** A replay plans the flow's next attempt. */
+  replay: boolean;
+  completionComment?: string;
+  at: string;
+  places: Places;
+}
+
+export const invoiceRecord = ({ invoice: i, errors, resend }: InvoiceDecision): InvoiceRecord => ({
+  position: i.position,
+  label: i.label,
+  number: i.number,
+  supplierType: i.supplier.idType,
+  supplierId: i.supplier.id,
+  supplierName: i.supplier.name,
+  supplierCountry: i.supplier.countryCode,
+  recipientSiret: i.recipient.siret,
+  recipientName: i.recipient.name,
+  serviceCode: i.recipient.serviceCode,
+  engagement: i.engagementNumber,
+  issueDate: i.issueDate,
+  type: i.type,
+  amountGross: i.totals.gross,
+  currency: i.currency,
+  errors,
+  role: resend?.role ?? 'invoice',
+  renvoi: resend?.renvoi ?? 'Non',
+  originId: resend?.originId,
+});
+
+export function planDecision({ flow, decision: d, replay, completionComment, at, places }: DecisionInput): DecisionPlan {
+  const attempt = replay ? flow.replays + 1 : flow.replays;
+  const source = { sourceFlow: flow.id, attempt, at };
+  const invoices = d.invoices.map((inv): PlannedInvoice => {
+    const record = invoiceRecord(inv);
+    if (inv.errors.length) return { record };
+    if (inv.resend?.role === 'completion') {
+      assertTransition({ number: record.number, from: '06', to: '12', producer: 'supplier' });
+      return { record, event: { ...source, invoiceId: inv.resend.originId, status: '12', producer: 'supplier', comment: completionComment } };
+    }
+    return { record, event: { ...source, invoiceId: 'self', status: assertTransition({ number: record.number, from: null, to: '01', producer: 'platform' }), producer: 'platform' } };
+  });
+  const events = d.updates.map((u): EventRecord => ({
+    ...source,
+    invoiceId: u.invoiceId,
+    status: u.status,
+    producer: u.producer,
+    motif: u.update.complement ?? u.update.motif,
+    comment: u.update.comment,
+    producedAt: u.update.producedAt,
+    mandate: u.update.mandate,
+  }));
+  const accepted = d.invoices.filter((i) => !i.errors.length).length;
+  return {
+    fromStage: replay ? 'DONE' : 'CLAIMED',
+    flow: {
+      kind: d.kind ?? null,
+      state: d.state,
+      statusCode: STATUS_OF_STATE[d.state],
+      duplicateOf: d.duplicateOf ?? null,
+      errors: d.flowErrors,
+      decidedAt: at,
+      finalPath: places.final(flow, d.state),
+      ...(replay ? { replay: { attempt, accepted, stillRejected: d.invoices.length - accepted } } : {}),
+    },
+    invoices,
+    statusUpdates: d.statusLines.map((l) => statusUpdateRow(l)),
+    events,
+  };
+}
+
+const statusUpdateRow = (l: StatusLine): Omit<StatusUpdateRow, 'flow_id'> => ({
+  position: l.position,
+  number: l.number,
+  supplier_id: l.supplier,
+  recipient_siret: l.recipient,
+  status: l.status,
+  invoice_id: l.invoiceId ?? null,
+  accepted: l.errors.length ? 0 : 1,
+  errors: JSON.stringify(l.errors),
+});
+
+// ---------------------------------------------------------------------------- the report
+
+export interface ReportHeader {
+  flowId: string;
+  file: string;
+  sha256: string;
+  kind?: string | null;
+  receivedAt: string;
+  state: FlowState;
+  duplicateOf?: string | null;
+  errors: FlowError[];
+}
+
+const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
+
+/** The integration report of a flow, from its recorded (or, for a validation, planned) rows. */
+export function reportOf(h: ReportHeader, rows: Pick<InvoiceRow, 'label' | 'number' | 'supplier_id' | 'recipient_siret' | 'service_code' | 'engagement' | 'errors'>[], updates: Omit<StatusUpdateRow, 'flow_id'>[]): IntegrationReport {
+  return {
+    flowId: h.flowId,
+    file: h.file,
+    sha256: h.sha256,
+    kind: h.kind ?? undefined,
+    receivedAt: h.receivedAt,
+    state: h.state,
+    statusCode: STATUS_OF_STATE[h.state],
+    ...(h.duplicateOf ? { duplicateOf: h.duplicateOf } : {}),
+    errors: h.errors,
+    invoices: rows.map((r) => invoiceLineReport({ label: r.label, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, serviceCode: r.service_code, engagement: r.engagement, errors: parseErrors(r.errors) })),
+    ...(updates.length
+      ? {
+          statusUpdates: updates.map((u) => ({
+            label: `NumOrdre ${u.position}`,
+            number: u.number,
+            supplier: u.supplier_id,
+            recipient: u.recipient_siret,
+            requestedStatus: u.status,
+            status: u.accepted ? ('ACCEPTED' as const) : ('REJECTED' as const),
+            errors: parseErrors(u.errors),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Planned invoice records as report rows (a validation reports what it would record). */
+export const recordRows = (records: InvoiceRecord[]) =>
+  records.map((r) => ({ label: r.label, number: r.number, supplier_id: r.supplierId, recipient_siret: r.recipientSiret, service_code: r.serviceCode ?? null, engagement: r.engagement ?? null, errors: JSON.stringify(r.errors) }));
+
+export const reportHeaderOf = (flow: FlowRow): ReportHeader => ({
+  flowId: flow.id,
+  file: flow.file_name,
+  sha256: flow.sha256,
+  kind: flow.kind,
+  receivedAt: flow.received_at,
+  state: flow.state as FlowState,
+  duplicateOf: flow.duplicate_of,
+  errors: parseErrors(flow.errors),
+});
+
+// ---------------------------------------------------------------------------- the delivery
+
+/** The row whose lifecycle a delivery moves: itself, or for a completion the suspended original. */
+export const lifecycleRow = (row: InvoiceRow, origins: Map<number, InvoiceRow>): InvoiceRow => (row.role === 'completion' ? origins.get(row.origin_invoice_id!)! : row);
+
+/**
+ * Rows this attempt delivers: accepted and not yet delivered, or delivered by this very attempt
+ * before a crash (their pivot is rewritten identically). Never a row an earlier attempt delivered.
+ */
+export function deliverableRows(flow: FlowRow, rows: InvoiceRow[], origins: Map<number, InvoiceRow>, places: Places): InvoiceRow[] {
+  return rows.filter((row) => {
+    if (!row.accepted) return false;
+    if (row.pivot_path) return row.pivot_path === places.pivot(row.recipient_siret, flow.id, flow.replays);
+    return lifecycleRow(row, origins).status === (row.role === 'completion' ? '12' : '01');
+  });
+}
+
+export interface DeliveryInput {
+  flow: FlowRow;
+  rows: InvoiceRow[];
+  /** The suspended invoices completions of this flow complete, by id. */
+  origins: Map<number, InvoiceRow>;
+  /** The rows to deliver (deliverableRows) and their invoices, read from the source. */
+  deliver: InvoiceRow[];
+  models: Map<number, Invoice>;
+  /** Events this attempt recorded already (its decision's, and 03s recorded before a crash). */
+  events: InvoiceEventRow[];
+  statusUpdates: StatusUpdateRow[];
+  structureNames: Map<string, string | undefined>;
+  /** The flow's registered partner, whose folder gets its reports. */
+  partner?: string;
+  /** Where the source file is now. */
+  source?: string;
+  platform: EnvelopePartner;
+  defaultPartnerId: string;
+  /** Structured invoices without an invoice PDF get one rendered by the hub (setting `renderPdf`). */
+  renderPdf?: boolean;
+  places: Places;
+  now: string;
+}
+
+export interface PlannedFile {
+  kind: 'pivot' | 'supplier-status' | 'report' | 'report-beside';
+  path: string;
+  chunks: () => Iterable<string | Uint8Array>;
+}
+
+export interface DeliveryPlan {
+  pivots: (PlannedFile & { rows: InvoiceRow[] })[];
+  /** Status 03 for the invoices of the pivots. */
+  madeAvailable: EventRecord[];
+  /** Supplier statuses and the report, written once the 03s are recorded. */
+  notices: PlannedFile[];
+  source?: { from: string; to: string; removeBeside: string[] };
+  report?: IntegrationReport;
+  /** What the flow carried, for its summary: invoices, or status updates. */
+  unit: 'invoices' | 'updates';
+  accepted: number;
+  total: number;
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+type EventWithInvoice = Omit<InvoiceEventRow, 'id'> & { position: number; seq: number };
+
+export function planDelivery(input: DeliveryInput): DeliveryPlan {
+  const { flow, places, now } = input;
+  const attempt = flow.replays;
+  const depositDate = localDate(flow.received_at);
+  const pivots = [...groupBy(input.deliver, (r) => r.recipient_siret)].map(([siret, group]) => {
+    const invoices: PivotInvoice[] = group.map((r) => {
+      const invoice = input.models.get(r.position);
+      if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
+      return { invoice, hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi };
+    });
+    const header = { flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf };
+    return { kind: 'pivot' as const, path: places.pivot(siret, flow.id, attempt), rows: group, chunks: () => pivotChunks(header, invoices) };
+  });
+  const madeAvailable: EventRecord[] = [];
+  for (const r of input.deliver) {
+    const target = lifecycleRow(r, input.origins);
+    // A pivot rewritten after a crash: its 03 is recorded already.
+    if (target.status !== '01' && target.status !== '12') continue;
+    madeAvailable.push({ invoiceId: target.id, status: assertTransition({ number: target.number, from: target.status, to: '03', producer: 'platform' }), at: now, producer: 'platform', sourceFlow: flow.id, attempt });
+  }
+
+  // The supplier's statuses: what this attempt recorded, then the 03s it makes now, per invoice.
+  const rowsById = new Map<number, InvoiceRow>([...input.rows, ...input.origins.values()].map((r) => [r.id, r]));
+  const recorded: EventWithInvoice[] = input.events.map((e) => ({ ...e, position: rowsById.get(e.invoice_id)?.position ?? 0, seq: e.id }));
+  const planned: EventWithInvoice[] = madeAvailable.map((e, i) => {
+    const r = rowsById.get(e.invoiceId)!;
+    return {
+      attempt, invoice_id: r.id, status: e.status, at: e.at, producer: e.producer, motif: null, comment: null, produced_at: null, mandate: null, source_flow: flow.id,
+      number: r.number, issue_date: r.issue_date, supplier_type: r.supplier_type, supplier_id: r.supplier_id, supplier_name: r.supplier_name,
+      supplier_country: r.supplier_country, recipient_siret: r.recipient_siret, recipient_name: r.recipient_name, service_code: r.service_code,
+      position: r.position, seq: Number.MAX_SAFE_INTEGER - madeAvailable.length + i,
+    };
+  });
+  const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
+  const notices: PlannedFile[] = [...groupBy(entries, (e) => e.supplier_id)].map(([supplierId, group]) => {
+    const statuses: StatusEntry[] = group.map((e) => ({
+      supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
+      recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
+      status: e.status,
+      complement: e.motif ?? STATUS_NAMES[e.status],
+      comment: e.comment ?? undefined,
+      at: e.produced_at ?? e.at,
+      invoiceNumber: e.number,
+      invoiceDate: e.issue_date,
+      mandate: e.mandate ?? undefined,
+    }));
+    const xml = invoiceStatusesXml(flow.id, depositDate, { id: input.defaultPartnerId, label: statuses[0]!.supplier.name }, input.platform, statuses);
+    return { kind: 'supplier-status' as const, path: places.supplierStatuses(supplierId, flow.id, attempt), chunks: () => [xml] };
+  });
+
+  // An operator's request is answered on the command line and in the invoice's history: no report.
+  let report: IntegrationReport | undefined;
+  if (flow.channel === 'edi') {
+    report = reportOf(reportHeaderOf(flow), input.rows, input.statusUpdates);
+    const xml = reportXml(report, flow.decided_at!, { id: input.partner ?? input.defaultPartnerId }, input.platform);
+    const json = JSON.stringify(report, null, 2) + '\n';
+    const { xml: xmlPath, json: jsonPath } = places.reports(flow.id, input.partner);
+    notices.push({ kind: 'report', path: xmlPath, chunks: () => [xml] }, { kind: 'report', path: jsonPath, chunks: () => [json] });
+    if (flow.final_path && places.isFailed(flow.final_path)) {
+      // A refused flow keeps its report beside it, for the operator looking at failed/.
+      notices.push({ kind: 'report-beside', path: `${flow.final_path}.report.json`, chunks: () => [json] }, { kind: 'report-beside', path: `${flow.final_path}.report.xml`, chunks: () => [xml] });
+    }
+  }
+  const moves = input.source && flow.final_path && input.source !== flow.final_path;
+  return {
+    pivots,
+    madeAvailable,
+    notices,
+    // The report that stood beside the file in failed/ goes with it (the current one is written anew).
+    ...(moves ? { source: { from: input.source!, to: flow.final_path!, removeBeside: [`${input.source}.report.json`, `${input.source}.report.xml`] } } : {}),
+    report,
+    unit: flow.kind === 'statut' || input.statusUpdates.length ? 'updates' : 'invoices',
+    accepted: input.rows.filter((r) => r.accepted).length + input.statusUpdates.filter((u) => u.accepted).length,
+    total: input.rows.length + input.statusUpdates.length,
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * The ledger as the rest of the hub sees it: stores of flows, invoices, lifecycle events,
+ * status updates, the directory and partners, behind asynchronous interfaces. The engine never
+ * sees them (it judges data gathered beforehand); the application layer reads them and applies
+ * plans inside `transaction`. The SQLite implementation is in ./sqlite; another backend (a
+ * database shared by several hub machines) implements the same interfaces.
+ */
+import type { FlowError } from '../errors/catalog.js';
+import type { Partner } from '../route/partners.js';
+import type { Service, Structure } from '../route/directory.js';
+
+export type Stage = 'CLAIMING' | 'CLAIMED' | 'DECIDED' | 'DONE';
+/** How a flow came in: a partner's file (inbox, `factflow process`), or an operator's request. */
+export type Channel = 'edi' | 'operator';
+
+export interface FlowRow {
+  id: string;
+  file_name: string;
+  partner: string | null;
+  channel: Channel;
+  size: number;
+  sha256: string;
+  kind: string | null;
+  stage: Stage;
+  state: string | null;
+  status_code: string | null;
+  duplicate_of: string | null;
+  errors: string;
+  received_at: string;
+  decided_at: string | null;
+  done_at: string | null;
+  spool_path: string;
+  final_path: string | null;
+  attempts: number;
+  last_error: string | null;
+  replays: number;
+  owner_pid: number | null;
+}
+
+export interface InvoiceRow {
+  id: number;
+  flow_id: string;
+  position: number;
+  label: string;
+  number: string;
+  supplier_type: string;
+  supplier_id: string;
+  supplier_name: string;
+  supplier_country: string;
+  recipient_siret: string;
+  recipient_name: string | null;
+  service_code: string | null;
+  engagement: string | null;
+  issue_date: string;
+  type: string;
+  amount_gross: string;
+  currency: string;
+  accepted: number;
+  status: string | null;
+  errors: string;
+  pivot_path: string | null;
+  renvoi: string;
+  origin_invoice_id: number | null;
+  role: 'invoice' | 'completion';
+}
+
+export interface EventRow {
+  id: number;
+  attempt: number;
+  invoice_id: number;
+  status: string;
+  at: string;
+  producer: string;
+  motif: string | null;
+  comment: string | null;
+  produced_at: string | null;
+  mandate: string | null;
+  source_flow: string;
+}
+
+/** An event with the invoice it concerns, as status files need it. */
+export type InvoiceEventRow = EventRow & Pick<InvoiceRow, 'number' | 'issue_date' | 'supplier_type' | 'supplier_id' | 'supplier_name' | 'supplier_country' | 'recipient_siret' | 'recipient_name' | 'service_code'>;
+
+export interface StatusUpdateRow {
+  flow_id: string;
+  position: number;
+  number: string;
+  supplier_id: string;
+  recipient_siret: string;
+  status: string;
+  invoice_id: number | null;
+  accepted: number;
+  errors: string;
+}
+
+/** One invoice's decision as recorded: a new row, or the row an earlier attempt wrote at that position. */
+export interface InvoiceRecord {
+  position: number;
+  label: string;
+  number: string;
+  supplierType: string;
+  supplierId: string;
+  supplierName: string;
+  supplierCountry: string;
+  recipientSiret: string;
+  recipientName?: string;
+  serviceCode?: string;
+  engagement?: string;
+  issueDate: string;
+  type: string;
+  amountGross: string;
+  currency: string;
+  errors: FlowError[];
+  role: 'invoice' | 'completion';
+  renvoi: string;
+  originId?: number;
+}
+
+export interface EventRecord {
+  invoiceId: number;
+  status: string;
+  at: string;
+  producer: string;
+  sourceFlow: string;
+  attempt: number;
+  motif?: string;
+  comment?: string;
+  producedAt?: string;
+  mandate?: string;
+}
+
+export interface FlowDecisionRecord {
+  kind: string | null;
+  state: string;
+  statusCode: string;
+  duplicateOf: string | null;
+  errors: FlowError[];
+  decidedAt: string;
+  finalPath: string;
+  /** Set for a replay: the attempt it starts and what it decided. */
+  replay?: { attempt: number; accepted: number; stillRejected: number };
+}
+
+export interface NewFlow {
+  id: string;
+  fileName: string;
+  partner: string | null;
+  channel: Channel;
+  receivedAt: string;
+  spoolPath: string;
+  ownerPid: number;
+}
+
+/** An accepted invoice of the same supplier, number and issue year: what double invoicing is judged on. */
+export interface EarlierDeposit {
+  id: number;
+  flow_id: string;
+  status: string | null;
+}
+
+export interface FlowFilter {
+  state?: string;
+  since?: string;
+  until?: string;
+  supplier?: string;
+  recipient?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export type ListedFlow = FlowRow & { invoices: number; accepted: number };
+
+export interface InvoiceFilter {
+  number?: string;
+  supplier?: string;
+  recipient?: string;
+  /** A lifecycle status code, or REJECTED for invoices refused at deposit. */
+  status?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+}
+
+export interface ReplayRow {
+  attempt: number;
+  started_at: string;
+  accepted: number;
+  still_rejected: number;
+}
+
+export interface FlowStore {
+  get(id: string): Promise<FlowRow | undefined>;
+  inStage(stage: Stage): Promise<FlowRow[]>;
+  insertClaims(flows: NewFlow[]): Promise<void>;
+  /** Drops a claim whose file was never moved (still CLAIMING). */
+  dropClaim(id: string): Promise<void>;
+  finishClaim(id: string, sha256: string, size: number): Promise<void>;
+  setOwner(id: string, pid: number): Promise<void>;
+  /** The earliest flow with these bytes, received before `id` (or any, without an id). */
+  earlierSameContent(sha256: string, id?: string): Promise<{ id: string } | undefined>;
+  /** CLAIMED (or DONE, for a replay) → DECIDED, owned by `ownerPid`; false when another process decided it first. */
+  recordDecision(id: string, fromStage: Stage, decision: FlowDecisionRecord, ownerPid: number): Promise<boolean>;
+  recordFault(id: string, fault: string): Promise<void>;
+  markDone(id: string, at: string): Promise<void>;
+  recordOutput(id: string, kind: string, path: string): Promise<void>;
+  outputs(id: string): Promise<{ kind: string; path: string }[]>;
+  replays(id: string): Promise<ReplayRow[]>;
+  /** Pivot flows acknowledged (92/94) by their recipients. */
+  acknowledgments(id: string): Promise<{ status: string; byFlow: string; at: string }[]>;
+  /** The recipients each pivot flow delivered to (what an acknowledgment is checked against). */
+  deliveredRecipients(flowIds: string[]): Promise<Map<string, string[]>>;
+  list(filter: FlowFilter): Promise<ListedFlow[]>;
+  /** Finished flows with something refused, that a replay can take. */
+  replayable(since?: string): Promise<FlowRow[]>;
+  /** Finished flows older than the cutoff that no kept flow depends on. */
+  purgeable(cutoff: string): Promise<FlowRow[]>;
+  purge(ids: string[]): Promise<void>;
+  stats(since?: string): Promise<{ flows: { state: string; n: number }[]; invoices: { status: string; n: number }[]; rejectionCodes: { code: string; n: number }[] }>;
+  counts(): Promise<{ unfinished: number; faulty: number; spoolNames: string[] }>;
+}
+
+export interface InvoiceStore {
+  get(id: number): Promise<InvoiceRow | undefined>;
+  ofFlow(flowId: string): Promise<InvoiceRow[]>;
+  /** Writes a decision; returns the row id. */
+  record(flowId: string, invoice: InvoiceRecord): Promise<number>;
+  setPivot(id: number, path: string): Promise<void>;
+  /** The latest accepted invoice for each supplier/number/year key (`supplier\0number\0year`). */
+  earlierDeposits(keys: string[]): Promise<Map<string, EarlierDeposit>>;
+  /** Accepted invoices (role invoice) of a supplier with this number, newest first. */
+  bySupplierNumber(supplierId: string, number: string): Promise<InvoiceRow[]>;
+  /** Accepted invoices with this number, any supplier, newest first. */
+  byNumber(number: string): Promise<InvoiceRow[]>;
+  /** The delivery an invoice was recycled into, if any. */
+  recycledInto(id: number): Promise<InvoiceRow | undefined>;
+  search(filter: InvoiceFilter): Promise<InvoiceRow[]>;
+}
+
+export interface EventStore {
+  /** Records an event and moves the invoice to its status. */
+  add(event: EventRecord): Promise<void>;
+  ofAttempt(flowId: string, attempt: number): Promise<InvoiceEventRow[]>;
+  ofInvoices(ids: number[]): Promise<(EventRow & { source_file: string; invoice_number: string })[]>;
+}
+
+export interface StatusUpdateStore {
+  add(row: StatusUpdateRow): Promise<void>;
+  ofFlow(flowId: string): Promise<StatusUpdateRow[]>;
+}
+
+export interface DirectoryStore {
+  structures(sirets: string[]): Promise<Map<string, Structure>>;
+  /** Services by `siret\0code`. */
+  services(keys: string[]): Promise<Map<string, Service>>;
+  servicesOf(siret: string, code?: string): Promise<Service[]>;
+  replace(structures: (Structure & { idType: string; ediReceiver: boolean })[], services: Service[], source: { structuresFile: string; servicesFile?: string }, onRow?: (done: number, total: number) => void): Promise<void>;
+  summary(): Promise<{ structures: number; lastImport?: string }>;
+}
+
+export interface PartnerStore {
+  get(code: string): Promise<Partner | undefined>;
+  list(): Promise<Partner[]>;
+  save(partner: Partner): Promise<void>;
+  remove(code: string): Promise<boolean>;
+}
+
+export interface Stores {
+  flows: FlowStore;
+  invoices: InvoiceStore;
+  events: EventStore;
+  statusUpdates: StatusUpdateStore;
+  directory: DirectoryStore;
+  partners: PartnerStore;
+}
+
+/** Stores inside a write transaction; `savepoint` undoes only what its function did if it throws. */
+export interface Tx extends Stores {
+  savepoint<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+export interface LedgerHealth {
+  integrity: string;
+  schemaVersion: number;
+  expectedVersion: number;
+  journal: string;
+}
+
+export interface Ledger extends Stores {
+  /** One write transaction: everything `fn` does through `tx` is committed together, or nothing. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  health(): Promise<LedgerHealth>;
+  close(): Promise<void>;
+}
