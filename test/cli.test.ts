@@ -70,6 +70,11 @@ test('docs/ERRORS.md lists every code of the catalog (regenerate with npm run do
   expect(fs.readFileSync(path.join(fixture('..'), 'docs', 'ERRORS.md'), 'utf8')).toBe(errorsMarkdown());
 });
 
+test('docs/FORMATS.md lists every format of the format table (regenerate with npm run docs)', async () => {
+  const { formatsMarkdown } = await import('../src/devtools/errorsDoc.js');
+  expect(fs.readFileSync(path.join(fixture('..'), 'docs', 'FORMATS.md'), 'utf8')).toBe(formatsMarkdown());
+});
+
 test('factflow resume finishes a flow a crash left in the spool', async () => {
   const home = tempDir();
   cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv')], { home });

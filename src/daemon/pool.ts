@@ -21,6 +21,8 @@ interface Job {
 interface Slot {
   worker: Worker;
   busy?: Job[];
+  /** Its worker died and the new one is not started yet: nothing is handed to it. */
+  down?: boolean;
 }
 
 /** A worker dying again and again is not replaced faster than this. */
@@ -46,6 +48,7 @@ export class FlowPool {
   private start(slot: Slot, lastStart = 0): Slot {
     const worker = new Worker(workerScript(import.meta.url, 'flowWorker.js'), { workerData: this.input });
     slot.worker = worker;
+    slot.down = false;
     const startedAt = Date.now();
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'log') {
@@ -62,6 +65,7 @@ export class FlowPool {
       if (slot.worker !== worker) return;
       const jobs = slot.busy ?? [];
       slot.busy = undefined;
+      slot.down = true;
       const fault = flowError('SYS_WORKER_FAILED', { detail: `exit code ${code}` });
       for (const job of jobs) job.done(`${fault.code}: ${fault.message}`);
       if (this.stopping) return;
@@ -100,7 +104,7 @@ export class FlowPool {
    */
   private dispatch(): void {
     if (this.stopping) return;
-    const idle = this.slots.filter((s) => !s.busy);
+    const idle = this.slots.filter((s) => !s.busy && !s.down);
     idle.forEach((slot, i) => {
       if (!this.waiting.length) return;
       const share = Math.min(GROUP_MAX_FLOWS, Math.ceil(this.waiting.length / (idle.length - i)));
@@ -121,7 +125,10 @@ export class FlowPool {
     await Promise.all(this.slots.map((s) => {
       const exited = new Promise((r) => s.worker.once('exit', r));
       s.worker.postMessage({ type: 'stop' } satisfies ToWorker);
-      return Promise.race([exited, new Promise((r) => setTimeout(r, 2000)).then(() => s.worker.terminate())]);
+      if (s.down) return undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((r) => (timer = setTimeout(r, 2000))).then(() => s.worker.terminate());
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
     }));
   }
 

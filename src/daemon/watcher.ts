@@ -37,6 +37,8 @@ export interface Daemon {
   stop(): Promise<void>;
   /** Resolves when the inbox is empty and nothing is pending (for tests and one-shot use). */
   idle(): Promise<void>;
+  /** The worker threads (absent when flows run in the main thread). */
+  readonly pool?: FlowPool;
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
@@ -217,6 +219,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   }
 
   return {
+    pool,
     async stop() {
       stopped = true;
       clearInterval(tick);

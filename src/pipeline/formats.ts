@@ -42,6 +42,8 @@ export interface BinaryFormat {
   channels: readonly Channel[];
   /** The archive readers live with the reading stage (they share work across threads). */
   reader: 'archive' | 'request';
+  /** What validates it, for the docs. */
+  validatedBy: string;
 }
 
 const structured = (read: typeof readUbl) => (root: XNode, p: DocumentPlace) => ({ invoices: [read(root, p.bytes, p.position, p.label, p.maxAttachmentBytes)], errors: [] });
@@ -64,9 +66,9 @@ export const XML_FORMATS: readonly XmlFormat[] = [
 ];
 
 export const BINARY_FORMATS: readonly BinaryFormat[] = [
-  { kind: 'zip', label: 'A batch of E1 documents in a zip archive', magic: (h) => h[0] === 0x50 && h[1] === 0x4b && h[2] === 0x03 && h[3] === 0x04, channels: ['edi'], reader: 'archive' },
-  { kind: 'tar.gz', label: 'A batch of E1 documents in a tar.gz archive', magic: (h) => h[0] === 0x1f && h[1] === 0x8b, channels: ['edi'], reader: 'archive' },
-  { kind: 'request', label: "An operator's request (factflow invoice status / complete); never accepted from the inbox", magic: (h) => h[0] === 0x7b, channels: ['operator'], reader: 'request' },
+  { kind: 'zip', label: 'A batch of E1 documents in a zip archive', magic: (h) => h[0] === 0x50 && h[1] === 0x4b && h[2] === 0x03 && h[3] === 0x04, channels: ['edi'], reader: 'archive', validatedBy: "each entry against its own format's schema" },
+  { kind: 'tar.gz', label: 'A batch of E1 documents in a tar.gz archive', magic: (h) => h[0] === 0x1f && h[1] === 0x8b, channels: ['edi'], reader: 'archive', validatedBy: "each entry against its own format's schema" },
+  { kind: 'request', label: "An operator's request (factflow invoice status / complete); never accepted from the inbox", magic: (h) => h[0] === 0x7b, channels: ['operator'], reader: 'request', validatedBy: 'written by factflow itself' },
 ];
 
 export const xmlFormatOf = (root: string, ns: string): XmlFormat | undefined => XML_FORMATS.find((f) => f.root === root && f.ns === ns);
