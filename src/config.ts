@@ -34,6 +34,8 @@ export interface Settings {
   archiveMaxTotalBytes: number;
   /** Days a finished flow's archived file and ledger rows are kept (`factflow purge`). */
   retentionDays: number;
+  /** Add a readable PDF rendered by the hub to structured invoices that carry none (PJ 02 `PJ00….pdf`). */
+  renderPdf: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -53,6 +55,7 @@ export const DEFAULTS: Settings = {
   archiveMaxEntryBytes: 50 * MB,
   archiveMaxTotalBytes: 1024 * MB,
   retentionDays: 3650,
+  renderPdf: true,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -70,6 +73,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   archiveMaxEntryBytes: 'FACTFLOW_ARCHIVE_MAX_ENTRY_BYTES',
   archiveMaxTotalBytes: 'FACTFLOW_ARCHIVE_MAX_TOTAL_BYTES',
   retentionDays: 'FACTFLOW_RETENTION_DAYS',
+  renderPdf: 'FACTFLOW_RENDER_PDF',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -102,8 +106,18 @@ export function loadConfig(home: string, flags: Partial<Settings> = {}, env: Nod
   return { home: path.resolve(home), settings, origins };
 }
 
-function coerce(key: keyof Settings, raw: unknown, origin: Origin): string | number {
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function coerce(key: keyof Settings, raw: unknown, origin: Origin): string | number | boolean {
   if (typeof DEFAULTS[key] === 'string') return String(raw);
+  if (typeof DEFAULTS[key] === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    const text = String(raw).trim().toLowerCase();
+    if (TRUE.has(text)) return true;
+    if (FALSE.has(text)) return false;
+    throw new Error(`${key} from ${origin} must be true or false, got "${String(raw)}".`);
+  }
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${key} from ${origin} must be a non-negative number, got "${String(raw)}".`);
   return n;

@@ -39,9 +39,10 @@ test('a UBL invoice is integrated; its original XML travels as PJ 01 and its emb
   expect(xml).toContain('<NumeroMarche>MARCHE-2026-7</NumeroMarche>');
   expect(xml).toContain('<Code>30</Code>'); // UNCL 4461 58 (SEPA credit transfer) mapped to 30
   const pjs = attachments(pivot);
-  expect(pjs.map((p) => [p.name, p.type])).toEqual([['UBL-2026-001.xml', '01'], ['bon-livraison.pdf', '02']]);
+  // The delivery note is not the invoice: the hub adds its readable rendering (PJ00…) after PJ 01.
+  expect(pjs.map((p) => [p.name, p.type])).toEqual([['UBL-2026-001.xml', '01'], ['PJ00UBL-2026-001.pdf', '02'], ['bon-livraison.pdf', '02']]);
   expect(pjs[0]!.content.content.equals(fs.readFileSync(fixture('ubl', 'invoice-commune.xml')))).toBe(true);
-  expect(pjs[1]!.content.content.subarray(0, 5).toString()).toBe('%PDF-');
+  expect(pjs[2]!.content.content.subarray(0, 5).toString()).toBe('%PDF-');
 });
 
 test('a UBL credit note becomes type 381 with its service code', async () => {
@@ -63,7 +64,7 @@ test('a CII invoice to the State carries its service code and engagement number,
   expect(xml).toContain('<CodeService>SGAMI-SUD</CodeService>');
   expect(xml).toContain('<NumeroEngagement>EJ-CII-2026-001</NumeroEngagement>');
   expect(xml).toContain('<DateEmissionFacture>2026-11-02</DateEmissionFacture>');
-  expect(attachments(pivot).map((p) => [p.name, p.type])).toEqual([['CII-2026-001.xml', '01'], ['annexe.pdf', '02']]);
+  expect(attachments(pivot).map((p) => [p.name, p.type])).toEqual([['CII-2026-001.xml', '01'], ['PJ00CII-2026-001.pdf', '02'], ['annexe.pdf', '02']]);
 });
 
 test('a tar.gz of twenty UBL invoices is one flow: twenty invoices, each delivered once, to three recipients', async () => {

@@ -53,6 +53,7 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     source,
     platform: { id: hub.settings.platformPartnerId, label: 'factflow' },
     defaultPartnerId: hub.settings.defaultPartnerId,
+    renderPdf: hub.settings.renderPdf,
     places,
     now: new Date().toISOString(),
   });

@@ -4,7 +4,8 @@
  * and schemas (the floor: parsing and validation only). Writes bench/results.json and
  * BENCHMARKS.md. Peak RSS is sampled from /proc/<pid>/status (VmHWM), so it needs Linux.
  *   S1  one mixed flow of 1,000 invoices, 3 lines each, a 20 KB PDF each
- *   S2  a tar.gz of 2,000 UBL invoices of about 20 KB each
+ *   S2  a tar.gz of 2,000 UBL invoices of about 20 KB each (and again with renderPdf off and on,
+ *       side by side: what the rendered PDFs cost)
  *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
  *   S4  a mixed flow of about 100 MB (memory)
  */
@@ -109,9 +110,10 @@ async function s1(): Promise<Scenario> {
   return { id: 'S1', title: 'one mixed flow, 1,000 invoices, 3 lines, 20 KB PDF each', invoices: 1000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, xmllintSeconds: floor, vsXmllint: floor ? r.seconds / floor : undefined, target: '≥ 1,000 invoices/s', met: ips >= 1000 };
 }
 
-async function s2(): Promise<Scenario> {
-  const home = freshHome('s2');
+/** The S2 archive (2,000 UBL invoices) and its documents, written once per run. */
+function s2Input(): { archive: string; dir: string; entries: { name: string; content: string }[] } {
   const dir = path.join(WORK, 's2', 'docs');
+  const archive = path.join(WORK, 's2', 'ubl-2000.tar.gz');
   fs.mkdirSync(dir, { recursive: true });
   const entries = Array.from({ length: 2000 }, (_, i) => {
     const name = `UBL-S2-${String(i).padStart(4, '0')}.xml`;
@@ -119,14 +121,56 @@ async function s2(): Promise<Scenario> {
     fs.writeFileSync(path.join(dir, name), content);
     return { name, content };
   });
-  const archive = path.join(WORK, 's2', 'ubl-2000.tar.gz');
   fs.writeFileSync(archive, writeTarGz(entries));
+  return { archive, dir, entries };
+}
+
+async function s2(): Promise<Scenario> {
+  const home = freshHome('s2'); // first: it clears the scenario's folder
+  const { archive, dir, entries } = s2Input();
   const r = await run([...NODE, CLI, '--home', home, 'process', archive]);
   const floor = await xmllintFloor('UBL-Invoice-hub.xsd', entries.map((e) => path.join(dir, e.name)));
   const ips = 2000 / r.seconds;
   const ratio = floor ? r.seconds / floor : undefined;
   const inputMb = entries.reduce((n, e) => n + e.content.length, 0) / MB;
   return { id: 'S2', title: 'tar.gz of 2,000 UBL invoices (~20 KB each)', invoices: 2000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb, xmllintSeconds: floor, vsXmllint: ratio, target: '≥ 1,000 invoices/s; ≤ 3 × xmllint', met: ips >= 1000 && (ratio === undefined || ratio <= 3) };
+}
+
+interface Rendering {
+  /** Best of three runs each, S2 with renderPdf off and on. */
+  offSeconds: number;
+  onSeconds: number;
+  ratio: number;
+  /** Wall time added per invoice (rendering, zipping, base64, writing the larger pivots). */
+  msPerInvoice: number;
+  pivotMbOff: number;
+  pivotMbOn: number;
+}
+let rendering: Rendering | undefined;
+
+const dirBytes = (dir: string): number =>
+  (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]).filter((d) => d.isFile()).reduce((n, d) => n + fs.statSync(path.join(d.parentPath, d.name)).size, 0);
+
+/** S2 with the rendered PDFs off and on, alternately in fresh homes: what rendering costs. */
+async function s2Rendering(): Promise<Scenario> {
+  const archive = path.join(WORK, 's2', 'ubl-2000.tar.gz');
+  if (!fs.existsSync(archive)) s2Input();
+  const once = async (render: boolean) => {
+    const home = freshHome(render ? 's2-render-on' : 's2-render-off');
+    const r = await run([...NODE, CLI, '--home', home, 'process', archive], { FACTFLOW_RENDER_PDF: String(render) });
+    return { ...r, pivotBytes: dirBytes(path.join(home, 'outbox', 'recipients')) };
+  };
+  const runs = { off: [] as Awaited<ReturnType<typeof once>>[], on: [] as Awaited<ReturnType<typeof once>>[] };
+  for (let i = 0; i < 3; i++) {
+    runs.off.push(await once(false));
+    runs.on.push(await once(true));
+  }
+  const best = (rs: typeof runs.off) => rs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const off = best(runs.off);
+  const on = best(runs.on);
+  rendering = { offSeconds: off.seconds, onSeconds: on.seconds, ratio: on.seconds / off.seconds, msPerInvoice: ((on.seconds - off.seconds) * 1000) / 2000, pivotMbOff: off.pivotBytes / MB, pivotMbOn: on.pivotBytes / MB };
+  const ips = 2000 / off.seconds;
+  return { id: 'S2-noPDF', title: 'S2 with renderPdf=false (best of 3)', invoices: 2000, flows: 1, seconds: off.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / off.seconds, peakRssMb: off.peakRssMb, inputMb: dirBytes(path.join(WORK, 's2', 'docs')) / MB, target: 'rendered PDFs add ≤ 1 ms per invoice', met: rendering.msPerInvoice <= 1 };
 }
 
 async function s3(): Promise<Scenario> {
@@ -217,10 +261,11 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.to
 async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
   const only = process.argv.slice(2);
-  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S3', s3], ['S4', s4]];
+  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4]];
   const scenarios: Scenario[] = [];
   for (const [id, fn] of all) {
-    if (only.length && !only.includes(id)) continue;
+    // The rendering variant runs with S2.
+    if (only.length && !only.includes(id) && !(id === 'S2-noPDF' && only.includes('S2'))) continue;
     process.stderr.write(`running ${id}...\n`);
     // Flush what earlier scenarios wrote, so their writeback does not slow this one's fsyncs.
     spawnSync('sync');
@@ -229,7 +274,7 @@ async function main(): Promise<void> {
   const engineRows = !only.length || only.includes('S2') ? await engines() : [];
   const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, engines: engineRows }, null, 2) + '\n');
+  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, rendering, engines: engineRows }, null, 2) + '\n');
   const table = [
     '| scenario | invoices/s | flows/s | p50 / p95 (s) | peak RSS (MB) | input (MB) | vs xmllint | target | met |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -240,11 +285,19 @@ async function main(): Promise<void> {
     '|---|---|',
     ...engineRows.map((e) => `| ${e.engine} | ${e.documents ? fmt(e.perSecond) : '-'} |`),
   ].join('\n');
-  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n\n${table}\n\n${engineTable}\n`);
+  const renderingTable = rendering
+    ? [
+        '| S2, rendered PDFs (renderPdf) | off | on | ratio on/off | added per invoice | pivots written |',
+        '|---|---|---|---|---|---|',
+        `| 2,000 UBL invoices, best of 3 runs each | ${fmt(rendering.offSeconds, 2)} s | ${fmt(rendering.onSeconds, 2)} s | ${fmt(rendering.ratio, 2)} × | ${fmt(rendering.msPerInvoice, 2)} ms | ${fmt(rendering.pivotMbOff, 1)} MB → ${fmt(rendering.pivotMbOn, 1)} MB |`,
+      ].join('\n')
+    : '';
+  const tables = [table, renderingTable, engineTable].filter(Boolean).join('\n\n');
+  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n\n${tables}\n`);
   const md = fs.readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
   const begin = '<!-- results:begin -->';
   const end = '<!-- results:end -->';
-  const block = `${begin}\nMeasured ${machine.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.platform}).\n\n${table}\n\n${engineTable}\n${end}`;
+  const block = `${begin}\nMeasured ${machine.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.platform}).\n\n${tables}\n${end}`;
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.includes(begin) ? md.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${md}\n${block}\n`);
 }
 

@@ -8,6 +8,7 @@ import { pivotPaymentCode } from '../model/paymentMeans.js';
 import { zipOne } from '../util/zip.js';
 import { base64Leaf, el, leaf, XML_DECLARATION } from '../xml/write.js';
 import { envelope, type Partner } from './envelope.js';
+import { renderedPdf } from './renderedPdf.js';
 
 export type Renvoi = 'Non' | 'Complétée' | 'Recyclée';
 
@@ -24,6 +25,8 @@ export interface PivotHeader {
   depositDate: string;
   recipient: Partner;
   platform: Partner;
+  /** Add a rendered PDF to structured invoices that have none (the `renderPdf` setting; default on). */
+  renderPdf?: boolean;
 }
 
 export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Generator<string | Buffer> {
@@ -31,11 +34,11 @@ export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Gen
   yield '<CPPFacturePivot>\n';
   yield envelope([['DtPrd', header.depositDate], ['IdFlx', header.flowId]], header.recipient, header.platform);
   yield `<CPPFactures Compteur="${invoices.length}">\n`;
-  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate);
+  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate, header.renderPdf ?? true);
   yield '</CPPFactures>\n</CPPFacturePivot>\n';
 }
 
-function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: number, depositDate: string): string {
+function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: number, depositDate: string, renderPdf: boolean): string {
   const bank = inv.supplier.bankAccount;
   return el('CPPFacturePivotUnitaire', [
     el('Fournisseur', [
@@ -73,9 +76,16 @@ function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: n
           el('Ligne', [leaf('ReferenceProduit', l.productRef), leaf('PrixUnitaire', l.unitPrice), leaf('Quantite', l.quantity), leaf('MontantHT', l.netAmount), leaf('TauxTVA', l.vatRate)], { NumOrdre: i + 1 }),
         )),
     ]),
-    // The invoice itself (01) first, then the additional documents.
-    [...inv.attachments].sort((a, b) => a.type.localeCompare(b.type)).map((a, i) => pivotAttachment(a, i + 1)),
+    pivotAttachments(inv, renderPdf).map((a, i) => pivotAttachment(a, i + 1)),
   ], { NumOrdre: numOrdre });
+}
+
+/** The invoice itself (01) first, then the rendered PDF if any, then the supplier's other documents. */
+function pivotAttachments(inv: Invoice, renderPdf: boolean): Attachment[] {
+  const sorted = [...inv.attachments].sort((a, b) => a.type.localeCompare(b.type));
+  const rendered = renderPdf ? renderedPdf(inv) : undefined;
+  if (rendered) sorted.splice(sorted.filter((a) => a.type === '01').length, 0, rendered);
+  return sorted;
 }
 
 function pivotAttachment(a: Attachment, numOrdre: number): string {

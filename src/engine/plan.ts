@@ -212,6 +212,8 @@ export interface DeliveryInput {
   source?: string;
   platform: EnvelopePartner;
   defaultPartnerId: string;
+  /** Structured invoices without an invoice PDF get one rendered by the hub (setting `renderPdf`). */
+  renderPdf?: boolean;
   places: Places;
   now: string;
 }
@@ -259,7 +261,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
       if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
       return { invoice, hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi };
     });
-    const header = { flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform };
+    const header = { flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf };
     return { kind: 'pivot' as const, path: places.pivot(siret, flow.id, attempt), rows: group, chunks: () => pivotChunks(header, invoices) };
   });
   const madeAvailable: EventRecord[] = [];

@@ -2,7 +2,7 @@
  * UN/CEFACT CII D16B CrossIndustryInvoice → canonical invoice (BuyerReference is the service
  * code, BuyerOrderReferencedDocument/IssuerAssignedID the engagement number).
  */
-import type { Invoice, InvoiceLine } from '../model/invoice.js';
+import type { Invoice, InvoiceLine, PostalAddress } from '../model/invoice.js';
 import { at, child, childrenNamed, descend, textOf, type XNode } from '../xml/parse.js';
 import { blankInvoice, cadreOf, embeddedDocument, originalDocument, pickSiret, supplierIdentity, type IdCandidate } from './structured.js';
 
@@ -17,6 +17,14 @@ function partyIds(party: XNode | undefined): IdCandidate[] {
   const legal = child(child(party, 'SpecifiedLegalOrganization'), 'ID');
   const nodes = [...(legal ? [legal] : []), ...childrenNamed(party, 'GlobalID'), ...childrenNamed(party, 'ID')];
   return nodes.map((n) => ({ value: n.text.trim(), scheme: n.attrs.schemeID, schemeName: n.attrs.schemeName }));
+}
+
+/** The printed address, read leniently (only the rendered PDF shows it). */
+function postalAddress(party: XNode | undefined): PostalAddress | undefined {
+  const a = child(party, 'PostalTradeAddress');
+  if (!a) return undefined;
+  const lines = [textOf(a, 'LineOne'), textOf(a, 'LineTwo'), textOf(a, 'LineThree')];
+  return { lines: lines.filter((l): l is string => !!l), postcode: textOf(a, 'PostcodeCode'), city: textOf(a, 'CityName'), countryCode: textOf(a, 'CountryID') };
 }
 
 const vatIds = (party: XNode | undefined) =>
@@ -51,6 +59,8 @@ export function readCii(root: XNode, original: Buffer, position: number, label: 
     quantity: textOf(child(item, 'SpecifiedLineTradeDelivery'), 'BilledQuantity') ?? '1',
     netAmount: textOf(descend(item, 'SpecifiedLineTradeSettlement', 'SpecifiedTradeSettlementLineMonetarySummation'), 'LineTotalAmount') ?? '',
     vatRate: textOf(descend(item, 'SpecifiedLineTradeSettlement', 'ApplicableTradeTax'), 'RateApplicablePercent'),
+    name: textOf(child(item, 'SpecifiedTradeProduct'), 'Name'),
+    description: textOf(child(item, 'SpecifiedTradeProduct'), 'Description'),
   }));
 
   return {
@@ -82,11 +92,14 @@ export function readCii(root: XNode, original: Buffer, position: number, label: 
       name: textOf(seller, 'Name') ?? textOf(child(seller, 'SpecifiedLegalOrganization'), 'TradingBusinessName') ?? '',
       countryCode: country,
       bankAccount: iban ? { type: 'IBAN', account: iban } : undefined,
+      vatNumber: vatIds(seller)[0],
+      address: postalAddress(seller),
     },
     recipient: {
       siret: pickSiret(partyIds(buyer)) ?? '',
       name: textOf(buyer, 'Name'),
       serviceCode: textOf(agreement, 'BuyerReference') || undefined,
+      address: postalAddress(buyer),
     },
     attachments: [
       originalDocument(number, original),
@@ -95,6 +108,8 @@ export function readCii(root: XNode, original: Buffer, position: number, label: 
         return binary ? [embeddedDocument(binary, textOf(ref, 'IssuerAssignedID'), maxAttachmentBytes)] : [];
       }),
     ],
+    notes: childrenNamed(doc, 'IncludedNote').map((n) => textOf(n, 'Content') ?? '').filter(Boolean),
+    dueDate: ciiDate(child(child(settlement, 'SpecifiedTradePaymentTerms'), 'DueDateDateTime')) || undefined,
     where: {
       invoice: at(root),
       number: at(child(doc, 'ID')),

@@ -2,7 +2,7 @@
  * UBL 2.1 Invoice / CreditNote → canonical invoice (platform conventions: cbc:BuyerReference
  * is the service code, cac:OrderReference/cbc:ID the engagement number).
  */
-import type { Invoice, InvoiceLine, VatLine } from '../model/invoice.js';
+import type { Invoice, InvoiceLine, PostalAddress, VatLine } from '../model/invoice.js';
 import { at, child, childrenNamed, descend, textOf, type XNode } from '../xml/parse.js';
 import { blankInvoice, cadreOf, embeddedDocument, originalDocument, pickSiret, supplierIdentity, type IdCandidate } from './structured.js';
 
@@ -15,6 +15,14 @@ function partyIds(party: XNode | undefined): IdCandidate[] {
 
 const partyName = (party: XNode | undefined) =>
   textOf(descend(party, 'PartyLegalEntity'), 'RegistrationName') ?? textOf(descend(party, 'PartyName'), 'Name') ?? '';
+
+/** The printed address, read leniently (only the rendered PDF shows it). */
+function postalAddress(party: XNode | undefined): PostalAddress | undefined {
+  const a = child(party, 'PostalAddress');
+  if (!a) return undefined;
+  const lines = [textOf(a, 'StreetName'), textOf(a, 'AdditionalStreetName'), ...childrenNamed(a, 'AddressLine').map((l) => textOf(l, 'Line'))];
+  return { lines: lines.filter((l): l is string => !!l), postcode: textOf(a, 'PostalZone'), city: textOf(a, 'CityName'), countryCode: textOf(child(a, 'Country'), 'IdentificationCode') };
+}
 
 const vatIds = (party: XNode | undefined) => childrenNamed(party, 'PartyTaxScheme').map((p) => textOf(p, 'CompanyID') ?? '').filter(Boolean);
 
@@ -46,6 +54,8 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
     quantity: textOf(l, creditNote ? 'CreditedQuantity' : 'InvoicedQuantity') ?? '1',
     netAmount: textOf(l, 'LineExtensionAmount') ?? '',
     vatRate: textOf(descend(l, 'Item', 'ClassifiedTaxCategory'), 'Percent'),
+    name: textOf(child(l, 'Item'), 'Name'),
+    description: textOf(child(l, 'Item'), 'Description'),
   }));
   const payable = textOf(totals, 'PayableAmount') ?? '';
   const prepaid = textOf(totals, 'PrepaidAmount');
@@ -76,11 +86,14 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
       name: partyName(supplierParty),
       countryCode: country,
       bankAccount: payeeAccount ? { type: 'IBAN', account: textOf(payeeAccount, 'ID'), holder: textOf(payeeAccount, 'Name') } : undefined,
+      vatNumber: vatIds(supplierParty)[0],
+      address: postalAddress(supplierParty),
     },
     recipient: {
       siret: pickSiret(partyIds(customerParty)) ?? '',
       name: partyName(customerParty) || undefined,
       serviceCode: textOf(root, 'BuyerReference') || undefined,
+      address: postalAddress(customerParty),
     },
     attachments: [
       originalDocument(number, original),
@@ -89,6 +102,8 @@ export function readUbl(root: XNode, original: Buffer, position: number, label: 
         return binary ? [embeddedDocument(binary, textOf(ref, 'ID'), maxAttachmentBytes)] : [];
       }),
     ],
+    notes: childrenNamed(root, 'Note').map((n) => n.text.trim()).filter(Boolean),
+    dueDate: textOf(root, 'DueDate') ?? textOf(payment, 'PaymentDueDate'),
     where: {
       invoice: at(root),
       number: at(child(root, 'ID')),

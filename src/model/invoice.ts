@@ -5,6 +5,14 @@
  */
 import type { Location } from '../errors/catalog.js';
 
+/** A postal address as printed (rendered PDF only; the pivot has no place for it). */
+export interface PostalAddress {
+  lines: string[];
+  postcode?: string;
+  city?: string;
+  countryCode?: string;
+}
+
 export interface Party {
   /** 1 SIRET, 2 EU, 3 non-EU, 4 RIDET, 5 TAHITI, 6 being registered, 7 private person. */
   idType: string;
@@ -12,6 +20,9 @@ export interface Party {
   name: string;
   countryCode: string;
   bankAccount?: { type: 'IBAN' | 'RIB'; account?: string; institution?: string; holder?: string };
+  /** For the rendered PDF. */
+  vatNumber?: string;
+  address?: PostalAddress;
 }
 
 export interface Recipient {
@@ -19,6 +30,8 @@ export interface Recipient {
   name?: string;
   serviceCode?: string;
   serviceName?: string;
+  /** For the rendered PDF. */
+  address?: PostalAddress;
 }
 
 export interface VatLine {
@@ -33,6 +46,9 @@ export interface InvoiceLine {
   quantity: string;
   netAmount: string;
   vatRate?: string;
+  /** Item name and description, for the rendered PDF. */
+  name?: string;
+  description?: string;
 }
 
 export interface Attachment {
@@ -77,6 +93,9 @@ export interface Invoice {
   supplier: Party;
   recipient: Recipient;
   attachments: Attachment[];
+  /** Free-text notes and the payment due date, for the rendered PDF. */
+  notes?: string[];
+  dueDate?: string;
   /** Where each field the rules may complain about was found in the source. */
   where: Partial<Record<InvoiceField, Location>>;
 }
