@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_FACTURX_PROFILES, parseProfileRules } from './formats/facturxProfiles.js';
 
 export interface Settings {
   /** How long a file's size and mtime must stay unchanged before it is claimed (ms). */
@@ -34,6 +35,13 @@ export interface Settings {
   archiveMaxTotalBytes: number;
   /** Days a finished flow's archived file and ledger rows are kept (`factflow purge`). */
   retentionDays: number;
+  /** Factur-X profiles accepted: comma-separated, `PROFILE<YYYY-MM-DD` for deposits before a date only. */
+  facturxProfiles: string;
+  /** Caps on a Factur-X PDF: indirect objects, array/dictionary nesting, inflated embedded XML, inflated XMP. */
+  pdfMaxObjects: number;
+  pdfMaxDepth: number;
+  pdfMaxXmlBytes: number;
+  pdfMaxXmpBytes: number;
 }
 
 const MB = 1024 * 1024;
@@ -53,6 +61,11 @@ export const DEFAULTS: Settings = {
   archiveMaxEntryBytes: 50 * MB,
   archiveMaxTotalBytes: 1024 * MB,
   retentionDays: 3650,
+  facturxProfiles: DEFAULT_FACTURX_PROFILES,
+  pdfMaxObjects: 50_000,
+  pdfMaxDepth: 48,
+  pdfMaxXmlBytes: 20 * MB,
+  pdfMaxXmpBytes: 1 * MB,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -70,6 +83,11 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   archiveMaxEntryBytes: 'FACTFLOW_ARCHIVE_MAX_ENTRY_BYTES',
   archiveMaxTotalBytes: 'FACTFLOW_ARCHIVE_MAX_TOTAL_BYTES',
   retentionDays: 'FACTFLOW_RETENTION_DAYS',
+  facturxProfiles: 'FACTFLOW_FACTURX_PROFILES',
+  pdfMaxObjects: 'FACTFLOW_PDF_MAX_OBJECTS',
+  pdfMaxDepth: 'FACTFLOW_PDF_MAX_DEPTH',
+  pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
+  pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -103,6 +121,8 @@ export function loadConfig(home: string, flags: Partial<Settings> = {}, env: Nod
 }
 
 function coerce(key: keyof Settings, raw: unknown, origin: Origin): string | number {
+  // A bad profile list is refused at start-up, not at the first Factur-X.
+  if (key === 'facturxProfiles') return parseProfileRules(String(raw)) && String(raw);
   if (typeof DEFAULTS[key] === 'string') return String(raw);
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${key} from ${origin} must be a non-negative number, got "${String(raw)}".`);

@@ -2,9 +2,10 @@
  * Detection by content, never by file name: magic bytes for archives, then the root
  * element and its namespace for XML. The table is data: adding a format is one row.
  */
+import { pdfHeaderAt } from '../formats/pdf.js';
 import type { SchemaName } from '../xml/schemas.js';
 
-export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'zip' | 'tar.gz';
+export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'facturx' | 'zip' | 'tar.gz';
 
 interface XmlKind {
   kind: FlowKind;
@@ -29,6 +30,11 @@ export function archiveKindOf(head: Uint8Array): FlowKind | undefined {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
   return undefined;
 }
+
+/* --- Factur-X (to be re-homed into the format registry) --- */
+/** A PDF by its magic bytes: `%PDF-` within the first 1024 bytes, as the PDF spec allows. */
+export const isPdf = (head: Uint8Array): boolean => pdfHeaderAt(head) >= 0 && !looksLikeXml(head);
+/* --- end Factur-X */
 
 /** Whether the bytes can be XML at all: after an optional byte order mark and white space, a '<'. */
 export function looksLikeXml(bytes: Uint8Array): boolean {

@@ -77,6 +77,8 @@ export interface Invoice {
   supplier: Party;
   recipient: Recipient;
   attachments: Attachment[];
+  /** For a Factur-X PDF: its profile (checked by the rules against the deposit date) and its structural PDF/A-3 warnings. */
+  facturx?: { profile: string; structural: { check: string; detail: string }[] };
   /** Where each field the rules may complain about was found in the source. */
   where: Partial<Record<InvoiceField, Location>>;
 }

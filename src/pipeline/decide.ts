@@ -3,6 +3,7 @@
  * on its own, and the whole decision is committed in one transaction (stage DECIDED), so a
  * crash leaves either no decision or a complete one.
  */
+import { parseProfileRules } from '../formats/facturxProfiles.js';
 import path from 'node:path';
 import { asError, flowError, type FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
@@ -66,7 +67,7 @@ function earlierDeposit(hub: Hub, inv: Invoice): FlowError | Resend | undefined 
 
 /** Checks every invoice: deposit rules, routing, duplicates within the flow and in the ledger. */
 export function judgeInvoices(hub: Hub, read: ReadResult, depositDate: string, partner?: Partner): InvoiceDecision[] {
-  const ctx = { depositDate, maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes };
+  const ctx = { depositDate, maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes, facturxProfiles: parseProfileRules(hub.settings.facturxProfiles) };
   const seen = new Set<string>();
   return read.invoices.map((invoice) => {
     // An archive entry that could not be read is refused with what was wrong with it.

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
-import { archiveKindOf, type FlowKind } from '../detect/detect.js';
+import { archiveKindOf, isPdf, type FlowKind } from '../detect/detect.js';
+import { facturxLimitsOf, readFacturx } from '../formats/facturxDocument.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
 import { readMixedFlow } from '../formats/mixed.js';
 import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow } from '../formats/mixedChunks.js';
@@ -73,6 +74,12 @@ export function readFlow(bytes: Buffer, settings: Settings): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);
   const archive = archiveKindOf(bytes);
   if (archive) return readArchive(archive, bytes, settings);
+  // --- Factur-X (to be re-homed into the format registry)
+  if (isPdf(bytes)) {
+    const fx = readFacturx(bytes, 1, 'document', settings.maxAttachmentBytes, facturxLimitsOf(settings));
+    return fx.ok ? { kind: 'facturx', invoices: [fx.invoice], errors: [] } : refused(fx.errors, 'facturx');
+  }
+  // --- end Factur-X
 
   const parsed = parseDocument(bytes, ['mixed', 'statut', ...STRUCTURED], (kind, root): ReadResult => {
     switch (kind) {
@@ -109,7 +116,7 @@ function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadRes
     return { name: e.name, start, end: offset, ...(e.content ? {} : { error: e.error! }) };
   });
   result.entries.length = 0; // the inflated copies can go
-  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes };
+  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes, pdfLimits: facturxLimitsOf(settings) };
   const { results, byHelpers } = runTasks(tasks, entries.length, entries.length >= PARALLEL_MIN_ENTRIES ? settings.readThreads : 0);
   const entryErrors = new Map<number, FlowError[]>();
   results.forEach((r, i) => r.errors && entryErrors.set(i + 1, r.errors));

@@ -7,6 +7,9 @@ import { flowError, type FlowError } from '../errors/catalog.js';
 import { blankInvoice } from '../formats/structured.js';
 import type { Invoice } from '../model/invoice.js';
 import { mapStructured, parseDocument, STRUCTURED } from './readDocument.js';
+import { isPdf } from '../detect/detect.js';
+import type { FacturxLimits } from '../formats/facturx.js';
+import { readFacturx, type FacturxRead } from '../formats/facturxDocument.js';
 
 export interface EntrySlot {
   name: string;
@@ -20,6 +23,8 @@ export interface TaskSet {
   data: SharedArrayBuffer;
   entries: EntrySlot[];
   maxAttachmentBytes: number;
+  /** Caps on Factur-X PDF entries (plain data: the set crosses threads). */
+  pdfLimits?: FacturxLimits;
 }
 
 /** An entry's invoice, blank when the entry is refused with `errors`. */
@@ -33,13 +38,19 @@ export function runTask(tasks: TaskSet, i: number): TaskResult {
   const position = i + 1;
   if (slot.error) return { invoice: blankInvoice(position, slot.name), errors: [slot.error] };
   const content = Buffer.from(tasks.data, slot.start, slot.end - slot.start);
-  const parsed = parseDocument(content, STRUCTURED, (kind, root) => mapStructured(kind, root, content, position, slot.name, tasks.maxAttachmentBytes));
+  // --- Factur-X entries (to be re-homed into the format registry); the PDF is copied out of the shared buffer
+  const parsed = isPdf(content)
+    ? asParsed(readFacturx(Buffer.from(content), position, slot.name, tasks.maxAttachmentBytes, tasks.pdfLimits))
+    : parseDocument(content, STRUCTURED, (kind, root) => mapStructured(kind, root, content, position, slot.name, tasks.maxAttachmentBytes));
   if (parsed.ok) return { invoice: parsed.value };
   return {
     invoice: blankInvoice(position, slot.name),
     errors: parsed.errors.map((e) => flowError('ARCHIVE_ENTRY_INVALID', { entry: slot.name, detail: `${e.code}: ${e.message}` }, e)),
   };
 }
+
+const asParsed = (r: FacturxRead): { ok: true; value: Invoice } | { ok: false; errors: FlowError[] } => (r.ok ? { ok: true, value: r.invoice } : r);
+// --- end Factur-X
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
