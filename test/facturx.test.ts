@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument } from 'libxml2-wasm';
+import { facturxConformance } from '../src/cli/conformanceFacturx.js';
 import { loadConfig } from '../src/config.js';
 import { writeZip } from '../src/devtools/archives.js';
 import type { IntegrationReport } from '../src/emit/report.js';
@@ -91,6 +92,13 @@ function officialVerdict(xml: Buffer, profile: string): boolean {
     : [];
 
   test('the manifest lists 58 PDFs', () => expect(rows).toHaveLength(58));
+
+  test('the conformance table: no disagreement; one PDF refused for its damaged cross-reference table although pdfdetach reads it', () => {
+    const table = facturxConformance(CORPUS, '2026-12-02');
+    expect(table.filter((r) => r.agreement !== 'agree').map((r) => [r.file, r.agreement, r.hub])).toEqual([['mustang-validator/invalidXMP-ParseError.pdf', 'stricter', 'PDF_UNREADABLE']]);
+    // 50 read (58 less 6 refused, 2 schema-invalid), of which 3 MINIMUM and 4 XRechnung are not accepted.
+    expect(table.filter((r) => r.acceptedOn === 'yes')).toHaveLength(43);
+  });
 
   test.each(rows.map((r) => [r[0]!.slice('facturx-pdf/'.length), r[1]!, r[2]!]))('%s', (file, kind, specId) => {
     const pdf = fs.readFileSync(path.join(CORPUS, 'examples', 'facturx-pdf', file));
