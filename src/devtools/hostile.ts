@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeZip } from './archives.js';
+import { HOSTILE_PDFS } from './pdfs.js';
 import { FIXTURE_RECIPIENTS, mixedFlow } from './synth.js';
 
 export interface HostileCase {
@@ -83,6 +84,12 @@ export const HOSTILE: { spec: HostileCase; content: () => Buffer | string }[] = 
   { spec: { file: 'negative-amounts.xml', attack: 'negative totals on an invoice', state: 'IN_REJETE', codes: ['RULE_AMOUNT_NEGATIVE'] },
     content: () => valid('NEG').replace(/<Montants><MontantHT>([^<]+)<\/MontantHT><MontantTTC>([^<]+)<\/MontantTTC><MontantNetAPayer>([^<]+)</, '<Montants><MontantHT>-$1</MontantHT><MontantTTC>-$2</MontantTTC><MontantNetAPayer>-$3<')
       .replace(/<BaseHt>([^<]+)<\/BaseHt><MontantTVA>([^<]+)</, '<BaseHt>-$1</BaseHt><MontantTVA>-$2<').replace(/<MontantHT>([\d.]+)<\/MontantHT><TauxTVA>/g, '<MontantHT>-$1</MontantHT><TauxTVA>') },
+  { spec: { file: 'pdf-many-objects.pdf', attack: 'a PDF of 60,000 objects', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'], generate: true }, content: HOSTILE_PDFS.manyObjects },
+  { spec: { file: 'pdf-deep-nesting.pdf', attack: 'a PDF array nested 100,000 deep', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.deepNesting },
+  { spec: { file: 'pdf-flate-bomb.pdf', attack: 'an embedded factur-x.xml inflating to 64 MB', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.flateBomb },
+  { spec: { file: 'pdf-objstm-bomb.pdf', attack: 'an object stream inflating to 64 MB', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.objectStreamBomb },
+  { spec: { file: 'pdf-name-tree-loop.pdf', attack: 'an embedded-files name tree whose Kids loop', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.nameTreeLoop },
+  { spec: { file: 'pdf-encrypted.pdf', attack: 'an encrypted PDF', state: 'QP_IRRECEVABLE', codes: ['PDF_ENCRYPTED'] }, content: HOSTILE_PDFS.encrypted },
   { spec: { file: 'ten-thousand-invoices.xml', attack: '10,000 invoices in one flow', state: 'IN_INTEGRE', codes: [], generate: true }, content: () => valid('TENK', 10_000, 64) },
 ];
 
