@@ -275,6 +275,18 @@ describe('hostile PDFs are refused within caps', () => {
     expect(codesOf(within(1000, () => extractFacturx(pdf)))).toEqual(['PDF_TOO_COMPLEX']);
   });
 
+  test('streams without endstream: each would be a scan to the end of the file, so few damaged objects are tolerated', () => {
+    const pdf = rawPdf(['<< /Type /Catalog >>', ...Array.from({ length: 20_000 }, () => '<< /Length 999999 >>\nstream\nxx')]);
+    const r = within(3000, () => extractFacturx(pdf));
+    expect(codesOf(r)).toEqual(['PDF_UNREADABLE']);
+    expect(r.ok || r.errors[0]!.message).toContain('cannot be parsed');
+  });
+
+  test('a PDF larger than an invoice attachment may be is not parsed at all', async () => {
+    const pdf = await makeFacturx({ xml: ciiXml });
+    expect(codesOf(readFacturx(pdf, 1, 'x', pdf.length - 1))).toEqual(['PDF_TOO_COMPLEX']);
+  });
+
   test('the caps are settings: a small PDF passes the defaults and fails a lower object cap', () => {
     const pdf = rawPdf([...embeddingCatalog(), flateStream(ciiXml, '/Type /EmbeddedFile')]);
     expect(extractFacturx(pdf).ok).toBe(true);

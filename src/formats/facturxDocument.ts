@@ -30,6 +30,8 @@ const GUIDELINE = /<(?:[\w.-]+:)?GuidelineSpecifiedDocumentContextParameter\b[^>
 export type FacturxRead = { ok: true; invoice: Invoice; extraction: FacturxExtraction; profile: FacturxProfile } | { ok: false; errors: FlowError[]; extraction?: FacturxExtraction; profile?: FacturxProfile };
 
 export function readFacturx(pdf: Buffer, position: number, label: string, maxAttachmentBytes: number, limits: FacturxLimits = FACTURX_LIMITS): FacturxRead {
+  // The PDF is the invoice's attachment: past that size it would be refused anyway, so it is not parsed.
+  if (pdf.length > maxAttachmentBytes) return { ok: false, errors: [flowError('PDF_TOO_COMPLEX', { detail: `it is ${pdf.length} bytes, over the ${maxAttachmentBytes}-byte limit of an invoice document` })] };
   const extraction = extractFacturx(pdf, limits);
   if (!extraction.ok) return extraction;
   const id = GUIDELINE.exec(extraction.xml.subarray(0, 64 * 1024).toString('utf8'))?.[1]?.trim() ?? '';

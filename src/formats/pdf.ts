@@ -65,6 +65,7 @@ class Refused extends Error {
 }
 
 const ENDOBJ_TEXT = Buffer.from('endobj');
+const MAX_DAMAGED = 16;
 const ENDOBJ = [...ENDOBJ_TEXT];
 const name = (n: string) => PDFName.of(n);
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
@@ -117,7 +118,8 @@ function parseAll(bytes: Uint8Array, version: string, limits: PdfLimits): PdfFil
       } catch (e) {
         if (e instanceof Refused || e instanceof RangeError) throw e;
         // A damaged object is skipped up to its endobj; the others may still hold the invoice.
-        budget.damaged++;
+        // Each can cost a scan to the end of the file (a stream without endstream): few are allowed.
+        if (++budget.damaged > MAX_DAMAGED) throw new Refused({ problem: 'damaged', detail: `more than ${MAX_DAMAGED} objects cannot be parsed` });
         const end = raw.indexOf(ENDOBJ_TEXT, start);
         p.bytes.moveTo(end < 0 ? raw.length : end + ENDOBJ_TEXT.length);
       }
@@ -133,7 +135,7 @@ function parseAll(bytes: Uint8Array, version: string, limits: PdfLimits): PdfFil
     if (at === previous) throw new Refused({ problem: 'damaged', detail: `the parser stalled at byte ${at}` });
     previous = at;
   }
-  const misplaced = misplacedEntries(raw, xrefs);
+  const misplaced = misplacedEntries(raw, xrefs, pdfHeaderAt(raw));
   if (misplaced) throw new Refused({ problem: 'damaged', detail: `its cross-reference table points ${misplaced} object(s) to the wrong place, so viewers would not show what the hub reads` });
   if (xrefTrailer) {
     const t = ctx.trailerInfo;
@@ -152,13 +154,13 @@ function parseAll(bytes: Uint8Array, version: string, limits: PdfLimits): PdfFil
  * disagree the hub could integrate an invoice the recipient never sees, so such a PDF is damaged.
  * (Cross-reference streams are compressed: not checked.)
  */
-function misplacedEntries(raw: Buffer, xrefs: XrefSection[]): number {
+function misplacedEntries(raw: Buffer, xrefs: XrefSection[], headerAt: number): number {
   let misplaced = 0;
   for (const section of xrefs) for (const sub of section.subsections) for (const e of sub) {
     if (e.deleted || e.ref.objectNumber === 0) continue;
-    const head = raw.toString('latin1', e.offset, e.offset + 32);
-    const m = /^\s*(\d+)\s+(\d+)\s+obj/.exec(head);
-    if (!m || Number(m[1]) !== e.ref.objectNumber) misplaced++;
+    // Offsets count from the file's first byte; some writers count from a late %PDF- header.
+    const at = (offset: number) => /^\s*(\d+)\s+\d+\s+obj/.exec(raw.toString('latin1', offset, offset + 32))?.[1] === String(e.ref.objectNumber);
+    if (!at(e.offset) && !at(e.offset + headerAt)) misplaced++;
   }
   return misplaced;
 }
