@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument } from 'libxml2-wasm';
 import { facturxConformance } from '../src/cli/conformanceFacturx.js';
-import { loadConfig } from '../src/config.js';
+import { DEFAULTS, loadConfig } from '../src/config.js';
+import { helpersReady } from '../src/pipeline/parallel.js';
+import { readFlowFile } from '../src/pipeline/read.js';
 import { writeZip } from '../src/devtools/archives.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import type { ErrorCode } from '../src/errors/catalog.js';
@@ -175,6 +177,21 @@ describe('a Factur-X dropped in the inbox', () => {
   });
 });
 
+test('a large zip of Factur-X PDFs is shared with the helper thread: the same invoices as when read alone', async () => {
+  const pdfs = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+    makeFacturx({ xml: Buffer.from(ciiXml.toString('utf8').replaceAll('CII-2026-001', `CII-2026-${String(100 + i)}`)), objectStreams: i % 2 === 0 })));
+  const archive = path.join(tempDir(), 'lot.zip');
+  fs.writeFileSync(archive, writeZip(pdfs.map((content, i) => ({ name: `fx-${i}.pdf`, content }))));
+  await helpersReady(1);
+  const both = readFlowFile(archive, { ...DEFAULTS, readThreads: 1 });
+  const alone = readFlowFile(archive, { ...DEFAULTS, readThreads: 0 });
+  expect(both.readByHelpers).toBeGreaterThan(0);
+  expect(both.entryErrors!.size).toBe(0);
+  expect(both.invoices).toEqual(alone.invoices);
+  expect(both.invoices.map((i) => i.facturx?.profile)).toEqual(Array(40).fill('EN16931'));
+  expect(Buffer.isBuffer(both.invoices[39]!.attachments[0]!.content) && both.invoices[39]!.attachments[0]!.content.equals(pdfs[39]!)).toBe(true);
+});
+
 /* ---------------------------------------------------------------- codes and rules */
 
 describe('extraction codes', () => {
@@ -279,7 +296,13 @@ describe('hostile PDFs are refused within caps', () => {
     const pdf = rawPdf(['<< /Type /Catalog >>', ...Array.from({ length: 20_000 }, () => '<< /Length 999999 >>\nstream\nxx')]);
     const r = within(3000, () => extractFacturx(pdf));
     expect(codesOf(r)).toEqual(['PDF_UNREADABLE']);
-    expect(r.ok || r.errors[0]!.message).toContain('cannot be parsed');
+    expect(r.ok || r.errors[0]!.message).toContain('is not terminated');
+    const strings = rawPdf(['<< /Type /Catalog >>', ...Array.from({ length: 20_000 }, () => '<< /A (unterminated >>')]);
+    expect(codesOf(within(1000, () => extractFacturx(strings)))).toEqual(['PDF_UNREADABLE']);
+    // Other damage is skipped object by object, a few times only.
+    const damaged = rawPdf(['<< /Type /Catalog >>', ...Array.from({ length: 20_000 }, () => '<< /A ]] >>')]);
+    const d = within(3000, () => extractFacturx(damaged));
+    expect(d.ok || d.errors[0]!.message).toContain('cannot be parsed');
   });
 
   test('a PDF larger than an invoice attachment may be is not parsed at all', async () => {

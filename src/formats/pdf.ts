@@ -65,7 +65,7 @@ class Refused extends Error {
 }
 
 const ENDOBJ_TEXT = Buffer.from('endobj');
-const MAX_DAMAGED = 16;
+const MAX_DAMAGED = 4;
 const ENDOBJ = [...ENDOBJ_TEXT];
 const name = (n: string) => PDFName.of(n);
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
@@ -82,6 +82,7 @@ export function readPdf(bytes: Uint8Array, limits: PdfLimits = PDF_LIMITS): PdfR
   const version = /^%PDF-(\d\.\d)/.exec(Buffer.from(bytes.subarray(headerAt, headerAt + 8)).toString('latin1'))?.[1];
   if (!version) return { ok: false, problem: 'damaged', detail: 'the %PDF- header has no version' };
   const scan = scanPdf(bytes, limits);
+  if (!scan.ok && scan.what === 'unterminated') return { ok: false, problem: 'damaged', detail: `the stream or string at byte ${scan.at} is not terminated` };
   if (!scan.ok) return { ok: false, problem: 'too-complex', detail: scan.what === 'objects' ? `more than ${scan.limit} objects` : `arrays or dictionaries nested deeper than ${scan.limit}` };
   try {
     return { ok: true, pdf: parseAll(bytes, version, limits) };

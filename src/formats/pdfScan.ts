@@ -10,7 +10,7 @@ export interface ScanLimits {
   maxDepth: number;
 }
 
-export type ScanResult = { ok: true; objects: number } | { ok: false; what: 'objects' | 'depth'; limit: number };
+export type ScanResult = { ok: true; objects: number } | { ok: false; what: 'objects' | 'depth'; limit: number } | { ok: false; what: 'unterminated'; at: number };
 
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09 || b === 0x0c || b === 0x00;
 const isDelimiter = (b: number | undefined) => b === undefined || isSpace(b) || b === 0x3c || b === 0x3e || b === 0x5b || b === 0x5d || b === 0x2f || b === 0x28 || b === 0x25;
@@ -23,6 +23,7 @@ function keywordAt(bytes: Uint8Array, i: number, word: string): boolean {
 }
 
 const ENDSTREAM = Buffer.from('endstream');
+const ENDOBJ = Buffer.from('endobj');
 
 export function scanPdf(bytes: Uint8Array, limits: ScanLimits): ScanResult {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -35,12 +36,15 @@ export function scanPdf(bytes: Uint8Array, limits: ScanLimits): ScanResult {
       while (i < buf.length && buf[i] !== 0x0a && buf[i] !== 0x0d) i++;
     } else if (b === 0x28) {
       // A literal string: balanced parentheses, backslash escapes.
+      const start = i;
       let open = 1;
       for (i++; i < buf.length && open > 0; i++) {
         if (buf[i] === 0x5c) i++;
         else if (buf[i] === 0x28) open++;
         else if (buf[i] === 0x29) open--;
       }
+      // Unterminated, it would make every object after it a scan to the end of the file.
+      if (open > 0) return { ok: false, what: 'unterminated', at: start };
       i--;
     } else if (b === 0x5b || (b === 0x3c && buf[i + 1] === 0x3c)) {
       if (++depth > limits.maxDepth) return { ok: false, what: 'depth', limit: limits.maxDepth };
@@ -57,8 +61,11 @@ export function scanPdf(bytes: Uint8Array, limits: ScanLimits): ScanResult {
       depth = 0; // an object starts at the top level: damage before it does not carry over
       i += 2;
     } else if (b === 0x73 && keywordAt(buf, i, 'stream')) {
+      // A stream must end before its object does: else each reader scans on to the end of the file.
       const end = buf.indexOf(ENDSTREAM, i + 6);
-      i = end < 0 ? buf.length : end + ENDSTREAM.length - 1;
+      const endobj = buf.indexOf(ENDOBJ, i + 6);
+      if (end < 0 || (endobj >= 0 && endobj < end)) return { ok: false, what: 'unterminated', at: i };
+      i = end + ENDSTREAM.length - 1;
     }
   }
   return { ok: true, objects };
