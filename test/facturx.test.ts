@@ -38,7 +38,7 @@ function pivotAttachments(file: string) {
   }));
 }
 
-function drop(home: string, name: string, bytes: Buffer): string {
+function drop(name: string, bytes: Buffer): string {
   const file = path.join(tempDir(), name);
   fs.writeFileSync(file, bytes);
   return file;
@@ -133,7 +133,7 @@ describe('a Factur-X dropped in the inbox', () => {
   test('is integrated with the PDF as PJ 01 of a pivot valid against CPPFacturePivot_V2_02.xsd', async () => {
     const pdf = await makeFacturx({ xml: ciiXml, level: 'EN 16931' });
     const hub = trackedHub();
-    const flow = processFile(hub, drop(hub.layout.home, 'facture.pdf', pdf), { copy: true })!;
+    const flow = processFile(hub, drop('facture.pdf', pdf), { copy: true })!;
     expect([flow.kind, flow.state]).toEqual(['facturx', 'IN_INTEGRE']);
     const pivot = path.join(hub.layout.outbox, 'recipients', '11000201100044', `CPPFacturePivot_${flow.id}.xml`);
     const pjs = pivotAttachments(pivot);
@@ -154,7 +154,7 @@ describe('a Factur-X dropped in the inbox', () => {
   test('an encrypted PDF refuses the flow: PDF_ENCRYPTED', () => {
     const hub = trackedHub();
     const pdf = rawPdf([...embeddingCatalog(), flateStream(ciiXml, '/Type /EmbeddedFile'), '<< /Filter /Standard /V 2 /R 3 >>'], '/Root 1 0 R /Encrypt 5 0 R');
-    const flow = processFile(hub, drop(hub.layout.home, 'chiffre.pdf', pdf), { copy: true })!;
+    const flow = processFile(hub, drop('chiffre.pdf', pdf), { copy: true })!;
     expect(flow.state).toBe('QP_IRRECEVABLE');
     expect(report(hub.layout.home, flow.id).errors.map((e) => e.code)).toEqual(['PDF_ENCRYPTED']);
   });
@@ -167,7 +167,7 @@ describe('a Factur-X dropped in the inbox', () => {
       { name: 'c.pdf', content: await makeFacturx({ xml: second, level: 'BASIC' }) },
     ]);
     const hub = trackedHub();
-    const flow = processFile(hub, drop(hub.layout.home, 'lot.zip', zip), { copy: true })!;
+    const flow = processFile(hub, drop('lot.zip', zip), { copy: true })!;
     expect([flow.kind, flow.state]).toEqual(['zip', 'IN_INTEGRE_PARTIEL']);
     const invoices = report(hub.layout.home, flow.id).invoices;
     expect(invoices.map((i) => [i.label, i.errors.map((e) => e.code)])).toEqual([['a.pdf', []], ['b.pdf', []], ['c.pdf', ['ARCHIVE_ENTRY_INVALID']]]);
@@ -355,7 +355,7 @@ describe('CII D22B beside D16B', () => {
 
   test('a D22B invoice is read like a D16B one', () => {
     const hub = trackedHub();
-    const flow = processFile(hub, drop(hub.layout.home, 'd22b.xml', d22b), { copy: true })!;
+    const flow = processFile(hub, drop('d22b.xml', d22b), { copy: true })!;
     expect([flow.kind, flow.state]).toEqual(['cii', 'IN_INTEGRE']);
   });
 });
