@@ -102,6 +102,24 @@ function officialVerdict(xml: Buffer, profile: string): boolean {
     expect(table.filter((r) => r.acceptedOn === 'yes')).toHaveLength(43);
   });
 
+  test('every embedded invoice the hub extracts is byte for byte the attachment pdfjs-dist reads under that name', async () => {
+    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    let compared = 0;
+    for (const [file] of rows) {
+      const pdf = fs.readFileSync(path.join(CORPUS, 'examples', file!));
+      const ours = extractFacturx(pdf);
+      if (!ours.ok) continue;
+      const doc = await pdfjs.getDocument({ data: new Uint8Array(pdf), verbosity: 0, isEvalSupported: false }).promise;
+      const theirs = ((await doc.getAttachments()) ?? {}) as Record<string, { filename: string; content: Uint8Array }>;
+      await doc.destroy();
+      const same = Object.values(theirs).find((a) => a.filename === ours.fileName);
+      expect({ file, same: same && Buffer.from(same.content).equals(ours.xml) }).toEqual({ file, same: true });
+      compared++;
+    }
+    // All but the 4 PDFs refused before extraction (no invoice, too small, two damaged cross-reference tables).
+    expect(compared).toBe(54);
+  });
+
   test.each(rows.map((r) => [r[0]!.slice('facturx-pdf/'.length), r[1]!, r[2]!]))('%s', (file, kind, specId) => {
     const pdf = fs.readFileSync(path.join(CORPUS, 'examples', 'facturx-pdf', file));
     const read = readFacturx(pdf, 1, file, 10 * MB);
