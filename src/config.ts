@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_FACTURX_PROFILES, parseProfileRules } from './formats/facturxProfiles.js';
 
 export interface Settings {
   /** How long a file's size and mtime must stay unchanged before it is claimed (ms). */
@@ -36,6 +37,13 @@ export interface Settings {
   retentionDays: number;
   /** Add a readable PDF rendered by the hub to structured invoices that carry none (PJ 02 `PJ00….pdf`). */
   renderPdf: boolean;
+  /** Factur-X profiles accepted: comma-separated, `PROFILE<YYYY-MM-DD` for deposits before a date only. */
+  facturxProfiles: string;
+  /** Caps on a Factur-X PDF: indirect objects, array/dictionary nesting, inflated embedded XML, inflated XMP. */
+  pdfMaxObjects: number;
+  pdfMaxDepth: number;
+  pdfMaxXmlBytes: number;
+  pdfMaxXmpBytes: number;
 }
 
 const MB = 1024 * 1024;
@@ -56,6 +64,11 @@ export const DEFAULTS: Settings = {
   archiveMaxTotalBytes: 1024 * MB,
   retentionDays: 3650,
   renderPdf: true,
+  facturxProfiles: DEFAULT_FACTURX_PROFILES,
+  pdfMaxObjects: 50_000,
+  pdfMaxDepth: 48,
+  pdfMaxXmlBytes: 20 * MB,
+  pdfMaxXmpBytes: 1 * MB,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -74,6 +87,11 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   archiveMaxTotalBytes: 'FACTFLOW_ARCHIVE_MAX_TOTAL_BYTES',
   retentionDays: 'FACTFLOW_RETENTION_DAYS',
   renderPdf: 'FACTFLOW_RENDER_PDF',
+  facturxProfiles: 'FACTFLOW_FACTURX_PROFILES',
+  pdfMaxObjects: 'FACTFLOW_PDF_MAX_OBJECTS',
+  pdfMaxDepth: 'FACTFLOW_PDF_MAX_DEPTH',
+  pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
+  pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -110,6 +128,8 @@ const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
 function coerce(key: keyof Settings, raw: unknown, origin: Origin): string | number | boolean {
+  // A bad profile list is refused at start-up, not at the first Factur-X.
+  if (key === 'facturxProfiles') return parseProfileRules(String(raw)) && String(raw);
   if (typeof DEFAULTS[key] === 'string') return String(raw);
   if (typeof DEFAULTS[key] === 'boolean') {
     if (typeof raw === 'boolean') return raw;

@@ -12,6 +12,8 @@ import { ERRORS, systemFault, type ErrorCode, type FlowError } from '../src/erro
 import { invoiceKey, serviceKey, statusTargetKey, type JudgeContext } from '../src/engine/context.js';
 import { judgeFlow } from '../src/engine/judge.js';
 import { requestBytes } from '../src/formats/request.js';
+import { embeddingCatalog, flateStream, HOSTILE_PDFS, rawPdf } from '../src/devtools/pdfs.js';
+import { makeFacturx } from './facturxPdf.js';
 import type { StatusUpdate } from '../src/formats/statut.js';
 import type { InvoiceRow } from '../src/ledger/stores.js';
 import type { Invoice } from '../src/model/invoice.js';
@@ -59,6 +61,7 @@ const statusErrors = (u: StatusUpdate, ctx: Partial<JudgeContext> = {}, producer
 };
 const archiveLimits = (over: Partial<Settings>) => ({ ...settings, ...over });
 const ubl = bytesOf('ubl', 'invoice-commune.xml');
+const ciiXml = bytesOf('cii', 'invoice-etat.xml');
 
 type Producer = () => FlowError[] | Promise<FlowError[]>;
 
@@ -79,6 +82,14 @@ const CASES: Record<ErrorCode, Producer> = {
   SCHEMA_INVALID: () => readFlow(bytesOf('mixed', 'schema-invalid.xml'), settings).errors,
   FLOW_COUNTER_MISMATCH: () => readFlow(bytesOf('mixed', 'counter-mismatch.xml'), settings).errors,
   FLOW_DUPLICATE_NUMORDRE: () => readFlow(bytesOf('hostile', 'duplicated-numordre.xml'), settings).errors,
+  PDF_UNREADABLE: () => readFlow(Buffer.from('%PDF-1.7\n<<<<>>>> garbage ) ( [ ] \n'), settings).errors,
+  PDF_ENCRYPTED: () => readFlow(rawPdf([...embeddingCatalog(), flateStream(ciiXml, '/Type /EmbeddedFile'), '<< /Filter /Standard /V 2 /R 3 >>'], '/Root 1 0 R /Encrypt 5 0 R'), settings).errors,
+  PDF_TOO_COMPLEX: () => readFlow(HOSTILE_PDFS.deepNesting(), settings).errors,
+  FACTURX_NO_INVOICE: async () => readFlow(await makeFacturx({ xml: ciiXml, fileName: 'notes.xml', level: null }), settings).errors,
+  FACTURX_AMBIGUOUS: async () => readFlow(await makeFacturx({ xml: ciiXml, extra: { 'xrechnung.xml': ciiXml }, level: null }), settings).errors,
+  FACTURX_PROFILE_UNKNOWN: async () => readFlow(await makeFacturx({ xml: Buffer.from(ciiXml.toString('utf8').replace('urn:cen.eu:en16931:2017<', 'urn:example:not-a-profile<')), level: null }), settings).errors,
+  FACTURX_PROFILE_MISMATCH: async () => readFlow(await makeFacturx({ xml: ciiXml, level: 'BASIC' }), settings).errors,
+  FACTURX_PROFILE_NOT_ACCEPTED: () => judgeOne((i) => (i.facturx = { profile: 'MINIMUM', structural: [] })),
   ARCHIVE_CORRUPT: () => readFlow(Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40, 1)]), settings).errors,
   ARCHIVE_TOO_MANY_ENTRIES: () => readFlow(writeZip([{ name: 'a.xml', content: ubl }, { name: 'b.xml', content: ubl }]), archiveLimits({ archiveMaxEntries: 1 })).errors,
   ARCHIVE_TOO_LARGE: () => readFlow(writeZip([{ name: 'a.xml', content: ubl }, { name: 'b.xml', content: ubl }]), archiveLimits({ archiveMaxTotalBytes: ubl.length + 10 })).errors,

@@ -7,6 +7,7 @@
  * costs one commit.
  */
 import { systemFault } from '../errors/catalog.js';
+import { parseProfileRules } from '../formats/facturxProfiles.js';
 import { needsOf, statusTargetKey, type JudgeContext } from '../engine/context.js';
 import { judgeFlow, type Decision } from '../engine/judge.js';
 import { planDecision, type DecisionPlan } from '../engine/plan.js';
@@ -55,7 +56,7 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
     acceptedBefore,
     statusTargets,
     deliveredRecipients: await stores.flows.deliveredRecipients(needs.ackFlows),
-    limits: { maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes },
+    limits: { maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes, facturxProfiles: parseProfileRules(hub.settings.facturxProfiles) },
   };
 }
 

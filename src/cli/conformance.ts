@@ -10,6 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { facturxConformance, type FacturxRow } from './conformanceFacturx.js';
+import { printTable } from './table.js';
 import { flowError } from '../errors/catalog.js';
 import { binaryFormatOf, xmlFormatOf } from '../pipeline/formats.js';
 import { parseXml } from '../xml/parse.js';
@@ -53,6 +55,7 @@ function expectation(xsdColumn: string): 'pass' | 'fail' | undefined {
 export interface ConformanceResult {
   outcomes: FileOutcome[];
   disagreements: FileOutcome[];
+  facturx: FacturxRow[];
 }
 
 export function runConformance(corpusDir: string): ConformanceResult {
@@ -65,10 +68,10 @@ export function runConformance(corpusDir: string): ConformanceResult {
   const disagreements = outcomes.filter(
     (o) => (o.expected === 'pass' && o.passed !== 'schema') || (o.expected === 'fail' && o.passed === 'schema'),
   );
-  return { outcomes, disagreements };
+  return { outcomes, disagreements, facturx: facturxConformance(corpusDir) };
 }
 
-function print({ outcomes, disagreements }: ConformanceResult): void {
+function print({ outcomes, disagreements, facturx }: ConformanceResult): void {
   const folders = new Map<string, FileOutcome[]>();
   for (const o of outcomes) {
     const folder = o.file.split('/').slice(0, 2).join('/');
@@ -85,6 +88,10 @@ function print({ outcomes, disagreements }: ConformanceResult): void {
   const expected = outcomes.filter((o) => o.expected);
   console.log(`\n${outcomes.length} files; ${expected.length} with an XSD verdict in the manifest; ${disagreements.length} disagreement(s).`);
   for (const d of disagreements) console.log(`DISAGREE ${d.file}: manifest expects ${d.expected}, hub ${d.passed === 'schema' ? 'accepts it' : `stops after ${d.passed}`}${d.detail ? ` (${d.detail})` : ''}`);
+  console.log('\nFactur-X PDFs (manifest: what pdfdetach found embedded, the profile of its spec id, the EN 16931 Schematron verdict, not judged here):\n');
+  printTable(['PDF', 'MANIFEST EMBEDS', 'PROFILE', 'EN16931', 'HUB', 'WARNINGS', 'ACCEPTED TODAY', 'VERDICT'], facturx.map((r) => [r.file, r.manifestEmbedded, r.manifestProfile, r.manifestEn16931, r.hub, r.structuralWarnings, r.acceptedOn, r.agreement]));
+  const count = (a: string) => facturx.filter((r) => r.agreement === a).length;
+  console.log(`\n${facturx.length} PDFs: ${count('agree')} agree, ${count('stricter')} refused for a stricter documented reason, ${count('DISAGREE')} disagreement(s).`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
@@ -95,5 +102,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   }
   const result = runConformance(dir);
   print(result);
-  process.exit(result.disagreements.length ? 1 : 0);
+  process.exit(result.disagreements.length || result.facturx.some((r) => r.agreement === 'DISAGREE') ? 1 : 0);
 }

@@ -2,8 +2,9 @@
  * Detection by content, never by file name: leading bytes, then the root element and its
  * namespace for XML, both matched against the format table (pipeline/formats).
  */
+import { pdfHeaderAt } from '../formats/pdf.js';
 
-export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'zip' | 'tar.gz' | 'request';
+export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'facturx' | 'zip' | 'tar.gz' | 'request';
 
 /* --- hardening (issue 13): UTF-16 in either byte order, with or without a BOM --- */
 
@@ -28,6 +29,9 @@ export function xmlTextEncoding(bytes: Uint8Array): TextEncoding | undefined {
   if (b0 !== 0 && b1 === 0) return { name: 'UTF-16LE', bom: false };
   return undefined;
 }
+
+/** A PDF by its magic bytes: `%PDF-` within the first 1024 bytes, as the PDF spec allows. */
+export const isPdf = (head: Uint8Array): boolean => pdfHeaderAt(head) >= 0 && !looksLikeXml(head);
 
 /** Whether the bytes can be XML at all: after an optional byte order mark and white space, a '<'. */
 export function looksLikeXml(bytes: Uint8Array): boolean {

@@ -8,6 +8,7 @@
  *       side by side: what the rendered PDFs cost)
  *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
  *   S4  a mixed flow of about 100 MB (memory)
+ *   FX  Factur-X extraction cost, in-process, over the corpus PDFs (../shared/corpus, when present)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeTarGz } from './archives.js';
+import { extractFacturx } from '../formats/facturx.js';
+import { readFacturx } from '../formats/facturxDocument.js';
 import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -256,6 +259,35 @@ async function engines(): Promise<{ engine: string; documents: number; seconds: 
   return out;
 }
 
+interface FacturxCost {
+  pdfs: number;
+  extracted: number;
+  /** PDF parse + embedded XML + XMP: milliseconds per PDF (mean, median, max). */
+  extractMs: { mean: number; p50: number; max: number };
+  /** The same plus BT-24, the profile's hub schema and the CII mapping. */
+  readMs: { mean: number; p50: number; max: number };
+}
+
+/** Factur-X extraction cost per PDF over the corpus, each PDF timed over 5 runs after a warm-up run. */
+function facturxCost(): FacturxCost | undefined {
+  const dir = path.join(ROOT, '..', 'shared', 'corpus', 'examples', 'facturx-pdf');
+  if (!fs.existsSync(dir)) return undefined;
+  const pdfs = fs.readdirSync(dir).flatMap((d) => fs.readdirSync(path.join(dir, d)).map((f) => fs.readFileSync(path.join(dir, d, f))));
+  const time = (f: () => unknown) => {
+    f(); // compiles the schemas, warms the JIT
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < 5; i++) f();
+    return Number(process.hrtime.bigint() - t) / 5e6;
+  };
+  const stats = (ms: number[]) => {
+    const sorted = [...ms].sort((a, b) => a - b);
+    return { mean: ms.reduce((a, b) => a + b, 0) / ms.length, p50: sorted[Math.floor(sorted.length / 2)]!, max: sorted[sorted.length - 1]! };
+  };
+  const extract = pdfs.map((b) => time(() => extractFacturx(b)));
+  const read = pdfs.map((b) => time(() => readFacturx(b, 1, 'bench', 10 * MB)));
+  return { pdfs: pdfs.length, extracted: pdfs.filter((b) => extractFacturx(b).ok).length, extractMs: stats(extract), readMs: stats(read) };
+}
+
 const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 async function main(): Promise<void> {
@@ -272,6 +304,9 @@ async function main(): Promise<void> {
     scenarios.push(await fn());
   }
   const engineRows = !only.length || only.includes('S2') ? await engines() : [];
+  const fx = !only.length || only.includes('FX') ? facturxCost() : undefined;
+  if (fx) writeFacturxCost(fx);
+  if (!scenarios.length) return;
   const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, rendering, engines: engineRows }, null, 2) + '\n');
@@ -298,6 +333,27 @@ async function main(): Promise<void> {
   const begin = '<!-- results:begin -->';
   const end = '<!-- results:end -->';
   const block = `${begin}\nMeasured ${machine.date.slice(0, 10)} on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB RAM, Node ${machine.node} (${machine.platform}).\n\n${tables}\n${end}`;
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.includes(begin) ? md.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${md}\n${block}\n`);
+}
+
+/** The Factur-X table has its own block in BENCHMARKS.md, so `npm run bench -- FX` refreshes it alone. */
+function writeFacturxCost(fx: FacturxCost): void {
+  const row = (label: string, m: FacturxCost['extractMs']) => `| ${label} | ${fmt(m.mean, 2)} | ${fmt(m.p50, 2)} | ${fmt(m.max, 2)} |`;
+  const table = [
+    `Factur-X, ${fx.pdfs} corpus PDFs (${fx.extracted} with an invoice extracted), in-process, ms per PDF:`,
+    '',
+    '| step | mean | median | max |',
+    '|---|---|---|---|',
+    row('extraction (PDF objects, embedded XML, XMP, structural checks)', fx.extractMs),
+    row('extraction + profile + hub schema + CII mapping', fx.readMs),
+  ].join('\n');
+  console.log(`\n${table}\n`);
+  fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench', 'facturx.json'), JSON.stringify({ date: new Date().toISOString(), cpu: cpuModel(), ...fx }, null, 2) + '\n');
+  const md = fs.readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  const begin = '<!-- facturx:begin -->';
+  const end = '<!-- facturx:end -->';
+  const block = `${begin}\n${table}\n${end}`;
   fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), md.includes(begin) ? md.replace(new RegExp(`${begin}[\\s\\S]*${end}`), block) : `${md}\n${block}\n`);
 }
 

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeOverlappingZip, writeZip } from './archives.js';
 import { FIXTURE_RECIPIENTS, mixedFlow, ublInvoice } from './synth.js';
+import { HOSTILE_PDFS } from './pdfs.js';
 
 export interface HostileCase {
   file: string;
@@ -119,6 +120,12 @@ export const HOSTILE: { spec: HostileCase; content: () => Buffer | string }[] = 
     content: () => ublInvoice({ seed: 1313, number: 'UBL-SLIP-1', recipient: commune[0], attachmentBytes: 256 }).replace('filename="bon-livraison.pdf"', 'filename="../../../evil.pdf"') },
   { spec: { file: 'overlapping-entries.zip', attack: '2,000 zip entries sharing one 60 MB deflate stream', state: 'QP_IRRECEVABLE', codes: ['ARCHIVE_OVERLAPPING_ENTRIES'], generate: true },
     content: () => writeOverlappingZip(2000, 60 * MB) },
+  { spec: { file: 'pdf-many-objects.pdf', attack: 'a PDF of 60,000 objects', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'], generate: true }, content: HOSTILE_PDFS.manyObjects },
+  { spec: { file: 'pdf-deep-nesting.pdf', attack: 'a PDF array nested 100,000 deep', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.deepNesting },
+  { spec: { file: 'pdf-flate-bomb.pdf', attack: 'an embedded factur-x.xml inflating to 64 MB', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.flateBomb },
+  { spec: { file: 'pdf-objstm-bomb.pdf', attack: 'an object stream inflating to 64 MB', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.objectStreamBomb },
+  { spec: { file: 'pdf-name-tree-loop.pdf', attack: 'an embedded-files name tree whose Kids loop', state: 'QP_IRRECEVABLE', codes: ['PDF_TOO_COMPLEX'] }, content: HOSTILE_PDFS.nameTreeLoop },
+  { spec: { file: 'pdf-encrypted.pdf', attack: 'an encrypted PDF', state: 'QP_IRRECEVABLE', codes: ['PDF_ENCRYPTED'] }, content: HOSTILE_PDFS.encrypted },
   { spec: { file: 'ten-thousand-invoices.xml', attack: '10,000 invoices in one flow', state: 'IN_INTEGRE', codes: [], generate: true }, content: () => valid('TENK', 10_000, 64) },
 ];
 

@@ -1,6 +1,6 @@
 /**
  * Writes factflow's "hub" schemas for structured invoices (`npm run schemas`): UBL 2.1
- * Invoice/CreditNote and UN/CEFACT CII D16B. They are strict (element order, cardinality,
+ * Invoice/CreditNote, UN/CEFACT CII D16B and D22B, and the Factur-X profiles (ciiVariants.ts). They are strict (element order, cardinality,
  * types) on every aggregate the hub reads, and lax (any content) on everything else, so that a
  * real invoice is never refused for a part the hub ignores.
  *
@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { applyEdits, D22B_EDITS, PROFILE_CONTEXT, PROFILE_ELEMENTS, type ProfileName } from './ciiVariants.js';
 
 const NS = {
   inv: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2',
@@ -195,22 +196,30 @@ function ublSchemas(): Record<string, string> {
   };
 }
 
-function ciiSchemas(): Record<string, string> {
+/** One CII variant: its root schema at `rootFile`, its aggregates in `dir`/ram-hub.xsd; the data types are shared. */
+function ciiVariant(types: Record<string, string>, rootFile: string, dir: string, label: string): Record<string, string> {
   const typeRef = (t: string) => (['Text', 'Date', 'Decimal', 'Amount', 'Quantity', 'Binary', 'Lax', 'DateTime'].includes(t) ? `udt:${t}` : `ram:${t}`);
   const body = (model: string) =>
     model.split(' ').map((p) => {
       const { name, suffix, type } = parseParticle(p, 'cii');
       return `      <xs:element name="${name}" type="${typeRef(type!)}"${occurs(suffix)}/>`;
     }).join('\n');
-  const { CrossIndustryInvoice: rootModel, ...ramTypes } = CII_TYPES;
+  const { CrossIndustryInvoice: rootModel, ...ramTypes } = types;
+  const udtFromRam = dir === 'cii' ? 'udt-hub.xsd' : `${dir.split('/').map(() => '..').join('/')}/cii/udt-hub.xsd`;
   const ram =
-    header(NS.ram, [[NS.udt, 'udt-hub.xsd']], 'UN/CEFACT CII D16B aggregates; strict where the hub reads, lax elsewhere') +
+    header(NS.ram, [[NS.udt, udtFromRam]], `UN/CEFACT CII ${label} aggregates; strict where the hub reads, lax elsewhere`) +
     Object.entries(ramTypes).map(([t, model]) => `  <xs:complexType name="${t}">\n    <xs:sequence>\n${body(model)}\n    </xs:sequence>\n  </xs:complexType>\n`).join('') +
     '</xs:schema>\n';
-  const udt =
-    header(NS.udt, [], 'UN/CEFACT unqualified data types the hub reads') +
-    leafTypes('udt') +
-    `  <xs:complexType name="DateTime">
+  const root =
+    header(NS.rsm, [[NS.ram, `${dir}/ram-hub.xsd`], [NS.udt, 'cii/udt-hub.xsd']], `UN/CEFACT Cross Industry Invoice ${label}`) +
+    `  <xs:element name="CrossIndustryInvoice">\n    <xs:complexType>\n    <xs:sequence>\n${body(rootModel!)}\n    </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n</xs:schema>\n`;
+  return { [`${dir}/ram-hub.xsd`]: ram, [rootFile]: root };
+}
+
+const UDT =
+  header(NS.udt, [], 'UN/CEFACT unqualified data types the hub reads') +
+  leafTypes('udt') +
+  `  <xs:complexType name="DateTime">
     <xs:choice>
       <xs:element name="DateTimeString">
         <xs:complexType><xs:simpleContent><xs:extension base="xs:string"><xs:attribute name="format" type="xs:token" use="required"/></xs:extension></xs:simpleContent></xs:complexType>
@@ -219,11 +228,36 @@ function ciiSchemas(): Record<string, string> {
     </xs:choice>
   </xs:complexType>
 ` +
-    '</xs:schema>\n';
-  const root =
-    header(NS.rsm, [[NS.ram, 'cii/ram-hub.xsd'], [NS.udt, 'cii/udt-hub.xsd']], 'UN/CEFACT Cross Industry Invoice D16B') +
-    `  <xs:element name="CrossIndustryInvoice">\n    <xs:complexType>\n    <xs:sequence>\n${body(rootModel!)}\n    </xs:sequence>\n    </xs:complexType>\n  </xs:element>\n</xs:schema>\n`;
-  return { 'cii/ram-hub.xsd': ram, 'cii/udt-hub.xsd': udt, 'CII-hub.xsd': root };
+  '</xs:schema>\n';
+
+const D22B_TYPES = Object.fromEntries(Object.entries(CII_TYPES).map(([t, model]) => [t, applyEdits(model, D22B_EDITS[t])]));
+
+/** A Factur-X profile: D22B with a strict context and, in each type, only the elements the profile allows. */
+function profileTypes(profile: ProfileName): Record<string, string> {
+  const allowed: Record<string, string> = { ...PROFILE_ELEMENTS[profile], CrossIndustryInvoice: 'ExchangedDocumentContext ExchangedDocument SupplyChainTradeTransaction' };
+  const types: Record<string, string> = { ...D22B_TYPES, ...PROFILE_CONTEXT };
+  types.CrossIndustryInvoice = types.CrossIndustryInvoice!.replace('ExchangedDocumentContext:Lax', 'ExchangedDocumentContext:ExchangedDocumentContext');
+  return Object.fromEntries(Object.entries(types).map(([t, model]) => {
+    const names = allowed[t]?.split(' ');
+    if (!names) return [t, model];
+    const kept = model.split(' ').filter((p) => names.includes(parseParticle(p, 'cii').name));
+    // A type the profile leaves empty keeps one optional lax particle, so the schema stays well-formed.
+    return [t, kept.length ? kept.join(' ') : `${model.split(' ')[0]!.split(':')[0]!.replace(/[?*+]$/, '')}?:Lax`];
+  }));
+}
+
+export const PROFILE_SCHEMA_FILES: Record<ProfileName, string> = {
+  MINIMUM: 'Factur-X-MINIMUM-hub.xsd', BASICWL: 'Factur-X-BASICWL-hub.xsd', BASIC: 'Factur-X-BASIC-hub.xsd', EN16931: 'Factur-X-EN16931-hub.xsd', EXTENDED: 'Factur-X-EXTENDED-hub.xsd',
+};
+
+function ciiSchemas(): Record<string, string> {
+  const profiles = (Object.keys(PROFILE_SCHEMA_FILES) as ProfileName[]).map((p) => ciiVariant(profileTypes(p), PROFILE_SCHEMA_FILES[p], `facturx/${p.toLowerCase()}`, `D22B, Factur-X 1.09 ${p} profile`));
+  return {
+    'cii/udt-hub.xsd': UDT,
+    ...ciiVariant(CII_TYPES, 'CII-hub.xsd', 'cii', 'D16B'),
+    ...ciiVariant(D22B_TYPES, 'CII-D22B-hub.xsd', 'cii-d22b', 'D22B'),
+    ...Object.assign({}, ...profiles),
+  };
 }
 
 export const hubSchemas = (): Record<string, string> => ({ ...ublSchemas(), ...ciiSchemas() });

@@ -3,6 +3,7 @@
  * the application layer, inside the decision's transaction) so that the judge is a pure
  * function. `needsOf` says what to gather for a given read flow.
  */
+import type { ProfileRule } from '../formats/facturxProfiles.js';
 import type { Channel, EarlierDeposit, InvoiceRow } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import type { ReadResult } from '../pipeline/readResult.js';
@@ -32,7 +33,8 @@ export interface JudgeContext {
   statusTargets: Map<string, InvoiceRow[]>;
   /** The recipients each pivot flow was delivered to, for acknowledgments. */
   deliveredRecipients: Map<string, string[]>;
-  limits: { maxAttachmentBytes: number; maxInvoiceTotalBytes: number };
+  /** The deposit rules' settings: attachment caps, the Factur-X profiles accepted. */
+  limits: { maxAttachmentBytes: number; maxInvoiceTotalBytes: number; facturxProfiles?: ProfileRule[] };
 }
 
 /** The key that makes two invoices "the same": supplier, number, issue year. */

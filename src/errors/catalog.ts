@@ -28,13 +28,23 @@ export const ERRORS = define({
   FLOW_NOT_REGULAR_FILE: { stage: 'claim', scope: 'flow', message: 'The inbox entry is a {what}, not a regular file; it was not followed or read.' },
   FLOW_PARTNER_UNKNOWN: { stage: 'claim', scope: 'flow', message: 'The flow came in through inbox/{partner}/, but {partner} is not a registered partner (factflow partners add).' },
   FLOW_DUPLICATE: { stage: 'claim', scope: 'flow', message: 'The same file (SHA-256 {sha256}) was already received as flow {earlierFlowId}; nothing was emitted again.' },
-  FLOW_UNKNOWN_FORMAT: { stage: 'detect', scope: 'flow', message: 'Unrecognised flow: {found}. Expected a CPPFactureMixte, UBL Invoice/CreditNote, CII CrossIndustryInvoice, CPPStatut, zip or tar.gz.' },
+  FLOW_UNKNOWN_FORMAT: { stage: 'detect', scope: 'flow', message: 'Unrecognised flow: {found}. Expected a CPPFactureMixte, UBL Invoice/CreditNote, CII CrossIndustryInvoice, CPPStatut, Factur-X PDF, zip or tar.gz.' },
   XML_DOCTYPE_FORBIDDEN: { stage: 'parse', scope: 'flow', message: 'The document declares a DOCTYPE; DTDs and entity declarations are refused.' },
   XML_NOT_WELL_FORMED: { stage: 'parse', scope: 'flow', message: 'The XML is not well-formed: {detail}' },
   XML_ENCODING: { stage: 'parse', scope: 'flow', message: 'The document is not valid text in {encoding} encoding: {detail}' },
   SCHEMA_INVALID: { stage: 'schema', scope: 'flow', message: 'Not valid against the {schema} schema: {detail}' },
   FLOW_COUNTER_MISMATCH: { stage: 'schema', scope: 'flow', message: 'CPPFactures/@Compteur says {declared} invoices but the flow holds {actual}.' },
   FLOW_DUPLICATE_NUMORDRE: { stage: 'schema', scope: 'flow', message: 'NumOrdre {numOrdre} is used by more than one invoice of the flow.' },
+
+  // Factur-X / ZUGFeRD PDFs (formats/facturx.ts). Structural PDF/A-3 findings are warnings, not codes.
+  PDF_UNREADABLE: { stage: 'detect', scope: 'flow', message: 'The PDF cannot be read: {detail}' },
+  PDF_ENCRYPTED: { stage: 'detect', scope: 'flow', message: 'The PDF is encrypted; an e-invoice PDF (PDF/A-3) may not be.' },
+  PDF_TOO_COMPLEX: { stage: 'detect', scope: 'flow', message: 'The PDF exceeds what the hub reads: {detail}.' },
+  FACTURX_NO_INVOICE: { stage: 'detect', scope: 'flow', message: 'The PDF holds no embedded invoice (factur-x.xml, zugferd-invoice.xml, ZUGFeRD-invoice.xml or xrechnung.xml); embedded files: {files}.' },
+  FACTURX_AMBIGUOUS: { stage: 'detect', scope: 'flow', message: 'The PDF embeds several invoice files ({files}) and its XMP fx:DocumentFileName ({designated}) names none of them.' },
+  FACTURX_PROFILE_UNKNOWN: { stage: 'schema', scope: 'flow', message: 'The embedded invoice\'s guideline id (BT-24) "{id}" is not a Factur-X profile.' },
+  FACTURX_PROFILE_MISMATCH: { stage: 'schema', scope: 'flow', message: 'The PDF\'s XMP declares profile {xmp} (fx:ConformanceLevel "{level}") but the invoice\'s guideline id (BT-24) "{id}" is profile {profile}.' },
+  FACTURX_PROFILE_NOT_ACCEPTED: { stage: 'rules', scope: 'invoice', message: 'Factur-X profile {profile} is not accepted: {why}.' },
 
   // Archives of structured invoices (E1 batches).
   ARCHIVE_CORRUPT: { stage: 'archive', scope: 'flow', message: 'The archive cannot be read: {detail}' },

@@ -96,6 +96,8 @@ export interface Invoice {
   /** Free-text notes and the payment due date, for the rendered PDF. */
   notes?: string[];
   dueDate?: string;
+  /** For a Factur-X PDF: its profile (checked by the rules against the deposit date) and its structural PDF/A-3 warnings. */
+  facturx?: { profile: string; structural: { check: string; detail: string }[] };
   /** Where each field the rules may complain about was found in the source. */
   where: Partial<Record<InvoiceField, Location>>;
 }

@@ -4,7 +4,7 @@
  * it may come through, and its reader into the canonical model. Detection, reading and the
  * generated docs/FORMATS.md all use this table: adding a format is an entry and an adapter.
  */
-import type { FlowKind } from '../detect/detect.js';
+import { isPdf, type FlowKind } from '../detect/detect.js';
 import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
 import { readFlowAcks, readStatusUpdates } from '../formats/statut.js';
@@ -41,7 +41,7 @@ export interface BinaryFormat {
   /** Channels it may come through; any other refuses the flow with REQUEST_CHANNEL_FORBIDDEN. */
   channels: readonly Channel[];
   /** The archive readers live with the reading stage (they share work across threads). */
-  reader: 'archive' | 'request';
+  reader: 'archive' | 'request' | 'facturx';
   /** What validates it, for the docs. */
   validatedBy: string;
 }
@@ -62,12 +62,13 @@ export const XML_FORMATS: readonly XmlFormat[] = [
   },
   { kind: 'ubl-invoice', label: 'E1 UBL 2.1 invoice', root: 'Invoice', ns: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2', schema: 'ubl-invoice', inArchives: true, read: structured(readUbl) },
   { kind: 'ubl-creditnote', label: 'E1 UBL 2.1 credit note', root: 'CreditNote', ns: 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2', schema: 'ubl-creditnote', inArchives: true, read: structured(readUbl) },
-  { kind: 'cii', label: 'E1 UN/CEFACT CII D16B invoice', root: 'CrossIndustryInvoice', ns: 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100', schema: 'cii', inArchives: true, read: structured(readCii) },
+  { kind: 'cii', label: 'E1 UN/CEFACT CII invoice, D16B or D22B (told apart by content)', root: 'CrossIndustryInvoice', ns: 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100', schema: 'cii', inArchives: true, read: structured(readCii) },
 ];
 
 export const BINARY_FORMATS: readonly BinaryFormat[] = [
   { kind: 'zip', label: 'A batch of E1 documents in a zip archive', magic: (h) => h[0] === 0x50 && h[1] === 0x4b && h[2] === 0x03 && h[3] === 0x04, channels: ['edi'], reader: 'archive', validatedBy: "each entry against its own format's schema" },
   { kind: 'tar.gz', label: 'A batch of E1 documents in a tar.gz archive', magic: (h) => h[0] === 0x1f && h[1] === 0x8b, channels: ['edi'], reader: 'archive', validatedBy: "each entry against its own format's schema" },
+  { kind: 'facturx', label: 'E1 Factur-X / ZUGFeRD PDF (PDF/A-3 with the CII invoice embedded); also as an entry of an archive batch', magic: isPdf, channels: ['edi'], reader: 'facturx', validatedBy: "the embedded invoice against its profile's schema" },
   { kind: 'request', label: "An operator's request (factflow invoice status / complete); never accepted from the inbox", magic: (h) => h[0] === 0x7b, channels: ['operator'], reader: 'request', validatedBy: 'written by factflow itself' },
 ];
 

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
 import type { FlowKind } from '../detect/detect.js';
+import { facturxLimitsOf, readFacturx } from '../formats/facturxDocument.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
 import { readRequest } from '../formats/request.js';
 import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow } from '../formats/mixedChunks.js';
@@ -61,6 +62,10 @@ export function readFlow(bytes: Buffer, settings: Settings, channel: Channel = '
   if (binary && !binary.channels.includes(channel)) return refused([flowError('REQUEST_CHANNEL_FORBIDDEN')], binary.kind);
   if (binary?.reader === 'request') return readRequest(bytes);
   if (binary?.reader === 'archive') return readArchive(binary.kind, bytes, settings);
+  if (binary?.reader === 'facturx') {
+    const fx = readFacturx(bytes, 1, 'document', settings.maxAttachmentBytes, facturxLimitsOf(settings));
+    return fx.ok ? { kind: 'facturx', invoices: [fx.invoice], errors: [] } : refused(fx.errors, 'facturx');
+  }
   const parsed = parseDocument(bytes, FLOW_XML_KINDS, (format, root): ReadResult => ({
     kind: format.kind,
     ...format.read(root, { bytes, position: 1, label: 'document', maxAttachmentBytes: settings.maxAttachmentBytes }),
@@ -87,7 +92,7 @@ function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadRes
     return { name: e.name, start, end: offset, ...(e.content ? {} : { error: e.error! }) };
   });
   result.entries.length = 0; // the inflated copies can go
-  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes };
+  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes, pdfLimits: facturxLimitsOf(settings) };
   const { results, byHelpers } = runTasks(tasks, entries.length, entries.length >= PARALLEL_MIN_ENTRIES ? settings.readThreads : 0);
   const entryErrors = new Map<number, FlowError[]>();
   results.forEach((r, i) => r.errors && entryErrors.set(i + 1, r.errors));

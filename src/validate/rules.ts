@@ -10,12 +10,15 @@ import { isValidSiret } from './identifiers.js';
 import { fmt2, MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, parseDecimal, round2, withinLimits } from './decimal.js';
 import Big from 'big.js';
 import { unsafeFileNameReason } from '../util/fileNames.js';
+import { DEFAULT_FACTURX_PROFILES, parseProfileRules, profileAccepted, type FacturxProfile, type ProfileRule } from '../formats/facturxProfiles.js';
 
 export interface RuleContext {
   /** The deposit date, YYYY-MM-DD: issue dates may not be later. */
   depositDate: string;
   maxAttachmentBytes: number;
   maxInvoiceTotalBytes: number;
+  /** Factur-X profiles accepted (the facturxProfiles setting, parsed); absent: the 2026 defaults. */
+  facturxProfiles?: ProfileRule[];
 }
 
 type Rule = (inv: Invoice, ctx: RuleContext) => FlowError[];
@@ -163,8 +166,17 @@ const attachments: Rule = (inv, ctx) => {
 };
 
 /** The rules, in the order their errors are reported. */
+const DEFAULT_RULES = parseProfileRules(DEFAULT_FACTURX_PROFILES);
+
+/** A Factur-X profile must be accepted on the deposit date (BASIC WL only until 1 September 2027 by default). */
+const facturxProfile: Rule = (inv, ctx) => {
+  if (!inv.facturx) return [];
+  const verdict = profileAccepted(inv.facturx.profile as FacturxProfile, ctx.depositDate, ctx.facturxProfiles ?? DEFAULT_RULES);
+  return verdict.accepted ? [] : [flowError('FACTURX_PROFILE_NOT_ACCEPTED', { profile: inv.facturx.profile, why: verdict.why }, inv.where.invoice)];
+};
+
 export const DEPOSIT_RULES: readonly Rule[] = [
-  supplierIdentity, recipientPresent, invoiceNumber, issueDate, currency, invoiceType, cadre, paymentMeans, amounts, attachments,
+  supplierIdentity, recipientPresent, invoiceNumber, issueDate, currency, invoiceType, cadre, paymentMeans, amounts, attachments, facturxProfile,
 ];
 
 export function checkInvoice(inv: Invoice, ctx: RuleContext): FlowError[] {

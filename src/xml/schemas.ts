@@ -13,7 +13,8 @@ import { libxmlErrors } from './parse.js';
 /** The project's own schemas, in `schemas/` at the package root. */
 export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
-export type SchemaName = 'mixed' | 'statut' | 'pivot' | 'ubl-invoice' | 'ubl-creditnote' | 'cii';
+export type SchemaName = 'mixed' | 'statut' | 'pivot' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'cii-d16b' | 'cii-d22b'
+  | 'facturx-minimum' | 'facturx-basicwl' | 'facturx-basic' | 'facturx-en16931' | 'facturx-extended';
 
 const FILES: Record<SchemaName, string> = {
   mixed: 'CPPFactureMixte.xsd',
@@ -21,7 +22,15 @@ const FILES: Record<SchemaName, string> = {
   pivot: 'CPPFacturePivot.xsd',
   'ubl-invoice': 'UBL-Invoice-hub.xsd',
   'ubl-creditnote': 'UBL-CreditNote-hub.xsd',
+  // 'cii' is told apart by content (see ciiSchema); the others are plain files.
   cii: 'CII-hub.xsd',
+  'cii-d16b': 'CII-hub.xsd',
+  'cii-d22b': 'CII-D22B-hub.xsd',
+  'facturx-minimum': 'Factur-X-MINIMUM-hub.xsd',
+  'facturx-basicwl': 'Factur-X-BASICWL-hub.xsd',
+  'facturx-basic': 'Factur-X-BASIC-hub.xsd',
+  'facturx-en16931': 'Factur-X-EN16931-hub.xsd',
+  'facturx-extended': 'Factur-X-EXTENDED-hub.xsd',
 };
 
 export interface CompiledSchema {
@@ -34,8 +43,27 @@ const compiled = new Map<string, CompiledSchema>();
 let fsRegistered = false;
 
 export function schema(name: SchemaName): CompiledSchema {
+  if (name === 'cii') return ciiSchema();
   return schemaFromFile(path.join(SCHEMA_DIR, FILES[name]), name);
 }
+
+/* --- CII D16B / D22B (to be re-homed into the format registry) --- */
+
+export type CiiSyntax = 'D16B' | 'D22B';
+
+/**
+ * CII D16B and D22B share every namespace, so the syntax is told by content: a document valid
+ * against the D16B hub schema is D16B; otherwise it is judged against D22B (a superset of D16B,
+ * and the syntax the French rules require), whose errors are the ones reported.
+ */
+export function ciiSyntaxOf(doc: XmlDocument, maxErrors = 20): { syntax: CiiSyntax; errors: FlowError[] } {
+  if (schema('cii-d16b').check(doc, 1).length === 0) return { syntax: 'D16B', errors: [] };
+  return { syntax: 'D22B', errors: schema('cii-d22b').check(doc, maxErrors) };
+}
+
+let cii: CompiledSchema | undefined;
+const ciiSchema = (): CompiledSchema => (cii ??= { name: 'cii', check: (doc, maxErrors) => ciiSyntaxOf(doc, maxErrors).errors });
+/* --- end CII */
 
 /** Compiles any XSD file once (also used by tests for the official schemas). */
 export function schemaFromFile(file: string, name = path.basename(file)): CompiledSchema {
