@@ -17,23 +17,37 @@ import { ALLOWED_EXTENSIONS } from '../validate/rules.js';
 import { applyStatusUpdates, judgeStatusUpdates } from './inbound.js';
 import { statusRule, STATUS_NAMES, type Producer } from './statuses.js';
 
-export class InvoiceRefError extends Error {}
+export class InvoiceRefError extends Error {
+  /** cliops: true when the reference matches several suppliers' invoices (the CLI exits 64, else 3). */
+  constructor(message: string, readonly ambiguous = false) {
+    super(message);
+  }
+}
 
 /**
  * An invoice by hub id (IdCPRO; any invoice, even one refused at deposit), by `supplier/number`
- * or by number when only one supplier used it (accepted invoices).
+ * or by number when only one supplier used it (accepted invoices; with `includeRejected`, the
+ * latest invoice refused at deposit when none was accepted).
  */
-export function resolveInvoice(hub: Hub, ref: string): InvoiceRow {
-  const base = "SELECT * FROM invoices WHERE accepted = 1 AND role = 'invoice'";
+export function resolveInvoice(hub: Hub, ref: string, opts: { includeRejected?: boolean } = {}): InvoiceRow {
+  // cliops: the query takes the accepted flag so that rejected invoices can be found as a fallback.
+  const base = "SELECT * FROM invoices WHERE accepted = @accepted AND role = 'invoice'";
+  const find = (accepted: number): InvoiceRow[] => {
+    if (ref.includes('/')) {
+      const [supplier, ...number] = ref.split('/');
+      return sql(hub.db, `${base} AND supplier_id = @supplier AND number = @number ORDER BY id DESC`).all({ accepted, supplier, number: number.join('/') }) as InvoiceRow[];
+    }
+    return sql(hub.db, `${base} AND number = @number ORDER BY id DESC`).all({ accepted, number: ref }) as InvoiceRow[];
+  };
   let rows: InvoiceRow[];
   if (/^\d+$/.test(ref)) rows = sql(hub.db, "SELECT * FROM invoices WHERE role = 'invoice' AND id = ?").all(Number(ref)) as InvoiceRow[];
-  else if (ref.includes('/')) {
-    const [supplier, ...number] = ref.split('/');
-    rows = sql(hub.db, `${base} AND supplier_id = ? AND number = ? ORDER BY id DESC`).all(supplier, number.join('/')) as InvoiceRow[];
-  } else rows = sql(hub.db, `${base} AND number = ? ORDER BY id DESC`).all(ref) as InvoiceRow[];
-  if (!rows.length) throw new InvoiceRefError(`No accepted invoice "${ref}". Use its hub id (IdCPRO), or supplier/number; see factflow invoices search.`);
+  else {
+    rows = find(1);
+    if (!rows.length && opts.includeRejected) rows = find(0);
+  }
+  if (!rows.length) throw new InvoiceRefError(`No ${opts.includeRejected ? '' : 'accepted '}invoice "${ref}". Use its hub id (IdCPRO), or supplier/number; see factflow invoices search.`);
   const suppliers = new Set(rows.map((r) => r.supplier_id));
-  if (suppliers.size > 1) throw new InvoiceRefError(`"${ref}" is the number of invoices from several suppliers (${[...suppliers].join(', ')}); write supplier/number.`);
+  if (suppliers.size > 1) throw new InvoiceRefError(`"${ref}" is the number of invoices from several suppliers (${[...suppliers].join(', ')}); write supplier/number.`, true);
   return rows.find((r) => r.status !== '04') ?? rows[0]!;
 }
 

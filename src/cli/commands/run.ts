@@ -7,7 +7,7 @@ import { closeLogger } from '../../log.js';
 import { buildReport } from '../../pipeline/deliver.js';
 import { processFile, resumeUnfinished } from '../../pipeline/pipeline.js';
 import { previewReport } from '../../pipeline/preview.js';
-import { EXIT, flagSettings, homeOf, printReport, withHub } from '../context.js';
+import { EXIT, existingFiles, flagSettings, homeOf, printReport, withHub } from '../context.js';
 
 export function registerRun(program: Command): void {
   program
@@ -34,6 +34,7 @@ export function registerRun(program: Command): void {
     .option('--partner <code>', 'process as if dropped in inbox/<code>/ (checks that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow process fixtures/mixed/three-recipients.xml')
     .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
+      existingFiles(files);
       process.exitCode = await withHub(program, !opts.json, (hub) => {
         let worst: number = EXIT.OK;
         const reports = [];
@@ -52,7 +53,7 @@ export function registerRun(program: Command): void {
         }
         if (opts.json) console.log(JSON.stringify(reports, null, 2));
         return worst;
-      });
+      }, 'create');
     });
 
   program
@@ -70,7 +71,7 @@ export function registerRun(program: Command): void {
           for (const f of failed) console.log(`  ${f.id} (${f.stage}): ${f.last_error} — fix the cause (factflow doctor) and run factflow resume again`);
         }
         return failed.length ? EXIT.SYSTEM : EXIT.OK;
-      });
+      }, 'existing');
     });
 
   program
@@ -80,11 +81,12 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the report as JSON (same shape as outbox/reports/*.json)')
     .addHelpText('after', '\nExample:\n  factflow validate --json fixtures/ubl/invoice-commune.xml')
     .action(async (file: string, opts: { json?: boolean }) => {
+      const [abs] = existingFiles([file]);
       process.exitCode = await withHub(program, false, (hub) => {
-        const report = previewReport(hub, path.resolve(file));
+        const report = previewReport(hub, abs!);
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else printReport(report, file);
         return report.state === 'IN_INTEGRE' ? EXIT.OK : EXIT.DATA;
-      });
+      }, 'read');
     });
 }
