@@ -90,12 +90,12 @@ test('invoices search/show, directory lookup, stats, doctor and config show answ
   const shown = json(cli(['invoices', 'show', '81234567800013/FA-2026-0001', '--json'], { home }));
   expect(shown).toMatchObject({ number: 'FA-2026-0001', recipient_siret: '11000201100044', status: '03' });
   expect(shown.events.map((e: { status: string }) => e.status)).toEqual(['01', '03']);
-  expect(cli(['invoices', 'show', 'NOPE'], { home }).code).toBe(2);
+  expect(cli(['invoices', 'show', 'NOPE'], { home }).code).toBe(3); // not found
 
   const lookup = json(cli(['directory', 'lookup', '11000201100044', '--json'], { home }));
   expect(lookup.requires).toEqual(['service code AND engagement number']);
   expect(lookup.services.map((s: { code: string }) => s.code)).toEqual(['DIR-ANCIENNE', 'SGAMI-SUD']);
-  expect(cli(['directory', 'lookup', '44100002200018'], { home }).code).toBe(2);
+  expect(cli(['directory', 'lookup', '44100002200018'], { home }).code).toBe(3); // not found
 
   const stats = json(cli(['stats', '--json'], { home }));
   expect(stats.flows).toEqual(expect.arrayContaining([{ state: 'IN_INTEGRE', n: 1 }, { state: 'IN_INTEGRE_PARTIEL', n: 1 }]));
@@ -107,7 +107,9 @@ test('invoices search/show, directory lookup, stats, doctor and config show answ
   const empty = tempDir();
   const emptyDoctor = cli(['doctor', '--json'], { home: empty });
   expect(emptyDoctor.code).toBe(1);
-  expect(json(emptyDoctor).find((c: { check: string }) => c.check === 'directory').result).toBe('FAIL');
+  // Not a home yet (no ledger): the doctor says so, and creates nothing.
+  expect(json(emptyDoctor).find((c: { check: string }) => c.check === 'home').result).toBe('FAIL');
+  expect(fs.readdirSync(empty)).toEqual([]);
 
   fs.writeFileSync(path.join(home, 'factflow.config.json'), JSON.stringify({ sweepIntervalMs: 1234, stabilityMs: 10 }));
   const config = json(cli(['--set', 'platformPartnerId=HUB042', 'config', 'show', '--json'], { home, env: { FACTFLOW_STABILITY_MS: '777' } }));

@@ -52,5 +52,5 @@ test('partners add/list/remove from the command line; partner codes are checked'
   ]);
   expect(cli(['partners', 'add', '../etc', '--name', 'x'], { home }).code).toBe(64);
   expect(cli(['partners', 'remove', 'ACM001'], { home }).code).toBe(0);
-  expect(cli(['partners', 'remove', 'ACM001'], { home }).code).toBe(2);
+  expect(cli(['partners', 'remove', 'ACM001'], { home }).code).toBe(3); // not found
 });
