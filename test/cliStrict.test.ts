@@ -52,6 +52,12 @@ describe('installable like a real tool', () => {
   });
 });
 
+test('a reader that stops early (| head) ends the command quietly', () => {
+  const r = spawnSync('sh', ['-c', `"${process.execPath}" "${path.join(ROOT, 'dist', 'cli', 'main.js')}" --help | head -1`], { encoding: 'utf8' });
+  expect(r.stdout).toMatch(/^Usage: factflow/);
+  expect(r.stderr).toBe('');
+});
+
 describe('strict options', () => {
   test('enumerated values are checked case-insensitively, with the accepted list in the error', () => {
     const bogus = cli(['flows', 'list', '--state', 'bogus'], { home });

@@ -14,6 +14,14 @@ import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, NotFoundError, UsageError } from './context.js';
 import { registerInit } from './init.js';
 
+// `factflow flows list | head`: a reader that stops early ends the command quietly, not with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+    throw e;
+  });
+}
+
 const program = createProgram();
 registerInit(program);
 registerRun(program);
