@@ -143,14 +143,18 @@ function checkEnvNames(env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** Numbers are non-negative integers (a JSON number in the file, digits elsewhere); ids are strings. */
+/**
+ * Numbers are non-negative integers: a JSON number in the file, digits in the environment,
+ * either from flags (strings from --set, numbers from code opening a hub); ids are strings.
+ */
 function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: string): string | number {
   const shown = typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw);
   if (typeof DEFAULTS[key] === 'string') {
     if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${key} from ${source} must be a non-empty string, got ${shown}`);
     return raw;
   }
-  const ok = origin === 'file' ? typeof raw === 'number' : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw);
+  const digits = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw);
+  const ok = origin === 'file' ? typeof raw === 'number' : origin === 'env' ? digits : digits || typeof raw === 'number';
   const n = Number(raw);
   if (!ok || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${key} from ${source} must be a non-negative whole number, got ${shown}`);
   return n;
