@@ -142,7 +142,7 @@ export function siretProblem(id: string): string | undefined {
 
 export type ImportedStructure = Structure & { idType: string; ediReceiver: boolean };
 
-export function readStructures(file: string): { structures: ImportedStructure[]; problems: ImportProblem[]; encoding: Encoding; lines: Map<string, number> } {
+export function readStructures(file: string): { structures: ImportedStructure[]; problems: ImportProblem[]; encoding: Encoding } {
   const t = readTable(file, ['Identifiant', 'RaisonSociale', 'GestionEngagement', 'GestionService', 'GestionServiceEngagement', 'StructureActive']);
   const seen = new Map<string, number>();
   const structures = t.rows.map((r) => {
@@ -166,7 +166,7 @@ export function readStructures(file: string): { structures: ImportedStructure[];
       ediReceiver: optionalBool(t, r, 'RecepteurEdi'),
     };
   });
-  return { structures, problems: t.problems, encoding: t.encoding, lines: seen };
+  return { structures, problems: t.problems, encoding: t.encoding };
 }
 
 export function readServices(file: string): { services: (Service & { line: number })[]; problems: ImportProblem[]; encoding: Encoding } {
