@@ -104,42 +104,93 @@ export interface Config {
 
 export const CONFIG_FILE = 'factflow.config.json';
 
-export function loadConfig(home: string, flags: Partial<Settings> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level). */
+export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL'] as const;
+
+/** A setting that is unknown, of the wrong type, or a config file that cannot be read; names its source. */
+export class ConfigError extends Error {}
+
+const KNOWN = Object.keys(DEFAULTS) as (keyof Settings)[];
+const isKnown = (key: string): key is keyof Settings => Object.hasOwn(DEFAULTS, key);
+const unknownSetting = (key: string, source: string) =>
+  new ConfigError(`unknown setting "${key}" (${source}); known settings: ${KNOWN.join(', ')}`);
+
+export function loadConfig(home: string, flags: Partial<Settings> | Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const settings = { ...DEFAULTS };
-  const origins = Object.fromEntries(Object.keys(DEFAULTS).map((k) => [k, 'default'])) as Record<keyof Settings, Origin>;
+  const origins = Object.fromEntries(KNOWN.map((k) => [k, 'default'])) as Record<keyof Settings, Origin>;
   const file = path.join(home, CONFIG_FILE);
-  const fromFile: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
-  for (const key of Object.keys(DEFAULTS) as (keyof Settings)[]) {
-    const candidates: [Origin, unknown][] = [
-      ['file', fromFile[key]],
-      ['env', env[ENV_NAMES[key]]],
-      ['flag', flags[key]],
+  const fromFile = readConfigFile(file);
+  checkEnvNames(env);
+  for (const key of Object.keys(flags)) if (!isKnown(key)) throw unknownSetting(key, `--set ${key}=…`);
+  for (const key of KNOWN) {
+    const candidates: [Origin, unknown, string][] = [
+      ['file', fromFile[key], file],
+      ['env', env[ENV_NAMES[key]], `environment variable ${ENV_NAMES[key]}`],
+      ['flag', (flags as Record<string, unknown>)[key], `--set ${key}`],
     ];
-    for (const [origin, raw] of candidates) {
-      if (raw === undefined || raw === '') continue;
-      (settings as unknown as Record<string, unknown>)[key] = coerce(key, raw, origin);
+    for (const [origin, raw, source] of candidates) {
+      if (raw === undefined || (origin !== 'file' && raw === '')) continue;
+      (settings as unknown as Record<string, unknown>)[key] = coerce(key, raw, origin, source);
       origins[key] = origin;
     }
   }
   return { home: path.resolve(home), settings, origins };
 }
 
+/** The home's config file: a JSON object of known settings; a syntax error names the line and column. */
+function readConfigFile(file: string): Record<string, unknown> {
+  if (!fs.existsSync(file)) return {};
+  const text = fs.readFileSync(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const at = /at position (\d+)/.exec(message);
+    const pos = at ? Number(at[1]) : text.length;
+    const before = text.slice(0, pos).split('\n');
+    throw new ConfigError(`${file}: invalid JSON at line ${before.length}, column ${before.at(-1)!.length + 1} (position ${pos}): ${message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`${file}: expected a JSON object of settings, like {"stabilityMs": 2000}`);
+  for (const key of Object.keys(parsed)) if (!isKnown(key)) throw unknownSetting(key, `in ${file}`);
+  return parsed as Record<string, unknown>;
+}
+
+/** A FACTFLOW_* variable that names no setting is a typo: refused rather than ignored. */
+function checkEnvNames(env: NodeJS.ProcessEnv): void {
+  const known = new Set<string>([...Object.values(ENV_NAMES), ...OTHER_ENV]);
+  const unknown = Object.keys(env).filter((name) => name.startsWith('FACTFLOW_') && !known.has(name));
+  if (unknown.length) {
+    throw new ConfigError(`unknown environment variable ${unknown.join(', ')}; factflow reads ${[...known].join(', ')}`);
+  }
+}
+
+/**
+ * Numbers are non-negative integers: a JSON number in the file, digits in the environment,
+ * either from flags (strings from --set, numbers from code opening a hub); ids are strings.
+ */
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-function coerce(key: keyof Settings, raw: unknown, origin: Origin): string | number | boolean {
-  // A bad profile list is refused at start-up, not at the first Factur-X.
-  if (key === 'facturxProfiles') return parseProfileRules(String(raw)) && String(raw);
-  if (typeof DEFAULTS[key] === 'string') return String(raw);
+function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: string): string | number | boolean {
+  const shown = typeof raw === 'string' ? `"${raw}"` : JSON.stringify(raw);
+  if (typeof DEFAULTS[key] === 'string') {
+    if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${key} from ${source} must be a non-empty string, got ${shown}`);
+    // A bad profile list is refused at start-up, not at the first Factur-X.
+    if (key === 'facturxProfiles') parseProfileRules(raw);
+    return raw;
+  }
   if (typeof DEFAULTS[key] === 'boolean') {
     if (typeof raw === 'boolean') return raw;
-    const text = String(raw).trim().toLowerCase();
+    const text = origin === 'file' ? '' : String(raw).trim().toLowerCase();
     if (TRUE.has(text)) return true;
     if (FALSE.has(text)) return false;
-    throw new Error(`${key} from ${origin} must be true or false, got "${String(raw)}".`);
+    throw new ConfigError(`${key} from ${source} must be true or false, got ${shown}`);
   }
+  const digits = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw);
+  const ok = origin === 'file' ? typeof raw === 'number' : origin === 'env' ? digits : digits || typeof raw === 'number';
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${key} from ${origin} must be a non-negative number, got "${String(raw)}".`);
+  if (!ok || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${key} from ${source} must be a non-negative whole number, got ${shown}`);
   return n;
 }
 

@@ -107,7 +107,9 @@ test('invoices search/show, directory lookup, stats, doctor and config show answ
   const empty = tempDir();
   const emptyDoctor = cli(['doctor', '--json'], { home: empty });
   expect(emptyDoctor.code).toBe(1);
-  expect(json(emptyDoctor).find((c: { check: string }) => c.check === 'directory').result).toBe('FAIL');
+  // Not a home yet (no ledger): the doctor says so, and creates nothing.
+  expect(json(emptyDoctor).find((c: { check: string }) => c.check === 'home').result).toBe('FAIL');
+  expect(fs.readdirSync(empty)).toEqual([]);
 
   fs.writeFileSync(path.join(home, 'factflow.config.json'), JSON.stringify({ sweepIntervalMs: 1234, stabilityMs: 10 }));
   const config = json(cli(['--set', 'platformPartnerId=HUB042', 'config', 'show', '--json'], { home, env: { FACTFLOW_STABILITY_MS: '777' } }));

@@ -5,25 +5,33 @@ import type { Hub } from '../hub.js';
 import type { EventRow, FlowRow, InvoiceRow } from '../ledger/stores.js';
 import { STATUS_NAMES } from '../lifecycle/statuses.js';
 
-export class InvoiceRefError extends Error {}
+export class InvoiceRefError extends Error {
+  /** True when the reference matches several suppliers' invoices (a usage error, not "not found"). */
+  constructor(message: string, readonly ambiguous = false) {
+    super(message);
+  }
+}
 
 /**
  * An invoice by hub id (IdCPRO: any invoice, even one refused at deposit), by `supplier/number`
- * or by number when only one supplier used it (accepted invoices).
+ * or by number when only one supplier used it: accepted invoices, or with `includeRejected`,
+ * when none was accepted, the latest refused at deposit.
  */
-export async function resolveInvoice(hub: Hub, ref: string): Promise<InvoiceRow> {
+export async function resolveInvoice(hub: Hub, ref: string, opts: { includeRejected?: boolean } = {}): Promise<InvoiceRow> {
   const { invoices } = hub.ledger;
+  const [supplier, ...rest] = ref.includes('/') ? ref.split('/') : [undefined, ref];
+  const number = rest.join('/');
   let rows: InvoiceRow[];
   if (/^\d+$/.test(ref)) {
     const row = await invoices.get(Number(ref));
     rows = row && row.role === 'invoice' ? [row] : [];
-  } else if (ref.includes('/')) {
-    const [supplier, ...number] = ref.split('/');
-    rows = await invoices.bySupplierNumber(supplier!, number.join('/'));
-  } else rows = await invoices.byNumber(ref);
-  if (!rows.length) throw new InvoiceRefError(`No accepted invoice "${ref}". Use its hub id (IdCPRO, also for invoices refused at deposit), or supplier/number; see factflow invoices search.`);
+  } else {
+    rows = supplier ? await invoices.bySupplierNumber(supplier, number) : await invoices.byNumber(number);
+    if (!rows.length && opts.includeRejected) rows = await invoices.search({ number, supplier, status: 'REJECTED', limit: 100 });
+  }
+  if (!rows.length) throw new InvoiceRefError(`No ${opts.includeRejected ? '' : 'accepted '}invoice "${ref}". Use its hub id (IdCPRO), or supplier/number; see factflow invoices search.`);
   const suppliers = new Set(rows.map((r) => r.supplier_id));
-  if (suppliers.size > 1) throw new InvoiceRefError(`"${ref}" is the number of invoices from several suppliers (${[...suppliers].join(', ')}); write supplier/number.`);
+  if (suppliers.size > 1) throw new InvoiceRefError(`"${ref}" is the number of invoices from several suppliers (${[...suppliers].join(', ')}); write supplier/number.`, true);
   return rows.find((r) => r.status !== '04') ?? rows[0]!;
 }
 

@@ -327,6 +327,11 @@ function directoryStore(db: Db, write: <T>(fn: () => T) => T): DirectoryStore {
           .run(new Date().toISOString(), source.structuresFile, source.servicesFile ?? null, structures.length, services.length);
       });
     },
+    async all() {
+      const structures = (sql(db, 'SELECT * FROM structures ORDER BY siret').all() as (StructureRow & { id_type: string; edi_receiver: number })[]).map((r) => ({ ...structureOf(r), idType: r.id_type, ediReceiver: !!r.edi_receiver }));
+      const services = (sql(db, 'SELECT * FROM services ORDER BY siret, code').all() as ServiceRow[]).map(serviceOf);
+      return { structures, services };
+    },
     async summary() {
       const structures = (sql(db, 'SELECT count(*) n FROM structures').get() as { n: number }).n;
       const last = sql(db, 'SELECT at FROM directory_imports ORDER BY id DESC LIMIT 1').get() as { at: string } | undefined;

@@ -255,6 +255,8 @@ export interface DirectoryStore {
   servicesOf(siret: string, code?: string): Promise<Service[]>;
   replace(structures: (Structure & { idType: string; ediReceiver: boolean })[], services: Service[], source: { structuresFile: string; servicesFile?: string }, onRow?: (done: number, total: number) => void): Promise<void>;
   summary(): Promise<{ structures: number; lastImport?: string }>;
+  /** The whole directory, as an import compares it with the next export. */
+  all(): Promise<{ structures: (Structure & { idType: string; ediReceiver: boolean })[]; services: Service[] }>;
 }
 
 export interface PartnerStore {

@@ -1,10 +1,8 @@
 /** Running the hub day to day: statistics, health checks, configuration, retention. */
 import type { Command } from 'commander';
-import { doctor, purge, purgeable } from '../../app/maintenance.js';
-import { EXIT, parseWhen, UsageError, withHub } from '../context.js';
+import { doctor, purge, purgeable, type Check } from '../../app/maintenance.js';
+import { checkHome, durationOption, EXIT, homeOf, parseWhen, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
-
-const DURATION = /^(\d+)([dy])$/;
 
 export function registerAdmin(program: Command): void {
   program
@@ -23,7 +21,7 @@ export function registerAdmin(program: Command): void {
         printTable(['INVOICE STATUS', 'INVOICES'], rows(s.invoices, 'status'));
         console.log();
         printTable(['ERROR CODE', 'COUNT'], rows(s.rejectionCodes, 'code'));
-      });
+      }, 'read');
     });
 
   program
@@ -32,12 +30,23 @@ export function registerAdmin(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow --home /srv/factflow doctor')
     .action(async (opts: { json?: boolean }) => {
+      // A missing or uninitialised home is the doctor's first finding, not a usage error.
+      try {
+        checkHome(homeOf(program), 'read');
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        const checks: Check[] = [{ check: 'home', result: 'FAIL', detail: e.message }];
+        if (opts.json) console.log(JSON.stringify(checks, null, 2));
+        else printTable(['CHECK', 'RESULT', 'DETAIL'], checks.map((c) => [c.check, c.result, c.detail]));
+        process.exitCode = EXIT.SYSTEM;
+        return;
+      }
       process.exitCode = await withHub(program, false, async (hub) => {
         const checks = await doctor(hub);
         if (opts.json) console.log(JSON.stringify(checks, null, 2));
         else printTable(['CHECK', 'RESULT', 'DETAIL'], checks.map((c) => [c.check, c.result, c.detail]));
         return checks.some((c) => c.result === 'FAIL') ? EXIT.SYSTEM : EXIT.OK;
-      });
+      }, 'read');
     });
 
   program
@@ -55,27 +64,27 @@ export function registerAdmin(program: Command): void {
           console.log(`home: ${hub.config.home}`);
           printTable(['SETTING', 'VALUE', 'FROM'], entries.map((e) => [e.key, e.value, e.from]));
         }
-      });
+      }, 'read');
     });
 
   program
     .command('purge')
     .description('Remove finished flows past retention: their archived files and ledger rows. Unfinished flows are never purged.')
-    .option('--older-than <duration>', 'finished more than this long ago: 90d, 10y (default: the retentionDays setting)')
-    .option('--dry-run', 'list what would be removed, change nothing')
+    .option('--older-than <duration>', 'finished more than this long ago: 30m, 12h, 90d, 10y (default: the retentionDays setting)')
+    .option('--dry-run', 'list the flows that would be removed (id, file, done date), change nothing')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow purge --older-than 10y --dry-run')
     .action(async (opts: { olderThan?: string; dryRun?: boolean; json?: boolean }) => {
-      const m = opts.olderThan === undefined ? undefined : DURATION.exec(opts.olderThan);
-      if (opts.olderThan !== undefined && !m) throw new UsageError(`--older-than takes a number of days or years, like 90d or 10y (got "${opts.olderThan}")`);
+      const olderThanMs = opts.olderThan === undefined ? undefined : durationOption('--older-than', opts.olderThan);
       await withHub(program, false, async (hub) => {
-        const days = m ? Number(m[1]) * (m[2] === 'y' ? 365 : 1) : hub.settings.retentionDays;
-        const cutoff = new Date(Date.now() - days * 86_400_000).toISOString();
+        const cutoff = new Date(Date.now() - (olderThanMs ?? hub.settings.retentionDays * 86_400_000)).toISOString();
         const flows = await purgeable(hub, cutoff);
         const files = opts.dryRun ? 0 : await purge(hub, flows);
         if (!opts.dryRun) hub.log.info(`purged ${flows.length} flow(s) finished before ${cutoff}, ${files} file(s)`);
-        if (opts.json) console.log(JSON.stringify({ cutoff, dryRun: !!opts.dryRun, flows: flows.map((f) => f.id), files }, null, 2));
-        else console.log(`${opts.dryRun ? 'Would purge' : 'Purged'} ${flows.length} flow(s) finished before ${cutoff}${opts.dryRun ? '' : ` and ${files} archived file(s)`}.`);
-      });
+        const listed = flows.map((f) => ({ id: f.id, file: f.file_name, doneAt: f.done_at }));
+        if (opts.json) return console.log(JSON.stringify({ cutoff, dryRun: !!opts.dryRun, flows: listed, files }, null, 2));
+        if (opts.dryRun && listed.length) printTable(['FLOW', 'FILE', 'DONE'], listed.map((f) => [f.id, f.file, f.doneAt]));
+        console.log(`${opts.dryRun ? 'Would purge' : 'Purged'} ${flows.length} flow(s) finished before ${cutoff}${opts.dryRun ? ' (nothing was changed: --dry-run)' : ` and ${files} archived file(s)`}.`);
+      }, 'existing');
     });
 }

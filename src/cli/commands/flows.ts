@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { flowDetails } from '../../app/queries.js';
 import { failedFlows, planReplay, replayFlow, type ReplayPlan } from '../../app/replay.js';
 import type { FlowRow, FlowFilter } from '../../ledger/stores.js';
-import { EXIT, parseWhen, progress, UsageError, where, withHub } from '../context.js';
+import { flowStateOption } from '../choices.js';
+import { countOption, EXIT, parseWhen, progress, UsageError, where, withHub } from '../context.js';
+import { flowNote, refusalCodes } from '../notes.js';
 import { printTable } from '../table.js';
 
 interface ListOptions {
@@ -12,11 +14,19 @@ interface ListOptions {
   until?: string;
   supplier?: string;
   recipient?: string;
+  limit?: string;
+  offset?: string;
   json?: boolean;
 }
 
+/** flows list shows this many rows unless --limit says otherwise. */
+export const DEFAULT_FLOW_LIMIT = 100;
+
 const filterOf = (opts: ListOptions): FlowFilter => ({
-  state: opts.state,
+  // --state is checked and normalised (in_integre → IN_INTEGRE).
+  state: opts.state ? flowStateOption(opts.state) : undefined,
+  limit: countOption('--limit', opts.limit ?? String(DEFAULT_FLOW_LIMIT), 1),
+  offset: countOption('--offset', opts.offset ?? '0'),
   since: opts.since ? parseWhen(opts.since) : undefined,
   until: opts.until ? parseWhen(opts.until) : undefined,
   supplier: opts.supplier,
@@ -35,22 +45,27 @@ export function registerFlows(program: Command): void {
   flows
     .command('list')
     .description('List flows, newest first, with their invoice counts.')
-    .option('--state <state>', 'IN_INTEGRE, IN_INTEGRE_PARTIEL, IN_REJETE, QP_IRRECEVABLE, or a stage (CLAIMED, DECIDED) for unfinished flows')
+    .option('--state <state>', 'IN_INTEGRE, IN_INTEGRE_PARTIEL, IN_REJETE, QP_IRRECEVABLE, or a stage (CLAIMING, CLAIMED, DECIDED, DONE); any case')
     .option('--since <when>', 'received at or after: 2026-11-01, an ISO time, or a duration back (7d, 12h)')
     .option('--until <when>', 'received at or before')
     .option('--supplier <id>', 'holding an invoice from this supplier')
     .option('--recipient <siret>', 'holding an invoice to this recipient')
+    .option('--limit <n>', `at most this many flows (default ${DEFAULT_FLOW_LIMIT})`)
+    .option('--offset <n>', 'skip this many of the newest first (paging: --offset 100 for the next page)')
     .option('--json', 'JSON output')
-    .addHelpText('after', '\nExamples:\n  factflow flows list --state IN_REJETE --since 1d\n  factflow flows list --recipient 11000201100044 --json')
+    .addHelpText('after', '\nNOTE shows the error codes that refused the flow or its invoices, a system fault, or replays.\n\nExamples:\n  factflow flows list --state IN_REJETE --since 1d\n  factflow flows list --recipient 11000201100044 --json\n  factflow flows list --limit 50 --offset 50')
     .action(async (opts: ListOptions) => {
       await withHub(program, false, async (hub) => {
-        const rows = await hub.ledger.flows.list(filterOf(opts));
+        const filter = filterOf(opts);
+        const rows = await hub.ledger.flows.list(filter);
+        const codes = await Promise.all(rows.map((r) => refusalCodes(hub, r)));
         if (opts.json) {
-          console.log(JSON.stringify(rows.map((r) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, replays: r.replays, lastError: r.last_error })), null, 2));
+          console.log(JSON.stringify(rows.map((r, i) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, replays: r.replays, lastError: r.last_error, errorCodes: codes[i] })), null, 2));
           return;
         }
-        printTable(['FLOW', 'FILE', 'STATE', 'INVOICES', 'ACCEPTED', 'RECEIVED', 'NOTE'], rows.map((r) => [r.id, r.file_name, r.state ?? r.stage, r.invoices, r.accepted, r.received_at, r.last_error ? `fault: ${r.last_error}` : r.replays ? `replayed ${r.replays}x` : '']));
-      });
+        printTable(['FLOW', 'FILE', 'STATE', 'INVOICES', 'ACCEPTED', 'RECEIVED', 'NOTE'], rows.map((r, i) => [r.id, r.file_name, r.state ?? r.stage, r.invoices, r.accepted, r.received_at, flowNote(r, codes[i]!)]));
+        if (rows.length === filter.limit) console.error(`(first ${filter.limit} shown; the next ones with --offset ${filter.offset! + filter.limit})`);
+      }, 'read');
     });
 
   flows
@@ -88,7 +103,7 @@ export function registerFlows(program: Command): void {
         for (const u of d.statusUpdates ?? []) console.log(`${u.label} ${u.number} → ${u.requestedStatus}: ${u.status}${u.errors.length ? ` (${u.errors.map((e) => e.code).join(', ')})` : ''}`);
         for (const o of d.outputs) console.log(`Output ${o.kind}: ${o.path}`);
         return EXIT.OK;
-      });
+      }, 'read');
     });
 
   program
@@ -133,6 +148,6 @@ export function registerFlows(program: Command): void {
           printPlans(done.map((d) => ({ ...d.plan, state: d.plan.skipped ? d.plan.state : `${d.plan.state} → ${d.flow.state}` })));
         }
         return done.every((d) => d.flow.state === 'IN_INTEGRE') ? EXIT.OK : EXIT.DATA;
-      });
+      }, 'existing');
     });
 }

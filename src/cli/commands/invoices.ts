@@ -6,8 +6,9 @@ import { completeInvoice, setStatus } from '../../app/requests.js';
 import type { FlowError } from '../../errors/catalog.js';
 import type { Hub } from '../../hub.js';
 import type { InvoiceRow } from '../../ledger/stores.js';
-import { statusRule, STATUS_NAMES, type Producer } from '../../lifecycle/statuses.js';
-import { EXIT, parseWhen, printRefusal, withHub } from '../context.js';
+import { statusRule, STATUS_NAMES } from '../../lifecycle/statuses.js';
+import { producerOption, statusOption } from '../choices.js';
+import { countOption, EXIT, parseWhen, printRefusal, withHub, type HomeMode } from '../context.js';
 import { printTable } from '../table.js';
 
 const statusLabel = (s: string | null) => (s ? `${s} ${STATUS_NAMES[s] ?? ''}`.trim() : '');
@@ -15,18 +16,20 @@ const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError
 
 export function registerInvoices(program: Command): void {
   /** Runs an invoice command; an unknown or ambiguous reference is a data error with a hint. */
-  const onInvoice = (ref: string, consoleLog: boolean, fn: (hub: Hub, row: InvoiceRow) => number | Promise<number>) =>
-    withHub(program, consoleLog, async (hub) => {
+  /** Runs an invoice command; an unknown reference is "not found" (3), an ambiguous one a usage error (64), each with a hint. */
+  const onInvoice = (ref: string, mode: HomeMode, fn: (hub: Hub, row: InvoiceRow) => number | Promise<number>) =>
+    withHub(program, false, async (hub) => {
       let row: InvoiceRow;
       try {
-        row = await resolveInvoice(hub, ref);
+        // Reading commands find invoices refused at deposit too; lifecycle commands only accepted ones.
+        row = await resolveInvoice(hub, ref, { includeRejected: mode === 'read' });
       } catch (e) {
         if (!(e instanceof InvoiceRefError)) throw e;
         console.error(e.message);
-        return EXIT.NOT_FOUND;
+        return e.ambiguous ? EXIT.USAGE : EXIT.NOT_FOUND;
       }
       return fn(hub, row);
-    });
+    }, mode);
 
   const invoice = program.command('invoice').description('Follow and drive one invoice through its lifecycle.');
   invoice
@@ -39,9 +42,11 @@ export function registerInvoices(program: Command): void {
     .option('--mandate <number>', 'payment order number, required for 08')
     .option('--as <producer>', 'recipient | accountant | supplier', 'recipient')
     .addHelpText('after', '\nExamples:\n  factflow invoice status 81234567800013/FA-2026-0002 SERVICE_FAIT\n  factflow invoice status 2 06 --motif "Bon de livraison manquant"')
-    .action(async (ref: string, status: string, opts: { motif?: string; comment?: string; mandate?: string; as: string }) => {
-      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
-        const result = await setStatus(hub, row, { status, motif: opts.motif, comment: opts.comment, mandate: opts.mandate, producer: opts.as as Producer });
+    .action(async (ref: string, typed: string, opts: { motif?: string; comment?: string; mandate?: string; as: string }) => {
+      const status = statusOption('<status>', typed);
+      const producer = producerOption(opts.as);
+      process.exitCode = await onInvoice(ref, 'existing', async (hub, row) => {
+        const result = await setStatus(hub, row, { status, motif: opts.motif, comment: opts.comment, mandate: opts.mandate, producer });
         if (result.errors.length) return printRefusal(result.errors);
         const rule = statusRule(status)!;
         console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${rule.code} ${rule.name}; supplier notified (flow ${result.flow!.id}).`);
@@ -57,7 +62,7 @@ export function registerInvoices(program: Command): void {
     .option('--comment <text>', 'a note for the recipient')
     .addHelpText('after', '\nExample:\n  factflow invoice complete 81234567800013/FA-2026-0002 --attach bon-de-livraison.pdf')
     .action(async (ref: string, opts: { attach: string[]; comment?: string }) => {
-      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
+      process.exitCode = await onInvoice(ref, 'existing', async (hub, row) => {
         const result = await completeInvoice(hub, row, opts.attach.map((f) => path.resolve(f)), opts.comment);
         if (result.errors.some((e) => e.code === 'INPUT_NOT_FOUND')) {
           printRefusal(result.errors);
@@ -76,7 +81,7 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow invoice history 81234567800013/FA-2026-0002')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      process.exitCode = await onInvoice(ref, false, async (hub, row) => {
+      process.exitCode = await onInvoice(ref, 'read', async (hub, row) => {
         const { chain, events } = await invoiceHistory(hub, row);
         if (opts.json) {
           console.log(JSON.stringify({ invoice: { id: row.id, number: row.number, supplier: row.supplier_id, recipient: row.recipient_siret, status: row.status }, deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, recipient: c.recipient_siret, renvoi: c.renvoi, status: c.status })), events }, null, 2));
@@ -96,19 +101,21 @@ export function registerInvoices(program: Command): void {
     .option('--number <text>', 'invoice number (use % as a wildcard)')
     .option('--supplier <id>', 'supplier identifier')
     .option('--recipient <siret>', 'recipient SIRET')
-    .option('--status <code|name>', 'current lifecycle status, or REJECTED for invoices refused at deposit')
+    .option('--status <code|name>', 'current lifecycle status (07, SERVICE_FAIT, any case), or REJECTED for invoices refused at deposit')
     .option('--from <date>', 'issued on or after (YYYY-MM-DD)')
     .option('--to <date>', 'issued on or before (YYYY-MM-DD)')
     .option('--limit <n>', 'at most this many, newest first', '200')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  factflow invoices search --supplier 81234567800013 --status SUSPENDUE\n  factflow invoices search --number "FA-2026-%" --from 2026-11-01')
     .action(async (opts: { number?: string; supplier?: string; recipient?: string; status?: string; from?: string; to?: string; limit: string; json?: boolean }) => {
+      const checked = opts.status ? statusOption('--status', opts.status, ['REJECTED']) : undefined;
+      const rejected = checked === 'REJECTED';
+      const status = rejected ? undefined : checked;
+      const limit = countOption('--limit', opts.limit, 1);
       await withHub(program, false, async (hub) => {
-        const rejected = opts.status?.toUpperCase() === 'REJECTED';
-        const status = opts.status && !rejected ? (statusRule(opts.status)?.code ?? opts.status) : undefined;
         const rows = await hub.ledger.invoices.search({
           number: opts.number, supplier: opts.supplier, recipient: opts.recipient, status: rejected ? 'REJECTED' : status,
-          from: opts.from ? parseWhen(opts.from).slice(0, 10) : undefined, to: opts.to ? parseWhen(opts.to).slice(0, 10) : undefined, limit: Number(opts.limit),
+          from: opts.from ? parseWhen(opts.from).slice(0, 10) : undefined, to: opts.to ? parseWhen(opts.to).slice(0, 10) : undefined, limit,
         });
         if (opts.json) {
           console.log(JSON.stringify(rows.map((r) => ({ id: r.id, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, issueDate: r.issue_date, amount: r.amount_gross, currency: r.currency, accepted: !!r.accepted, status: r.status, flowId: r.flow_id })), null, 2));
@@ -117,7 +124,7 @@ export function registerInvoices(program: Command): void {
         printTable(['ID', 'NUMBER', 'SUPPLIER', 'RECIPIENT', 'ISSUED', 'AMOUNT', 'STATUS', 'FLOW'], rows.map((r) => [
           r.id, r.number, r.supplier_id, r.recipient_siret, r.issue_date, `${r.amount_gross} ${r.currency}`, r.accepted ? statusLabel(r.status) : 'REJECTED at deposit', r.flow_id,
         ]));
-      });
+      }, 'read');
     });
 
   invoices
@@ -127,7 +134,7 @@ export function registerInvoices(program: Command): void {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow invoices show 3')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      process.exitCode = await onInvoice(ref, false, async (hub, found) => {
+      process.exitCode = await onInvoice(ref, 'read', async (hub, found) => {
         const { chain, events } = found.accepted && found.role === 'invoice' ? await invoiceHistory(hub, found) : { chain: [], events: [] };
         const details = { ...found, errors: parseErrors(found.errors), deliveries: chain.map((c) => ({ id: c.id, flowId: c.flow_id, pivot: c.pivot_path, renvoi: c.renvoi })), events };
         if (opts.json) {

@@ -27,7 +27,7 @@ export function registerPartners(program: Command): void {
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
         }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
-      });
+      }, 'existing');
     });
 
   partners
@@ -40,7 +40,7 @@ export function registerPartners(program: Command): void {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
         else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' ')]));
-      });
+      }, 'read');
     });
 
   partners
@@ -56,6 +56,6 @@ export function registerPartners(program: Command): void {
         }
         console.error(`No partner ${code} (see factflow partners list).`);
         return EXIT.NOT_FOUND;
-      });
+      }, 'existing');
     });
 }

@@ -1,30 +1,13 @@
 /** Running the hub: the daemon, one-shot processing, and validation without side effects. */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { flowReport } from '../../app/queries.js';
 import { processFile, resumeUnfinished } from '../../app/run.js';
 import { validateFile } from '../../app/validate.js';
 import { startDaemon } from '../../daemon/watcher.js';
-import { flowError } from '../../errors/catalog.js';
 import { closeHub, openHub } from '../../hub.js';
 import { closeLogger } from '../../log.js';
-import { EXIT, flagSettings, homeOf, printReport, withHub } from '../context.js';
-
-/** Input files that cannot be read are refused with a coded error before anything is claimed. */
-function missingInputs(files: string[]): number {
-  let missing = 0;
-  for (const file of files) {
-    try {
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch (e) {
-      const err = flowError('INPUT_NOT_FOUND', { file, detail: (e as NodeJS.ErrnoException).code ?? String(e) });
-      console.error(`factflow: ${err.code}: ${err.message}`);
-      missing++;
-    }
-  }
-  return missing;
-}
+import { EXIT, existingFiles, flagSettings, homeOf, printReport, withHub } from '../context.js';
 
 export function registerRun(program: Command): void {
   program
@@ -51,10 +34,7 @@ export function registerRun(program: Command): void {
     .option('--partner <code>', 'process as if dropped in inbox/<code>/ (checks that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow process fixtures/mixed/three-recipients.xml')
     .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
-      if (missingInputs(files)) {
-        process.exitCode = EXIT.NOT_FOUND;
-        return;
-      }
+      existingFiles(files);
       process.exitCode = await withHub(program, !opts.json, async (hub) => {
         let worst: number = EXIT.OK;
         const reports = [];
@@ -73,7 +53,7 @@ export function registerRun(program: Command): void {
         }
         if (opts.json) console.log(JSON.stringify(reports, null, 2));
         return worst;
-      });
+      }, 'create');
     });
 
   program
@@ -91,7 +71,7 @@ export function registerRun(program: Command): void {
           for (const f of failed) console.log(`  ${f.id} (${f.stage}): ${f.last_error} — fix the cause (factflow doctor) and run factflow resume again`);
         }
         return failed.length ? EXIT.SYSTEM : EXIT.OK;
-      });
+      }, 'existing');
     });
 
   program
@@ -102,16 +82,13 @@ export function registerRun(program: Command): void {
     .option('--partner <code>', 'check as if dropped in inbox/<code>/ (that partner\'s permissions)')
     .addHelpText('after', '\nExample:\n  factflow validate --json fixtures/ubl/invoice-commune.xml')
     .action(async (files: string[], opts: { json?: boolean; partner?: string }) => {
-      if (missingInputs(files)) {
-        process.exitCode = EXIT.NOT_FOUND;
-        return;
-      }
+      const paths = existingFiles(files);
       process.exitCode = await withHub(program, false, async (hub) => {
         const reports = [];
-        for (const file of files) reports.push(await validateFile(hub, path.resolve(file), opts.partner));
+        for (const file of paths) reports.push(await validateFile(hub, file, opts.partner));
         if (opts.json) console.log(JSON.stringify(files.length === 1 ? reports[0] : reports, null, 2));
         else reports.forEach((r, i) => printReport(r, files[i]!));
         return reports.every((r) => r.state === 'IN_INTEGRE') ? EXIT.OK : EXIT.DATA;
-      });
+      }, 'read');
     });
 }
