@@ -196,7 +196,7 @@ test('renderPdf is on by default and read from FACTFLOW_RENDER_PDF or the config
   expect(loadConfig(home, {}, {}).settings.renderPdf).toBe(true);
   expect(loadConfig(home, {}, { FACTFLOW_RENDER_PDF: 'false' }).settings.renderPdf).toBe(false);
   expect(loadConfig(home, {}, { FACTFLOW_RENDER_PDF: '0' }).origins.renderPdf).toBe('env');
-  expect(() => loadConfig(home, {}, { FACTFLOW_RENDER_PDF: 'maybe' })).toThrow(/renderPdf from env must be true or false/);
+  expect(() => loadConfig(home, {}, { FACTFLOW_RENDER_PDF: 'maybe' })).toThrow(/renderPdf from environment variable FACTFLOW_RENDER_PDF must be true or false/);
   fs.writeFileSync(path.join(home, 'factflow.config.json'), JSON.stringify({ renderPdf: false }));
   expect(loadConfig(home, {}, {}).settings.renderPdf).toBe(false);
 });

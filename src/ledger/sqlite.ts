@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import { WriteLock } from './writeLock.js';
 import type { Partner } from '../route/partners.js';
-import type { Service, Structure } from '../route/directory.js';
+import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow,
@@ -258,6 +258,8 @@ function statusUpdateStore(db: Db): StatusUpdateStore {
 
 interface StructureRow {
   siret: string;
+  id_type: string;
+  edi_receiver: number;
   name: string;
   active: number;
   requires_engagement: number;
@@ -273,13 +275,15 @@ interface ServiceRow {
   requires_engagement: number;
 }
 
-const structureOf = (r: StructureRow): Structure => ({
+const structureOf = (r: StructureRow): ImportedStructure => ({
   siret: r.siret,
+  idType: r.id_type,
   name: r.name,
   active: !!r.active,
   requiresEngagement: !!r.requires_engagement,
   requiresService: !!r.requires_service,
   requiresServiceAndEngagement: !!r.requires_service_engagement,
+  ediReceiver: !!r.edi_receiver,
 });
 const serviceOf = (r: ServiceRow): Service => ({ siret: r.siret, code: r.code, name: r.name, active: !!r.active, requiresEngagement: !!r.requires_engagement });
 
@@ -287,7 +291,7 @@ function directoryStore(db: Db, write: <T>(fn: () => T) => T): DirectoryStore {
   return {
     async structures(sirets) {
       const find = sql(db, 'SELECT * FROM structures WHERE siret = ?');
-      const out = new Map<string, Structure>();
+      const out = new Map<string, ImportedStructure>();
       for (const siret of new Set(sirets)) {
         const r = find.get(siret) as StructureRow | undefined;
         if (r) out.set(siret, structureOf(r));
@@ -328,7 +332,7 @@ function directoryStore(db: Db, write: <T>(fn: () => T) => T): DirectoryStore {
       });
     },
     async all() {
-      const structures = (sql(db, 'SELECT * FROM structures ORDER BY siret').all() as (StructureRow & { id_type: string; edi_receiver: number })[]).map((r) => ({ ...structureOf(r), idType: r.id_type, ediReceiver: !!r.edi_receiver }));
+      const structures = (sql(db, 'SELECT * FROM structures ORDER BY siret').all() as StructureRow[]).map(structureOf);
       const services = (sql(db, 'SELECT * FROM services ORDER BY siret, code').all() as ServiceRow[]).map(serviceOf);
       return { structures, services };
     },

@@ -7,7 +7,7 @@
  */
 import type { FlowError } from '../errors/catalog.js';
 import type { Partner } from '../route/partners.js';
-import type { Service, Structure } from '../route/directory.js';
+import type { ImportedStructure, Service } from '../route/directory.js';
 
 export type Stage = 'CLAIMING' | 'CLAIMED' | 'DECIDED' | 'DONE';
 /** How a flow came in: a partner's file (inbox, `factflow process`), or an operator's request. */
@@ -249,14 +249,14 @@ export interface StatusUpdateStore {
 }
 
 export interface DirectoryStore {
-  structures(sirets: string[]): Promise<Map<string, Structure>>;
+  structures(sirets: string[]): Promise<Map<string, ImportedStructure>>;
   /** Services by `siret\0code`. */
   services(keys: string[]): Promise<Map<string, Service>>;
   servicesOf(siret: string, code?: string): Promise<Service[]>;
-  replace(structures: (Structure & { idType: string; ediReceiver: boolean })[], services: Service[], source: { structuresFile: string; servicesFile?: string }, onRow?: (done: number, total: number) => void): Promise<void>;
+  replace(structures: ImportedStructure[], services: Service[], source: { structuresFile: string; servicesFile?: string }, onRow?: (done: number, total: number) => void): Promise<void>;
   summary(): Promise<{ structures: number; lastImport?: string }>;
   /** The whole directory, as an import compares it with the next export. */
-  all(): Promise<{ structures: (Structure & { idType: string; ediReceiver: boolean })[]; services: Service[] }>;
+  all(): Promise<{ structures: ImportedStructure[]; services: Service[] }>;
 }
 
 export interface PartnerStore {

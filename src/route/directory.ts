@@ -25,3 +25,6 @@ export interface Directory {
   structure(siret: string): Structure | undefined;
   service(siret: string, code: string): Service | undefined;
 }
+
+/** A structure as the directory export describes it: what routing needs, its identifier type, and whether it receives by EDI. */
+export type ImportedStructure = Structure & { idType: string; ediReceiver: boolean };

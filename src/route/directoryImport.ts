@@ -14,7 +14,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DirectoryStore } from '../ledger/stores.js';
 import { isValidSiret } from '../validate/identifiers.js';
-import type { Service, Structure } from './directory.js';
+import type { ImportedStructure, Service, Structure } from './directory.js';
+
+export type { ImportedStructure };
 
 export interface ImportProblem {
   file: string;
@@ -140,7 +142,6 @@ export function siretProblem(id: string): string | undefined {
   return undefined;
 }
 
-export type ImportedStructure = Structure & { idType: string; ediReceiver: boolean };
 
 export function readStructures(file: string): { structures: ImportedStructure[]; problems: ImportProblem[]; encoding: Encoding } {
   const t = readTable(file, ['Identifiant', 'RaisonSociale', 'GestionEngagement', 'GestionService', 'GestionServiceEngagement', 'StructureActive']);
