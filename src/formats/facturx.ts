@@ -8,7 +8,8 @@
  * reasons. What does refuse: an unreadable, encrypted or over-complex PDF, no invoice inside,
  * several with none designated.
  */
-import { PDFArray, PDFDict, PDFName, PDFRawStream, type PDFContext } from 'pdf-lib';
+import type { PDFDict, PDFRawStream, PDFContext } from 'pdf-lib';
+import { pdfLib } from './pdfLib.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { child, parseXml, type XNode } from '../xml/parse.js';
 import { profileOfXmpLevel, type FacturxProfile } from './facturxProfiles.js';
@@ -125,8 +126,8 @@ function embeddedFiles(pdf: PdfFile, limits: FacturxLimits): { list: Embedded[] 
     if (!node) return true;
     if (depth > limits.maxNameTreeDepth || seenNodes.has(node)) return false;
     seenNodes.add(node);
-    const names = resolve(ctx, node.get(PDFName.of('Names')));
-    if (names instanceof PDFArray) {
+    const names = resolve(ctx, node.get(pdfLib().PDFName.of('Names')));
+    if (names instanceof pdfLib().PDFArray) {
       const items = names.asArray();
       for (let i = 0; i + 1 < items.length; i += 2) {
         const spec = dictOf(ctx, items[i + 1]);
@@ -134,24 +135,24 @@ function embeddedFiles(pdf: PdfFile, limits: FacturxLimits): { list: Embedded[] 
         if (specs.length > limits.maxObjects) return false;
       }
     }
-    const kids = resolve(ctx, node.get(PDFName.of('Kids')));
-    if (kids instanceof PDFArray) for (const kid of kids.asArray()) if (!walk(dictOf(ctx, kid), depth + 1)) return false;
+    const kids = resolve(ctx, node.get(pdfLib().PDFName.of('Kids')));
+    if (kids instanceof pdfLib().PDFArray) for (const kid of kids.asArray()) if (!walk(dictOf(ctx, kid), depth + 1)) return false;
     return true;
   };
-  const namesDict = dictOf(ctx, pdf.catalog!.get(PDFName.of('Names')));
-  if (!walk(dictOf(ctx, namesDict?.get(PDFName.of('EmbeddedFiles'))), 0)) return tooDeep();
-  const af = resolve(ctx, pdf.catalog!.get(PDFName.of('AF')));
-  if (af instanceof PDFArray) for (const o of af.asArray()) {
+  const namesDict = dictOf(ctx, pdf.catalog!.get(pdfLib().PDFName.of('Names')));
+  if (!walk(dictOf(ctx, namesDict?.get(pdfLib().PDFName.of('EmbeddedFiles'))), 0)) return tooDeep();
+  const af = resolve(ctx, pdf.catalog!.get(pdfLib().PDFName.of('AF')));
+  if (af instanceof pdfLib().PDFArray) for (const o of af.asArray()) {
     const spec = dictOf(ctx, o);
     if (spec) specs.push({ spec });
   }
   const unique = new Map<PDFDict, Embedded>();
   for (const { key, spec } of specs) {
     if (unique.has(spec)) continue;
-    const name = textOf(ctx, spec.get(PDFName.of('UF'))) ?? textOf(ctx, spec.get(PDFName.of('F'))) ?? key ?? '';
-    const ef = dictOf(ctx, spec.get(PDFName.of('EF')));
-    const stream = resolve(ctx, ef?.get(PDFName.of('UF')) ?? ef?.get(PDFName.of('F')));
-    unique.set(spec, { name, spec, stream: stream instanceof PDFRawStream ? stream : undefined });
+    const name = textOf(ctx, spec.get(pdfLib().PDFName.of('UF'))) ?? textOf(ctx, spec.get(pdfLib().PDFName.of('F'))) ?? key ?? '';
+    const ef = dictOf(ctx, spec.get(pdfLib().PDFName.of('EF')));
+    const stream = resolve(ctx, ef?.get(pdfLib().PDFName.of('UF')) ?? ef?.get(pdfLib().PDFName.of('F')));
+    unique.set(spec, { name, spec, stream: stream instanceof pdfLib().PDFRawStream ? stream : undefined });
   }
   return { list: [...unique.values()] };
 }
@@ -159,10 +160,10 @@ function embeddedFiles(pdf: PdfFile, limits: FacturxLimits): { list: Embedded[] 
 /** PDF/A-3 wants the invoice among the catalog's associated files, with its relationship. */
 function checkAssociatedFile(pdf: PdfFile, spec: PDFDict, structural: StructuralFinding[]): void {
   const ctx = pdf.context;
-  const af = resolve(ctx, pdf.catalog!.get(PDFName.of('AF')));
-  const listed = af instanceof PDFArray && af.asArray().some((o) => dictOf(ctx, o) === spec);
-  if (!listed) structural.push({ check: 'af', detail: af instanceof PDFArray ? 'the invoice file is not in the catalog /AF array' : 'the catalog has no /AF array' });
-  const relationship = textOf(ctx, spec.get(PDFName.of('AFRelationship')));
+  const af = resolve(ctx, pdf.catalog!.get(pdfLib().PDFName.of('AF')));
+  const listed = af instanceof pdfLib().PDFArray && af.asArray().some((o) => dictOf(ctx, o) === spec);
+  if (!listed) structural.push({ check: 'af', detail: af instanceof pdfLib().PDFArray ? 'the invoice file is not in the catalog /AF array' : 'the catalog has no /AF array' });
+  const relationship = textOf(ctx, spec.get(pdfLib().PDFName.of('AFRelationship')));
   if (!relationship) structural.push({ check: 'af-relationship', detail: 'the invoice file specification has no /AFRelationship' });
   else if (!['Data', 'Source', 'Alternative'].includes(relationship)) structural.push({ check: 'af-relationship', detail: `/AFRelationship is /${relationship}, not Data, Source or Alternative` });
 }
@@ -174,8 +175,8 @@ const XMP_FIELDS = { part: 'pdfaPart', ConformanceLevel: 'conformanceLevel', Doc
 /** The catalog's XMP packet: the facts the hub checks, read as element text or attributes. */
 function readXmp(pdf: PdfFile, limits: FacturxLimits, structural: StructuralFinding[]): { xmp?: XmpFacts } | { error: FlowError } {
   const ctx: PDFContext = pdf.context;
-  const stream = resolve(ctx, pdf.catalog!.get(PDFName.of('Metadata')));
-  if (!(stream instanceof PDFRawStream)) {
+  const stream = resolve(ctx, pdf.catalog!.get(pdfLib().PDFName.of('Metadata')));
+  if (!(stream instanceof pdfLib().PDFRawStream)) {
     structural.push({ check: 'xmp', detail: 'the catalog has no XMP metadata stream' });
     return {};
   }

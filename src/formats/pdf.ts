@@ -7,7 +7,8 @@
  * caller asks for one stream (`streamBytes`, capped as well).
  */
 import zlib from 'node:zlib';
-import { PDFArray, PDFContext, PDFDict, PDFHexString, PDFName, PDFNumber, PDFObjectParser, PDFParser, PDFRawStream, PDFRef, PDFString, type PDFObject } from 'pdf-lib';
+import type { PDFContext, PDFDict, PDFRawStream, PDFRef, PDFObject } from 'pdf-lib';
+import { pdfLib } from './pdfLib.js';
 import { scanPdf } from './pdfScan.js';
 
 export interface PdfLimits {
@@ -67,7 +68,7 @@ class Refused extends Error {
 const ENDOBJ_TEXT = Buffer.from('endobj');
 const MAX_DAMAGED = 4;
 const ENDOBJ = [...ENDOBJ_TEXT];
-const name = (n: string) => PDFName.of(n);
+const name = (n: string) => pdfLib().PDFName.of(n);
 const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
 
 /** Where the PDF header starts: the spec allows it within the first 1024 bytes. */
@@ -94,7 +95,7 @@ export function readPdf(bytes: Uint8Array, limits: PdfLimits = PDF_LIMITS): PdfR
 }
 
 function parseAll(bytes: Uint8Array, version: string, limits: PdfLimits): PdfFile {
-  const p = PDFParser.forBytesWithOptions(bytes, Infinity, true, true) as unknown as SyncParser;
+  const p = pdfLib().PDFParser.forBytesWithOptions(bytes, Infinity, true, true) as unknown as SyncParser;
   const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   p.parseHeader();
   const ctx = p.context;
@@ -112,7 +113,7 @@ function parseAll(bytes: Uint8Array, version: string, limits: PdfLimits): PdfFil
         const object = p.parseObject();
         p.skipWhitespaceAndComments();
         p.matchKeyword(ENDOBJ);
-        const type = object instanceof PDFRawStream ? object.dict.get(name('Type')) : undefined;
+        const type = object instanceof pdfLib().PDFRawStream ? object.dict.get(name('Type')) : undefined;
         if (type === name('ObjStm')) unpackObjectStream(object as PDFRawStream, ctx, budget, limits);
         else if (type === name('XRef')) xrefTrailer = (object as PDFRawStream).dict; // its dictionary is the trailer
         else ctx.assign(ref, object);
@@ -168,8 +169,8 @@ function misplacedEntries(raw: Buffer, xrefs: XrefSection[], headerAt: number): 
 
 function findCatalog(ctx: PDFContext): PDFDict | undefined {
   const root = ctx.trailerInfo.Root;
-  const isCatalog = (o: unknown): o is PDFDict => o instanceof PDFDict && o.get(name('Type')) === name('Catalog');
-  const declared = root instanceof PDFRef ? ctx.lookup(root) : root;
+  const isCatalog = (o: unknown): o is PDFDict => o instanceof pdfLib().PDFDict && o.get(name('Type')) === name('Catalog');
+  const declared = root instanceof pdfLib().PDFRef ? ctx.lookup(root) : root;
   if (isCatalog(declared)) return declared;
   // A damaged trailer: the catalog is the object that says it is one.
   return ctx.enumerateIndirectObjects().map(([, o]) => o).find(isCatalog);
@@ -182,7 +183,7 @@ function unpackObjectStream(stream: PDFRawStream, ctx: PDFContext, budget: { obj
   budget.objects += n;
   if (budget.objects > limits.maxObjects) throw new Refused({ problem: 'too-complex', detail: `more than ${limits.maxObjects} objects` });
   const data = decodeStream(stream, ctx, limits.maxStreamBytes);
-  const parser = PDFObjectParser.forBytes(data, ctx, true) as unknown as SyncParser & { parseRawInt(): number };
+  const parser = pdfLib().PDFObjectParser.forBytes(data, ctx, true) as unknown as SyncParser & { parseRawInt(): number };
   const entries: [number, number][] = [];
   for (let i = 0; i < n; i++) {
     parser.skipWhitespaceAndComments();
@@ -192,20 +193,20 @@ function unpackObjectStream(stream: PDFRawStream, ctx: PDFContext, budget: { obj
   }
   for (const [objectNumber, offset] of entries) {
     parser.bytes.moveTo(first + offset);
-    ctx.assign(PDFRef.of(objectNumber, 0), parser.parseObject());
+    ctx.assign(pdfLib().PDFRef.of(objectNumber, 0), parser.parseObject());
   }
 }
 
 const numberIn = (dict: PDFDict, key: string): number | undefined => {
   const v = dict.get(name(key));
-  return v instanceof PDFNumber ? v.asNumber() : undefined;
+  return v instanceof pdfLib().PDFNumber ? v.asNumber() : undefined;
 };
 
 /** A stream's decoded bytes: unfiltered or FlateDecode (the filters Factur-X writers use), at most `max` bytes. */
 export function decodeStream(stream: PDFRawStream, ctx: PDFContext, max: number): Buffer {
   const raw = Buffer.from(stream.contents.buffer, stream.contents.byteOffset, stream.contents.byteLength);
   const filter = resolve(ctx, stream.dict.get(name('Filter')));
-  const filters = filter instanceof PDFArray ? filter.asArray().map((f) => resolve(ctx, f)) : filter ? [filter] : [];
+  const filters = filter instanceof pdfLib().PDFArray ? filter.asArray().map((f) => resolve(ctx, f)) : filter ? [filter] : [];
   if (filters.length === 0) {
     if (raw.length > max) throw new Refused({ problem: 'too-complex', detail: `a stream is over ${max} bytes` });
     return raw;
@@ -230,17 +231,17 @@ export function streamBytes(pdf: PdfFile, stream: PDFRawStream, max: number): { 
   }
 }
 
-export const resolve = (ctx: PDFContext, o: PDFObject | undefined): PDFObject | undefined => (o instanceof PDFRef ? ctx.lookup(o) : o);
+export const resolve = (ctx: PDFContext, o: PDFObject | undefined): PDFObject | undefined => (o instanceof pdfLib().PDFRef ? ctx.lookup(o) : o);
 
 export function dictOf(ctx: PDFContext, o: PDFObject | undefined): PDFDict | undefined {
   const r = resolve(ctx, o);
-  return r instanceof PDFDict ? r : r instanceof PDFRawStream ? r.dict : undefined;
+  return r instanceof pdfLib().PDFDict ? r : r instanceof pdfLib().PDFRawStream ? r.dict : undefined;
 }
 
 /** The text of a PDF string, hex string or name. */
 export function textOf(ctx: PDFContext, o: PDFObject | undefined): string | undefined {
   const r = resolve(ctx, o);
-  if (r instanceof PDFString || r instanceof PDFHexString) return r.decodeText();
-  if (r instanceof PDFName) return r.decodeText();
+  if (r instanceof pdfLib().PDFString || r instanceof pdfLib().PDFHexString) return r.decodeText();
+  if (r instanceof pdfLib().PDFName) return r.decodeText();
   return undefined;
 }
