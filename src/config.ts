@@ -35,6 +35,12 @@ export interface Settings {
   archiveMaxTotalBytes: number;
   /** Days a finished flow's archived file and ledger rows are kept (`factflow purge`). */
   retentionDays: number;
+  /**
+   * A daemon worker holding more than this many MB (its XML engine, grown by a huge document:
+   * WebAssembly memory never shrinks; and its JavaScript heap) is replaced by a fresh one once
+   * its flows are done.
+   */
+  workerMemoryMb: number;
   /** Add a readable PDF rendered by the hub to structured invoices that carry none (PJ 02 `PJ00….pdf`). */
   renderPdf: boolean;
   /** Factur-X profiles accepted: comma-separated, `PROFILE<YYYY-MM-DD` for deposits before a date only. */
@@ -63,6 +69,7 @@ export const DEFAULTS: Settings = {
   archiveMaxEntryBytes: 50 * MB,
   archiveMaxTotalBytes: 1024 * MB,
   retentionDays: 3650,
+  workerMemoryMb: 128,
   renderPdf: true,
   facturxProfiles: DEFAULT_FACTURX_PROFILES,
   pdfMaxObjects: 50_000,
@@ -86,6 +93,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   archiveMaxEntryBytes: 'FACTFLOW_ARCHIVE_MAX_ENTRY_BYTES',
   archiveMaxTotalBytes: 'FACTFLOW_ARCHIVE_MAX_TOTAL_BYTES',
   retentionDays: 'FACTFLOW_RETENTION_DAYS',
+  workerMemoryMb: 'FACTFLOW_WORKER_MEMORY_MB',
   renderPdf: 'FACTFLOW_RENDER_PDF',
   facturxProfiles: 'FACTFLOW_FACTURX_PROFILES',
   pdfMaxObjects: 'FACTFLOW_PDF_MAX_OBJECTS',

@@ -3,9 +3,11 @@
  * else (`runFlows`: the flows handed over together are delivered together), with its own
  * ledger connection and its own libxml2, and logs through the main thread.
  */
+import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeHub, openHub } from '../hub.js';
 import { runFlows } from '../app/run.js';
+import { xmlEngineBytes } from '../xml/parse.js';
 
 export interface WorkerInput {
   home: string;
@@ -15,7 +17,8 @@ export interface WorkerInput {
 }
 
 export type ToWorker = { type: 'run'; flowIds: string[] } | { type: 'stop' };
-export type FromWorker = { type: 'done'; results: { flowId: string; error?: string }[] } | { type: 'log'; entry: Record<string, unknown> };
+/** `recycle`: the worker's XML engine grew past workerMemoryMb (MB held): it exits after this reply and the pool starts a fresh one. */
+export type FromWorker = { type: 'done'; results: { flowId: string; error?: string }[]; recycle?: number } | { type: 'log'; entry: Record<string, unknown> };
 
 const port = parentPort!;
 const { home, flags, writeLock } = workerData as WorkerInput;
@@ -35,5 +38,13 @@ port.on('message', async (message: ToWorker) => {
     const error = e instanceof Error ? e.message : String(e);
     results = message.flowIds.map((flowId) => ({ flowId, error }));
   }
-  port.postMessage({ type: 'done', results } satisfies FromWorker);
+  // What this thread holds: its XML engine's memory and its JavaScript heap.
+  const held = xmlEngineBytes() + v8.getHeapStatistics().total_heap_size;
+  if (held <= hub.settings.workerMemoryMb * 1024 * 1024) {
+    port.postMessage({ type: 'done', results } satisfies FromWorker);
+    return;
+  }
+  port.postMessage({ type: 'done', results, recycle: Math.round(held / 1024 / 1024) } satisfies FromWorker);
+  await closeHub(hub);
+  process.exit(0);
 });

@@ -23,6 +23,8 @@ interface Slot {
   busy?: Job[];
   /** Its worker died and the new one is not started yet: nothing is handed to it. */
   down?: boolean;
+  /** Its worker is leaving on purpose (its XML engine grew too large): replaced at once. */
+  recycling?: boolean;
 }
 
 /** A worker dying again and again is not replaced faster than this. */
@@ -48,7 +50,7 @@ export class FlowPool {
   private start(slot: Slot, lastStart = 0): Slot {
     const worker = new Worker(workerScript(import.meta.url, 'flowWorker.js'), { workerData: this.input });
     slot.worker = worker;
-    slot.down = false;
+    slot.down = slot.recycling = false;
     const startedAt = Date.now();
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'log') {
@@ -57,6 +59,10 @@ export class FlowPool {
       }
       const jobs = slot.busy ?? [];
       slot.busy = undefined;
+      if (m.recycle) {
+        slot.down = slot.recycling = true;
+        this.hub.log.info(`flow worker recycled: it holds ${m.recycle} MB (XML engine and heap; workerMemoryMb ${this.hub.settings.workerMemoryMb})`);
+      }
       for (const job of jobs) job.done(m.results.find((r) => r.flowId === job.flowId)?.error);
       this.dispatch();
     });
@@ -69,6 +75,11 @@ export class FlowPool {
       const fault = flowError('SYS_WORKER_FAILED', { detail: `exit code ${code}` });
       for (const job of jobs) job.done(`${fault.code}: ${fault.message}`);
       if (this.stopping) return;
+      if (slot.recycling && !jobs.length) {
+        this.start(slot);
+        this.dispatch();
+        return;
+      }
       this.hub.log.error(`flow worker stopped (exit code ${code}); ${jobs.length} flow(s) it held will be resumed; starting a new one`);
       const wait = Math.max(0, RESPAWN_MS - (Date.now() - Math.max(startedAt, lastStart)));
       setTimeout(() => {

@@ -8,6 +8,9 @@
  *       side by side: what the rendered PDFs cost)
  *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
  *   S4  a mixed flow of about 100 MB (memory)
+ *   SOAK  a running daemon fed rounds of small normal flows mixed with hostile ones (200,000
+ *       attributes, 50,000 levels deep, a DOCTYPE): its resident memory after each round, and
+ *       the slope over the second half (memory must plateau, not grow with the flows done)
  *   FX  Factur-X extraction cost, in-process, over the corpus PDFs (../shared/corpus, when present)
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -228,6 +231,77 @@ async function s4(): Promise<Scenario> {
   return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 2 × flow + 150 MB = ${Math.round(limit)} MB`, met: r.peakRssMb <= limit };
 }
 
+/** Current resident memory of a process, in MB. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** The hostile documents of the soak: unique per round, so that none is refused as a duplicate unread. */
+const SOAK_HOSTILE = [
+  (n: number) => `<CPPFactureMixte ${Array.from({ length: 200_000 }, (_, i) => `a${i}="${n}"`).join(' ')}/>`,
+  (n: number) => `${'<a>'.repeat(50_000)}${n}${'</a>'.repeat(50_000)}`,
+  (n: number) => `<?xml version="1.0"?>\n<!DOCTYPE CPPFactureMixte [<!ENTITY e "${n}">]>\n<CPPFactureMixte>&e;</CPPFactureMixte>`,
+];
+
+interface SoakResult {
+  rounds: number;
+  flowsPerRound: number;
+  rssMb: number[];
+  /** MB per 1,000 flows over the second half of the rounds (after the warm-up). */
+  slopeMbPer1000: number;
+}
+
+async function soak(): Promise<Scenario> {
+  const rounds = Number(process.env.BENCH_SOAK_ROUNDS ?? 20);
+  const normal = 100;
+  const home = freshHome('soak');
+  const staging = path.join(WORK, 'soak', 'staging');
+  fs.mkdirSync(staging, { recursive: true });
+  const daemon = spawn(NODE[0]!, [...NODE.slice(1), CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_LOG_LEVEL: process.env.FACTFLOW_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  await new Promise((r) => setTimeout(r, 1500));
+  const reports = path.join(home, 'outbox', 'reports');
+  const rss: number[] = [];
+  let dropped = 0;
+  const started = Date.now();
+  for (let round = 0; round < rounds; round++) {
+    const names: string[] = [];
+    for (let i = 0; i < normal; i++) {
+      const name = `r${round}-n${i}.xml`;
+      writeChunks(path.join(staging, name), mixedFlowChunks({ seed: 50_000 + round * 1000 + i, flowTag: `SK-${round}-${i}`, invoices: 1, pdfBytes: 2 * 1024 }));
+      names.push(name);
+    }
+    // BENCH_SOAK_HOSTILE=0: normal flows only, the baseline to compare with.
+    if (process.env.BENCH_SOAK_HOSTILE !== '0') SOAK_HOSTILE.forEach((make, k) => {
+      const name = `r${round}-h${k}.xml`;
+      fs.writeFileSync(path.join(staging, name), make(round));
+      names.push(name);
+    });
+    for (const n of names) fs.renameSync(path.join(staging, n), path.join(home, 'inbox', n));
+    dropped += names.length;
+    const deadline = Date.now() + 120_000;
+    while ((fs.existsSync(reports) ? fs.readdirSync(reports).filter((f) => f.endsWith('.json')).length : 0) < dropped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    rss.push(rssMb(daemon.pid!));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  daemon.kill('SIGTERM');
+  const half = rss.slice(Math.floor(rss.length / 2));
+  const perRound = dropped / rounds;
+  // Least-squares slope of RSS over the flows done, second half only.
+  const xs = half.map((_, i) => i * perRound);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = half.reduce((a, b) => a + b, 0) / half.length;
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * (half[i]! - my), 0) / (xs.reduce((a, x) => a + (x - mx) ** 2, 0) || 1);
+  soakResult = { rounds, flowsPerRound: perRound, rssMb: rss.map((r) => Math.round(r)), slopeMbPer1000: slope * 1000 };
+  return {
+    id: 'SOAK', title: `daemon fed ${rounds} rounds of ${normal} normal + ${SOAK_HOSTILE.length} hostile flows`, invoices: rounds * normal, flows: dropped, seconds,
+    invoicesPerSecond: (rounds * normal) / seconds, flowsPerSecond: dropped / seconds, peakRssMb: Math.round(Math.max(...rss)), inputMb: 0,
+    target: 'RSS flat over the second half (≤ 5 MB per 1,000 flows)', met: slope * 1000 <= 5,
+  };
+}
+
+let soakResult: SoakResult | undefined;
+
 /** The XSD engines side by side on the S2 documents: libxml2-wasm (compiled once) and xmllint. */
 async function engines(): Promise<{ engine: string; documents: number; seconds: number; perSecond: number }[]> {
   const dir = path.join(WORK, 's2', 'docs');
@@ -293,7 +367,7 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.to
 async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
   const only = process.argv.slice(2);
-  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4]];
+  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4], ['SOAK', soak]];
   const scenarios: Scenario[] = [];
   for (const [id, fn] of all) {
     // The rendering variant runs with S2.
@@ -309,7 +383,7 @@ async function main(): Promise<void> {
   if (!scenarios.length) return;
   const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, rendering, engines: engineRows }, null, 2) + '\n');
+  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, rendering, soak: soakResult, engines: engineRows }, null, 2) + '\n');
   const table = [
     '| scenario | invoices/s | flows/s | p50 / p95 (s) | peak RSS (MB) | input (MB) | vs xmllint | target | met |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -327,7 +401,14 @@ async function main(): Promise<void> {
         `| 2,000 UBL invoices, best of 3 runs each | ${fmt(rendering.offSeconds, 2)} s | ${fmt(rendering.onSeconds, 2)} s | ${fmt(rendering.ratio, 2)} × | ${fmt(rendering.msPerInvoice, 2)} ms | ${fmt(rendering.pivotMbOff, 1)} MB → ${fmt(rendering.pivotMbOn, 1)} MB |`,
       ].join('\n')
     : '';
-  const tables = [table, renderingTable, engineTable].filter(Boolean).join('\n\n');
+  const soakTable = soakResult
+    ? [
+        '| SOAK: daemon RSS after each round (MB) | slope, second half |',
+        '|---|---|',
+        `| ${soakResult.rssMb.join(' → ')} | ${fmt(soakResult.slopeMbPer1000, 1)} MB per 1,000 flows |`,
+      ].join('\n')
+    : '';
+  const tables = [table, renderingTable, soakTable, engineTable].filter(Boolean).join('\n\n');
   console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n\n${tables}\n`);
   const md = fs.readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
   const begin = '<!-- results:begin -->';

@@ -56,6 +56,9 @@ export type SchemaChoice = (root: string, ns: string) => CompiledSchema | FlowEr
  * while the document is alive. The tree is read from libxml2 lazily (only the parts `use`
  * looks at) and must not be kept: `use` returns plain values.
  */
+/** How much memory libxml2's WebAssembly instance holds now (it grows with the largest document read, never shrinks). */
+export const xmlEngineBytes = (): number => (XmlNodeSetStruct.nodeTable(0, 0).buffer as ArrayBuffer).byteLength;
+
 export function parseXml<T>(bytes: Uint8Array, choose: SchemaChoice | undefined, use: (root: XNode) => T, maxErrors = 20, lineOf: (line: number) => number = (l) => l): ParseResult<T> {
   let doc: XmlDocument;
   // UTF-16 without a byte order mark (either byte order, XML 1.0 appendix F) is named to

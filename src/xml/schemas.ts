@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { XmlDocument, XsdValidator } from 'libxml2-wasm';
+import { XmlDocument, XmlValidateError, XsdValidator } from 'libxml2-wasm';
+import { error as libxmlError, xmlSchemaFreeValidCtxt, xmlSchemaNewValidCtxt, xmlSchemaSetValidStructuredErrors, xmlSchemaValidateDoc, type ErrorDetail } from 'libxml2-wasm/lib/libxml2.mjs';
 import { xmlRegisterFsInputProviders } from 'libxml2-wasm/lib/nodejs.mjs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { libxmlErrors } from './parse.js';
@@ -65,6 +66,37 @@ let cii: CompiledSchema | undefined;
 const ciiSchema = (): CompiledSchema => (cii ??= { name: 'cii', check: (doc, maxErrors) => ciiSyntaxOf(doc, maxErrors).errors });
 /* --- end CII */
 
+/** Keeps the first `max` errors and counts the rest: what libxml2 reports past them is dropped at once. */
+class FirstErrors extends Array<ErrorDetail> {
+  constructor(private readonly max: number) {
+    super();
+  }
+  override push(...items: ErrorDetail[]): number {
+    for (const d of items) if (this.length < this.max) super.push(d);
+    return this.length;
+  }
+}
+
+/**
+ * Validates as XsdValidator.validate does, but keeps only the errors a report shows: a
+ * document can make libxml2 report one error per attribute (200,000 of them), and keeping
+ * each one, with its element path, would hold hundreds of MB for nothing.
+ */
+function validateKeeping(validator: XsdValidator, doc: XmlDocument, max: number): void {
+  const ctx = xmlSchemaNewValidCtxt((validator as unknown as { _ptr: number })._ptr);
+  const kept = new FirstErrors(Math.max(1, max));
+  const index = libxmlError.storage.allocate(kept);
+  try {
+    xmlSchemaSetValidStructuredErrors(ctx, libxmlError.errorCollector, index);
+    const ret = xmlSchemaValidateDoc(ctx, (doc as unknown as { _ptr: number })._ptr);
+    if (ret < 0) throw new Error('Invalid input or internal error');
+    if (ret > 0) throw XmlValidateError.fromDetails([...kept]);
+  } finally {
+    libxmlError.storage.free(index);
+    xmlSchemaFreeValidCtxt(ctx);
+  }
+}
+
 /** Compiles any XSD file once (also used by tests for the official schemas). */
 export function schemaFromFile(file: string, name = path.basename(file)): CompiledSchema {
   const cached = compiled.get(file);
@@ -79,7 +111,7 @@ export function schemaFromFile(file: string, name = path.basename(file)): Compil
     name,
     check(doc, maxErrors = 20) {
       try {
-        validator.validate(doc);
+        validateKeeping(validator, doc, maxErrors);
         return [];
       } catch (e) {
         return libxmlErrors(e, maxErrors, (d) => flowError('SCHEMA_INVALID', { schema: name, detail: d.message }, d));
