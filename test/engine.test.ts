@@ -13,6 +13,7 @@ import { validateFile } from '../src/app/validate.js';
 import { startDaemon } from '../src/daemon/watcher.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import { assertTransition, checkTransition, LIFECYCLE } from '../src/lifecycle/statuses.js';
+import { closeLogger } from '../src/log.js';
 import { importDirectory } from '../src/route/directoryImport.js';
 import { CLI, cli, closeHubs, deliveredInvoices, fixture, FIXTURES, listFiles, ROOT, tempDir, trackedHub } from './helpers.js';
 
@@ -140,19 +141,39 @@ describe('the daemon survives its workers', () => {
     const hub = await trackedHub({ workers: 2, stabilityMs: 50, sweepIntervalMs: 200 });
     const daemon = await startDaemon(hub, { waitForLock: false });
     for (const f of ['three-recipients.xml', 'partial.xml', 'routing-errors.xml', 'rule-errors.xml']) fs.copyFileSync(fixture('mixed', f), path.join(hub.layout.inbox, f));
-    await new Promise((r) => setTimeout(r, 300));
-    await daemon.pool!.crashWorker(0);
-    await daemon.pool!.crashWorker(1);
-    // The flows they held are retried after their backoff (1 s, then 2 s).
-    const deadline = Date.now() + 30_000;
+    // Workers ended at arbitrary moments, mid-transaction included (one then held the threads' write lock).
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 40 + 30 * i));
+      await daemon.pool!.crashWorker(i % 2);
+    }
+    // The flows they held are retried after their backoff (1 s, 2 s, 4 s…).
+    const deadline = Date.now() + 60_000;
     while ((await hub.ledger.flows.inStage('DONE')).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const done = await hub.ledger.flows.inStage('DONE');
     expect(done).toHaveLength(4);
     expect(done.every((f) => f.last_error === null)).toBe(true);
     expect([...deliveredInvoices(hub.layout.home).values()].every((n) => n === 1)).toBe(true);
     await daemon.stop();
-  }, 60_000);
+  }, 90_000);
 });
+
+test('a worker holding more than workerMemoryMb is replaced once its flows are done; every flow still finishes once', async () => {
+  const hub = await trackedHub({ workers: 1, workerMemoryMb: 1, stabilityMs: 50 });
+  const daemon = await startDaemon(hub, { waitForLock: false });
+  for (const f of ['three-recipients.xml', 'partial.xml', 'routing-errors.xml']) {
+    fs.copyFileSync(fixture('mixed', f), path.join(hub.layout.inbox, f));
+    await new Promise((r) => setTimeout(r, 400)); // one group each: each ends in a recycle
+  }
+  const deadline = Date.now() + 30_000;
+  while ((await hub.ledger.flows.inStage('DONE')).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await daemon.stop();
+  await closeLogger(hub.log);
+  expect((await hub.ledger.flows.inStage('DONE')).map((f) => f.last_error)).toEqual([null, null, null]);
+  expect([...deliveredInvoices(hub.layout.home).values()].every((n) => n === 1)).toBe(true);
+  const log = fs.readdirSync(hub.layout.log).filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(hub.layout.log, f), 'utf8')).join('');
+  expect(log.match(/flow worker recycled/g)?.length).toBeGreaterThanOrEqual(2);
+  expect(log).not.toContain('flow worker stopped');
+}, 60_000);
 
 /** What a report says, without what differs between runs. */
 const verdict = (r: IntegrationReport) => ({

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { LogEntry } from 'winston';
 import { flowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
+import { WriteLock } from '../ledger/writeLock.js';
 import { workerScript } from '../util/workerScript.js';
 import type { FromWorker, ToWorker, WorkerInput } from './flowWorker.js';
 
@@ -67,7 +68,11 @@ export class FlowPool {
       this.dispatch();
     });
     worker.on('error', (e) => this.hub.log.error(`flow worker failed: ${e.message}`));
+    const workerThread = worker.threadId;
     worker.on('exit', (code) => {
+      // A worker ended mid-transaction still holds the threads' write lock: free it (SQLite
+      // rolls its transaction back when the thread's connection goes).
+      if (WriteLock.releaseIfHeldBy(this.input.writeLock, workerThread)) this.hub.log.warn('a stopped flow worker held the ledger write lock: released');
       if (slot.worker !== worker) return;
       const jobs = slot.busy ?? [];
       slot.busy = undefined;
