@@ -209,3 +209,12 @@ test('the official limits: an acknowledgment\'s ComplementStatut over 40 charact
   expect(text(sent!)).toContain('<ComplementStatut>SERVICE_FAIT</ComplementStatut>');
   expectOfficial(statutXsd, [sent!]);
 });
+
+test('the setting takes recipient or invoice only, from the environment like any other', async () => {
+  const hub = await trackedHub();
+  const home = hub.layout.home;
+  const bad = cli(['config', 'show'], { home, env: { FACTFLOW_PIVOT_GROUPING: 'sometimes' } });
+  expect(bad.code).toBe(64);
+  expect(bad.stderr).toContain('pivotGrouping from environment variable FACTFLOW_PIVOT_GROUPING must be one of recipient, invoice');
+  expect(cli(['config', 'show'], { home, env: { FACTFLOW_PIVOT_GROUPING: 'invoice' } }).stdout).toMatch(/pivotGrouping\s+invoice\s+env/);
+});
