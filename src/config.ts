@@ -50,7 +50,16 @@ export interface Settings {
   pdfMaxDepth: number;
   pdfMaxXmlBytes: number;
   pdfMaxXmpBytes: number;
+  /**
+   * Pivot files (and supplier status files): one per recipient (or supplier) per flow, or one
+   * per invoice (per status) for platforms that read only a file's first unit. A partner may
+   * override it for the recipients and suppliers it is registered for.
+   */
+  pivotGrouping: PivotGrouping;
 }
+
+export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
+export type PivotGrouping = (typeof PIVOT_GROUPINGS)[number];
 
 const MB = 1024 * 1024;
 
@@ -76,6 +85,7 @@ export const DEFAULTS: Settings = {
   pdfMaxDepth: 48,
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
+  pivotGrouping: 'recipient',
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -100,6 +110,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxDepth: 'FACTFLOW_PDF_MAX_DEPTH',
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
+  pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -186,6 +197,7 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${key} from ${source} must be a non-empty string, got ${shown}`);
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
+    if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {

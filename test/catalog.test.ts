@@ -153,6 +153,7 @@ const CASES: Record<ErrorCode, Producer> = {
   LIFE_MANDATE_REQUIRED: () => statusErrors(update({ status: '08' })),
   LIFE_ACK_STATUS_INVALID: () => statusErrors(update(), {}, 'recipient', [{ position: 1, flowId: 'FF1', status: '90', where: {} }]),
   LIFE_ACK_FLOW_UNKNOWN: () => statusErrors(update(), {}, 'recipient', [{ position: 1, flowId: 'FF404', status: '92', where: {} }]),
+  STATUS_TEXT_TOO_LONG: () => statusErrors(update(), { deliveredRecipients: new Map([['FF1', ['21450001200015']]]) }, 'recipient', [{ position: 1, flowId: 'FF1', status: '92', complement: 'x'.repeat(41), where: {} }]),
   LIFE_AMBIGUOUS_INVOICE: () => statusErrors(update(), { statusTargets: new Map([[statusTargetKey('81234567800013', 'FA-1'), [row(), row({ id: 8, issue_date: '2025-11-02' })]]]) }),
 
   INPUT_NOT_FOUND: async () => {

@@ -9,13 +9,13 @@
 import fs from 'node:fs';
 import { flowError, SystemFault, systemFault } from '../errors/catalog.js';
 import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
-import { deliverableRows, planDelivery, type DeliveryPlan } from '../engine/plan.js';
+import { deliverableRows, planDelivery, type DeliveryPlan, type Grouping } from '../engine/plan.js';
 import type { Hub } from '../hub.js';
 import { exists } from '../ingest/claim.js';
 import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
-import { PARTNER_CODE } from '../route/partners.js';
+import { groupingFor, PARTNER_CODE } from '../route/partners.js';
 
 export interface Delivery {
   flow: FlowRow;
@@ -34,7 +34,9 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
   for (const r of rows) {
     if (r.role === 'completion' && r.origin_invoice_id) origins.set(r.origin_invoice_id, (await ledger.invoices.get(r.origin_invoice_id))!);
   }
-  const deliver = deliverableRows(flow, rows, origins, places);
+  const events = await ledger.events.ofAttempt(flow.id, flow.replays);
+  const grouping = await groupingOf(hub, rows, events);
+  const deliver = deliverableRows(flow, rows, origins, places, grouping);
   const source = sourceOf(hub, flow);
   if (deliver.length && !models && !source) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
   const read = deliver.length ? (models ?? readFlowFile(source!, hub.settings, flow.channel).invoices) : [];
@@ -46,7 +48,8 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     origins,
     deliver,
     models: new Map(read.map((m) => [m.position, m])),
-    events: await ledger.events.ofAttempt(flow.id, flow.replays),
+    events,
+    grouping,
     statusUpdates: await ledger.statusUpdates.ofFlow(flow.id),
     structureNames: new Map([...structures].map(([siret, s]) => [siret, s.name])),
     partner,
@@ -57,6 +60,18 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     places,
     now: new Date().toISOString(),
   });
+}
+
+/**
+ * The grouping of each recipient this flow delivers to and each supplier it writes statuses
+ * for: the override of the partner serving it, else the pivotGrouping setting.
+ */
+async function groupingOf(hub: Hub, rows: InvoiceRow[], events: { supplier_id: string }[]): Promise<Grouping> {
+  const setting = hub.settings.pivotGrouping;
+  const partners = await hub.ledger.partners.list();
+  const recipients = new Map(rows.map((r) => [r.recipient_siret, groupingFor(partners, 'recipients', r.recipient_siret, setting)]));
+  const suppliers = new Map([...rows, ...events].map((r) => [r.supplier_id, groupingFor(partners, 'suppliers', r.supplier_id, setting)]));
+  return { recipients, suppliers };
 }
 
 interface InProgress extends Delivery {

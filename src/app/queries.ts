@@ -37,6 +37,9 @@ export async function resolveInvoice(hub: Hub, ref: string, opts: { includeRejec
 
 export interface HistoryEntry extends EventRow {
   name: string;
+  /** When the hub received the status (`at`), and the producer's own Horodatage when it gave one. */
+  receivedAt: string;
+  producedAt: string | null;
   source_file: string;
   invoice_number: string;
 }
@@ -49,7 +52,7 @@ export async function invoiceHistory(hub: Hub, invoice: InvoiceRow): Promise<{ c
   const chain: InvoiceRow[] = [];
   for (let row: InvoiceRow | undefined = first; row; row = await invoices.recycledInto(row.id)) chain.push(row);
   const found = await events.ofInvoices(chain.map((r) => r.id));
-  return { chain, events: found.map((e) => ({ ...e, name: STATUS_NAMES[e.status] ?? e.status })) };
+  return { chain, events: found.map((e) => ({ ...e, name: STATUS_NAMES[e.status] ?? e.status, receivedAt: e.at, producedAt: e.produced_at })) };
 }
 
 const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];

@@ -4,7 +4,7 @@
  * huge string. Attachments travel as base64 of a zip holding the one file.
  */
 import type { Attachment, Invoice } from '../model/invoice.js';
-import { pivotPaymentCode } from '../model/paymentMeans.js';
+import { pivotPaymentCode, pivotPaymentLabel } from '../model/paymentMeans.js';
 import { zipOne } from '../util/zip.js';
 import { base64Leaf, el, leaf, XML_DECLARATION } from '../xml/write.js';
 import { envelope, type Partner } from './envelope.js';
@@ -64,7 +64,7 @@ function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: n
       leaf('Cadre', inv.cadre),
       leaf('DateEmissionFacture', inv.issueDate),
       leaf('DateLivraison', inv.deliveryDate),
-      el('ModePaiement', [leaf('Code', pivotPaymentCode(inv.paymentMeans.code)), leaf('Libelle', inv.paymentMeans.label)]),
+      el('ModePaiement', [leaf('Code', pivotPaymentCode(inv.paymentMeans.code)), leaf('Libelle', pivotPaymentLabel(inv.paymentMeans.code))]),
       leaf('DateReception', depositDate),
       leaf('Devise', inv.currency),
       el('Montants', [leaf('MontantHT', inv.totals.net), leaf('MontantTTC', inv.totals.gross), leaf('MontantNetAPayer', inv.totals.payable)]),

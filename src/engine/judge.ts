@@ -9,7 +9,7 @@
  */
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { flowStateOf, type FlowState } from '../emit/report.js';
-import type { FlowAck, StatusUpdate } from '../formats/statut.js';
+import { wordsOverLimit, type FlowAck, type StatusUpdate } from '../formats/statut.js';
 import type { InvoiceRow } from '../ledger/stores.js';
 import { checkTransition, statusRule, type Producer } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
@@ -159,6 +159,8 @@ function judgeStatuses(statuses: NonNullable<ReadResult['statuses']>, ctx: Judge
   const lines: StatusLine[] = statuses.updates.map((u) => {
     const line = { position: u.position, number: u.number, supplier: u.supplierId, recipient: u.recipientSiret, status: u.status };
     const refuse = (e: FlowError, invoiceId?: number): StatusLine => ({ ...line, invoiceId, errors: [e] });
+    const tooLong = wordsOverLimit('CPPFactureStatutUnitaire', { ComplementStatut: u.complement, Commentaire: u.comment })[0];
+    if (tooLong) return refuse(flowError('STATUS_TEXT_TOO_LONG', tooLong, u.where));
     if (!recipientAllowed(partner, u.recipientSiret)) return refuse(flowError('PARTNER_RECIPIENT_NOT_ALLOWED', { partner: partner!.code, recipient: u.recipientSiret || '(none)' }, u.where));
     const found = targetOf(u, ctx);
     const params = { number: u.number, supplier: u.supplierId };
@@ -183,6 +185,8 @@ function judgeStatuses(statuses: NonNullable<ReadResult['statuses']>, ctx: Judge
 /** A recipient acknowledges a pivot flow it received: 92 (taken in) or 94 (could not be taken in). */
 function judgeAck(ack: FlowAck, ctx: JudgeContext, partner?: Partner): StatusLine {
   const line = { position: ack.position, number: ack.flowId, supplier: '', recipient: '', status: ack.status };
+  const tooLong = wordsOverLimit('CPPFluxStatutUnitaire', { ComplementStatut: ack.complement, Commentaire: ack.comment })[0];
+  if (tooLong) return { ...line, errors: [flowError('STATUS_TEXT_TOO_LONG', tooLong, ack.where)] };
   if (ack.status !== '92' && ack.status !== '94') return { ...line, errors: [flowError('LIFE_ACK_STATUS_INVALID', { status: ack.status }, ack.where)] };
   const recipients = ctx.deliveredRecipients.get(ack.flowId) ?? [];
   if (!recipients.length) return { ...line, errors: [flowError('LIFE_ACK_FLOW_UNKNOWN', { flowId: ack.flowId }, ack.where)] };

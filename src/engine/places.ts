@@ -16,18 +16,25 @@ export const localDate = (iso: string): string => {
 };
 
 const attemptSuffix = (attempt: number) => (attempt ? `_r${attempt}` : '');
+const unitSuffix = (unit: number | string | undefined) => (unit === undefined ? '' : `_${safeName(String(unit))}`);
 
 type FlowNaming = Pick<FlowRow, 'id' | 'file_name' | 'received_at'>;
 
 export class Places {
   constructor(readonly layout: Layout) {}
 
-  pivot(siret: string, flowId: string, attempt = 0): string {
-    return path.join(this.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}${attemptSuffix(attempt)}.xml`);
+  /** A recipient's pivot of a flow; with a position, the pivot of that one invoice (grouping by invoice). */
+  pivot(siret: string, flowId: string, attempt = 0, position?: number): string {
+    return path.join(this.layout.outbox, 'recipients', safeName(siret), `CPPFacturePivot_${flowId}${unitSuffix(position)}${attemptSuffix(attempt)}.xml`);
   }
 
-  supplierStatuses(supplierId: string, flowId: string, attempt = 0): string {
-    return path.join(this.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}${attemptSuffix(attempt)}.xml`);
+  /**
+   * A supplier's status file of a flow; with a unit (`<IdCPRO>_<status>`, grouping by invoice),
+   * the file of that one status: the hub id, unlike a position, is unique across the flows a
+   * status flow updates.
+   */
+  supplierStatuses(supplierId: string, flowId: string, attempt = 0, unit?: string): string {
+    return path.join(this.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}${unitSuffix(unit)}${attemptSuffix(attempt)}.xml`);
   }
 
   /** Reports go to the partner's own folder when the flow came from a registered partner. */

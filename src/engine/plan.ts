@@ -5,6 +5,7 @@
  * from the ledger, applies the plans, and owns every write. Every status change planned here
  * goes through the lifecycle table, the platform's own included.
  */
+import type { PivotGrouping } from '../config.js';
 import type { FlowError } from '../errors/catalog.js';
 import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
@@ -83,7 +84,8 @@ export function planDecision({ flow, decision: d, replay, completionComment, at,
     invoiceId: u.invoiceId,
     status: u.status,
     producer: u.producer,
-    motif: u.update.complement ?? u.update.motif,
+    // Each word in its own column, as it came: a Commentaire alone is not copied into the motif.
+    motif: u.update.complement,
     comment: u.update.comment,
     producedAt: u.update.producedAt,
     mandate: u.update.mandate,
@@ -183,13 +185,31 @@ export const reportHeaderOf = (flow: FlowRow): ReportHeader => ({
 export const lifecycleRow = (row: InvoiceRow, origins: Map<number, InvoiceRow>): InvoiceRow => (row.role === 'completion' ? origins.get(row.origin_invoice_id!)! : row);
 
 /**
+ * How pivots and supplier status files are cut, gathered by the application (the setting, and
+ * the override of the partner serving each recipient or supplier). Missing: one per recipient
+ * or supplier per flow.
+ */
+export interface Grouping {
+  recipients: Map<string, PivotGrouping>;
+  suppliers: Map<string, PivotGrouping>;
+}
+
+const NO_GROUPING: Grouping = { recipients: new Map(), suppliers: new Map() };
+
+/** The pivot a row of this attempt goes into: its recipient's file, or its own (by position). */
+export const pivotPathOf = (flow: Pick<FlowRow, 'id' | 'replays'>, row: Pick<InvoiceRow, 'recipient_siret' | 'position'>, places: Places, grouping: Grouping = NO_GROUPING): string =>
+  grouping.recipients.get(row.recipient_siret) === 'invoice'
+    ? places.pivot(row.recipient_siret, flow.id, flow.replays, row.position)
+    : places.pivot(row.recipient_siret, flow.id, flow.replays);
+
+/**
  * Rows this attempt delivers: accepted and not yet delivered, or delivered by this very attempt
  * before a crash (their pivot is rewritten identically). Never a row an earlier attempt delivered.
  */
-export function deliverableRows(flow: FlowRow, rows: InvoiceRow[], origins: Map<number, InvoiceRow>, places: Places): InvoiceRow[] {
+export function deliverableRows(flow: FlowRow, rows: InvoiceRow[], origins: Map<number, InvoiceRow>, places: Places, grouping: Grouping = NO_GROUPING): InvoiceRow[] {
   return rows.filter((row) => {
     if (!row.accepted) return false;
-    if (row.pivot_path) return row.pivot_path === places.pivot(row.recipient_siret, flow.id, flow.replays);
+    if (row.pivot_path) return row.pivot_path === pivotPathOf(flow, row, places, grouping);
     return lifecycleRow(row, origins).status === (row.role === 'completion' ? '12' : '01');
   });
 }
@@ -214,6 +234,8 @@ export interface DeliveryInput {
   defaultPartnerId: string;
   /** Structured invoices without an invoice PDF get one rendered by the hub (setting `renderPdf`). */
   renderPdf?: boolean;
+  /** One file per recipient / supplier, or per invoice / status, for each of them. */
+  grouping?: Grouping;
   places: Places;
   now: string;
 }
@@ -251,18 +273,37 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 
 type EventWithInvoice = Omit<InvoiceEventRow, 'id'> & { position: number; seq: number };
 
+/**
+ * The supplier status file each entry (in their final order) goes into: its supplier's, or
+ * under grouping by invoice one file per status, named after the invoice's hub id and the
+ * status (a status met twice for one invoice in one attempt gets `_2`, `_3`…, in order).
+ */
+function statusFileOf(flow: Pick<FlowRow, 'id' | 'replays'>, places: Places, grouping: Grouping): (e: EventWithInvoice) => string {
+  const seen = new Map<string, number>();
+  return (e) => {
+    if (grouping.suppliers.get(e.supplier_id) !== 'invoice') return places.supplierStatuses(e.supplier_id, flow.id, flow.replays);
+    const unit = `${e.invoice_id}_${e.status}`;
+    const n = (seen.get(unit) ?? 0) + 1;
+    seen.set(unit, n);
+    return places.supplierStatuses(e.supplier_id, flow.id, flow.replays, n > 1 ? `${unit}_${n}` : unit);
+  };
+}
+
 export function planDelivery(input: DeliveryInput): DeliveryPlan {
   const { flow, places, now } = input;
   const attempt = flow.replays;
   const depositDate = localDate(flow.received_at);
-  const pivots = [...groupBy(input.deliver, (r) => r.recipient_siret)].map(([siret, group]) => {
+  const grouping = input.grouping ?? NO_GROUPING;
+  // Rows are grouped by the file they go into: their recipient's, or their own.
+  const pivots = [...groupBy(input.deliver, (r) => pivotPathOf(flow, r, places, grouping))].map(([pivotPath, group]) => {
+    const siret = group[0]!.recipient_siret;
     const invoices: PivotInvoice[] = group.map((r) => {
       const invoice = input.models.get(r.position);
       if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
       return { invoice, hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi };
     });
     const header = { flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf };
-    return { kind: 'pivot' as const, path: places.pivot(siret, flow.id, attempt), rows: group, chunks: () => pivotChunks(header, invoices) };
+    return { kind: 'pivot' as const, path: pivotPath, rows: group, chunks: () => pivotChunks(header, invoices) };
   });
   const madeAvailable: EventRecord[] = [];
   for (const r of input.deliver) {
@@ -285,7 +326,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     };
   });
   const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
-  const notices: PlannedFile[] = [...groupBy(entries, (e) => e.supplier_id)].map(([supplierId, group]) => {
+  const notices: PlannedFile[] = [...groupBy(entries, statusFileOf(flow, places, grouping))].map(([statusPath, group]) => {
     const statuses: StatusEntry[] = group.map((e) => ({
       supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
       recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
@@ -298,7 +339,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
       mandate: e.mandate ?? undefined,
     }));
     const xml = invoiceStatusesXml(flow.id, depositDate, { id: input.defaultPartnerId, label: statuses[0]!.supplier.name }, input.platform, statuses);
-    return { kind: 'supplier-status' as const, path: places.supplierStatuses(supplierId, flow.id, attempt), chunks: () => [xml] };
+    return { kind: 'supplier-status' as const, path: statusPath, chunks: () => [xml] };
   });
 
   // An operator's request is answered on the command line and in the invoice's history: no report.

@@ -114,6 +114,7 @@ export const ERRORS = define({
   LIFE_MANDATE_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status 08 MANDATEE requires a mandate number (IdMandatDP).' },
   LIFE_ACK_STATUS_INVALID: { stage: 'lifecycle', scope: 'invoice', message: 'Flow status {status} cannot be sent by a recipient; only 92 (received by the final recipient) and 94 (reception error at the final recipient) can.' },
   LIFE_ACK_FLOW_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Flow {flowId} is not a pivot flow this hub delivered.' },
+  STATUS_TEXT_TOO_LONG: { stage: 'lifecycle', scope: 'invoice', message: '{element} is {length} characters long; CPPStatutPivot_V1_19 allows at most {max} there. The status was refused, not cut: send it again shorter.' },
   LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
 
   // Operators' requests (factflow invoice status / complete, factflow process).

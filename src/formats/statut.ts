@@ -40,12 +40,38 @@ export function readStatusUpdates(root: XNode): StatusUpdate[] {
   });
 }
 
+/**
+ * Maximum lengths (in characters) the official CPPStatutPivot_V1_19.xsd sets on a status's
+ * words, by unit: only a flow status's ComplementStatut is bounded; an invoice status's
+ * ComplementStatut and Commentaire (and IdMandatDP) are unbounded strings, carried whole.
+ * A word over its limit refuses its line (STATUS_TEXT_TOO_LONG); nothing is ever cut.
+ */
+export const STATUS_TEXT_LIMITS = {
+  CPPFluxStatutUnitaire: { ComplementStatut: 40 },
+  CPPFactureStatutUnitaire: {},
+} as const satisfies Record<string, Partial<Record<'ComplementStatut' | 'Commentaire', number>>>;
+
+export type StatusWords = { ComplementStatut?: string; Commentaire?: string };
+
+/** The words of a unit over the official limits: element, length and limit of each. */
+export function wordsOverLimit(unit: keyof typeof STATUS_TEXT_LIMITS, words: StatusWords): { element: string; length: number; max: number }[] {
+  const limits: Partial<Record<keyof StatusWords, number>> = STATUS_TEXT_LIMITS[unit];
+  return (Object.keys(words) as (keyof StatusWords)[]).flatMap((element) => {
+    const max = limits[element];
+    // XSD lengths count characters (code points), not UTF-16 units.
+    const length = [...(words[element] ?? '')].length;
+    return max !== undefined && length > max ? [{ element: `${unit}/DonneesStatut/${element}`, length, max }] : [];
+  });
+}
+
 /** A recipient's acknowledgment of a pivot flow (CPPFluxStatuts): 92 received, 94 reception error. */
 export interface FlowAck {
   position: number;
   flowId: string;
   status: string;
   comment?: string;
+  /** ComplementStatut as sent, checked against the official 40-character limit. */
+  complement?: string;
   where: Location;
 }
 
@@ -57,6 +83,7 @@ export function readFlowAcks(root: XNode): FlowAck[] {
       flowId: textOf(data, 'IdFlux') ?? '',
       status: textOf(data, 'IdStatut') ?? '',
       comment: textOf(data, 'Commentaire') || textOf(data, 'ComplementStatut') || undefined,
+      complement: textOf(data, 'ComplementStatut') || undefined,
       where: at(u),
     };
   });

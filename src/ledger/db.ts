@@ -171,6 +171,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX invoices_number ON invoices(number);
   CREATE INDEX flows_duplicate_of ON flows(duplicate_of);
   `,
+  // 7: a partner's own pivot grouping (NULL: the pivotGrouping setting).
+  `
+  ALTER TABLE partners ADD COLUMN pivot_grouping TEXT CHECK (pivot_grouping IN ('recipient', 'invoice'));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -349,9 +349,13 @@ interface PartnerRow {
   name: string;
   suppliers: string;
   recipients: string;
+  pivot_grouping: Partner['pivotGrouping'] | null;
 }
 
-const partnerOf = (r: PartnerRow): Partner => ({ code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients) });
+const partnerOf = (r: PartnerRow): Partner => ({
+  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
+  ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
+});
 
 function partnerStore(db: Db): PartnerStore {
   return {
@@ -363,9 +367,9 @@ function partnerStore(db: Db): PartnerStore {
       return (sql(db, 'SELECT * FROM partners ORDER BY code').all() as PartnerRow[]).map(partnerOf);
     },
     async save(p) {
-      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, created_at) VALUES (@code, @name, @suppliers, @recipients, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients`)
-        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), at: new Date().toISOString() });
+      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`)
+        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return sql(db, 'DELETE FROM partners WHERE code = ?').run(code).changes > 0;

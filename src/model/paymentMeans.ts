@@ -24,3 +24,24 @@ const TO_PIVOT: Record<string, string> = {
 };
 
 export const pivotPaymentCode = (code: string): string | undefined => TO_PIVOT[code.trim()];
+
+/**
+ * The pivot's ModePaiement/Libelle, in French, by pivot code: written from the code (not
+ * from the supplier's own label, which names its code before mapping, e.g. "SEPA credit
+ * transfer" for 58 → 30). The pivot XSD sets no length on Libelle.
+ */
+export const PIVOT_PAYMENT_LABELS: Readonly<Record<string, string>> = {
+  '10': 'Espèces',
+  '20': 'Chèque',
+  '30': 'Virement',
+  '31': 'Virement (débit)',
+  '42': 'Paiement sur compte bancaire',
+  '48': 'Carte bancaire',
+  '49': 'Prélèvement',
+  '97': 'Compensation',
+};
+
+export const pivotPaymentLabel = (code: string): string | undefined => {
+  const pivot = pivotPaymentCode(code);
+  return pivot && PIVOT_PAYMENT_LABELS[pivot];
+};

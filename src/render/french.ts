@@ -40,17 +40,8 @@ export function frenchDate(iso: string | undefined): string {
   return m ? `${m[3]}/${m[2]}/${m[1]}` : iso ?? '';
 }
 
-/** Payment means by their pivot code (the code the recipient will see). */
-export const PAYMENT_LABELS: Record<string, string> = {
-  '10': 'Espèces',
-  '20': 'Chèque',
-  '30': 'Virement',
-  '31': 'Virement (débit)',
-  '42': 'Paiement sur compte bancaire',
-  '48': 'Carte bancaire',
-  '49': 'Prélèvement',
-  '97': 'Compensation',
-};
+/** Payment means by their pivot code (the code the recipient will see): the pivot's own labels. */
+export { PIVOT_PAYMENT_LABELS as PAYMENT_LABELS } from '../model/paymentMeans.js';
 
 /** Billing frameworks (cadres de facturation) as the platform names them. */
 export const CADRE_LABELS: Record<string, string> = {

@@ -3,12 +3,15 @@
  * recipients it is registered for. A flat inbox (no partner folder) is a single-partner
  * installation and is not checked.
  */
+import type { PivotGrouping } from '../config.js';
 
 export interface Partner {
   code: string;
   name: string;
   suppliers: string[];
   recipients: string[];
+  /** Overrides the pivotGrouping setting for its recipients' pivots and its suppliers' status files. */
+  pivotGrouping?: PivotGrouping;
 }
 
 /** Partner codes look like AAA999; nothing else is used to build a path. */
@@ -16,3 +19,12 @@ export const PARTNER_CODE = /^[A-Z]{3}\d{3}$/;
 
 export const supplierAllowed = (partner: Partner | undefined, supplierId: string): boolean => !partner || partner.suppliers.includes(supplierId);
 export const recipientAllowed = (partner: Partner | undefined, siret: string): boolean => !partner || partner.recipients.includes(siret);
+
+/**
+ * The partner serving a recipient (or a supplier): the first registered partner, by code,
+ * whose list holds it. Its grouping, when it has one, overrides the setting.
+ */
+export function groupingFor(partners: Partner[], side: 'recipients' | 'suppliers', id: string, setting: PivotGrouping): PivotGrouping {
+  const serving = [...partners].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)).find((p) => p[side].includes(id));
+  return serving?.pivotGrouping ?? setting;
+}

@@ -89,7 +89,8 @@ export function registerInvoices(program: Command): void {
         }
         console.log(`Invoice ${row.number} from ${row.supplier_id} to ${row.recipient_siret}${row.service_code ? ` (${row.service_code})` : ''}: ${statusLabel(row.status)}`);
         if (chain.length > 1) console.log(`Deliveries: ${chain.map((c) => `#${c.id} to ${c.recipient_siret}${c.renvoi !== 'Non' ? ` (${c.renvoi})` : ''}`).join(' → ')}`);
-        printTable(['WHEN', 'STATUS', 'BY', 'MOTIF / COMMENT / MANDATE', 'FROM'], events.map((e) => [e.produced_at ?? e.at, `${e.status} ${e.name}`, e.producer, [e.motif, e.comment, e.mandate].filter(Boolean).join(' / '), `${e.source_flow} ${e.source_file}`]));
+        // WHEN is the producer's own time when it gave one; RECEIVED is always the hub's.
+        printTable(['WHEN', 'RECEIVED', 'STATUS', 'BY', 'MOTIF / COMMENT / MANDATE', 'FROM'], events.map((e) => [e.producedAt ?? e.receivedAt, e.receivedAt, `${e.status} ${e.name}`, e.producer, [e.motif, e.comment, e.mandate].filter(Boolean).join(' / '), `${e.source_flow} ${e.source_file}`]));
         return EXIT.OK;
       });
     });

@@ -1,10 +1,13 @@
 /** EDI partners: who may drop flows in inbox/<code>/ and for whom. */
 import type { Command } from 'commander';
+import { PIVOT_GROUPINGS } from '../../config.js';
 import { PARTNER_CODE } from '../../route/partners.js';
-import { EXIT, UsageError, withHub } from '../context.js';
+import { choice, EXIT, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
+/** `default` drops the partner's own grouping: the pivotGrouping setting applies again. */
+const GROUPING_CHOICES = [...PIVOT_GROUPINGS, 'default'] as const;
 
 export function registerPartners(program: Command): void {
   const partners = program.command('partners').description('EDI partners: inbox/<code>/ folders and what each may do.');
@@ -15,16 +18,21 @@ export function registerPartners(program: Command): void {
     .requiredOption('--name <name>', 'who the partner is')
     .option('--supplier <id>', 'a supplier identifier it may deposit invoices for (repeatable)', collect, [] as string[])
     .option('--recipient <siret>', 'a recipient SIRET it may send statuses for (repeatable)', collect, [] as string[])
-    .addHelpText('after', '\nExample:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)')
-    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[] }) => {
+    .option('--pivot-grouping <grouping>', 'pivots of its recipients and status files of its suppliers: recipient (one file per flow), invoice (one per invoice), or default (the pivotGrouping setting)')
+    .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice')
+    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
+      const grouping = opts.pivotGrouping === undefined ? undefined : choice('--pivot-grouping', opts.pivotGrouping, GROUPING_CHOICES);
       await withHub(program, false, async (hub) => {
         const existing = await hub.ledger.partners.get(code);
+        // An update keeps the partner's grouping unless one is given.
+        const pivotGrouping = grouping === undefined ? existing?.pivotGrouping : grouping === 'default' ? undefined : grouping;
         await hub.ledger.transaction((tx) => tx.partners.save({
           code,
           name: opts.name,
           suppliers: [...new Set([...(existing?.suppliers ?? []), ...opts.supplier])],
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
+          ...(pivotGrouping ? { pivotGrouping } : {}),
         }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
       }, 'existing');
@@ -39,7 +47,7 @@ export function registerPartners(program: Command): void {
       await withHub(program, false, async (hub) => {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
-        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' ')]));
+        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`]));
       }, 'read');
     });
 
