@@ -89,6 +89,7 @@ const CASES: Record<ErrorCode, Producer> = {
   FACTURX_AMBIGUOUS: async () => readFlow(await makeFacturx({ xml: ciiXml, extra: { 'xrechnung.xml': ciiXml }, level: null }), settings).errors,
   FACTURX_PROFILE_UNKNOWN: async () => readFlow(await makeFacturx({ xml: Buffer.from(ciiXml.toString('utf8').replace('urn:cen.eu:en16931:2017<', 'urn:example:not-a-profile<')), level: null }), settings).errors,
   FACTURX_PROFILE_MISMATCH: async () => readFlow(await makeFacturx({ xml: ciiXml, level: 'BASIC' }), settings).errors,
+  FACTURX_STRUCTURAL: async () => (await import('./catalogSupport.js')).facturxWithoutXmp(await makeFacturx({ xml: ciiXml, level: null })),
   FACTURX_PROFILE_NOT_ACCEPTED: () => judgeOne((i) => (i.facturx = { profile: 'MINIMUM', structural: [] })),
   ARCHIVE_CORRUPT: () => readFlow(Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(40, 1)]), settings).errors,
   ARCHIVE_TOO_MANY_ENTRIES: () => readFlow(writeZip([{ name: 'a.xml', content: ubl }, { name: 'b.xml', content: ubl }]), archiveLimits({ archiveMaxEntries: 1 })).errors,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { deliverFlows } from '../src/app/deliver.js';
 import { decideFlows } from '../src/app/decide.js';
-import { resolveInvoice } from '../src/app/queries.js';
+import { flowReport, resolveInvoice } from '../src/app/queries.js';
 import { completeInvoice } from '../src/app/requests.js';
 import { processFile } from '../src/app/run.js';
 import { FlowPool } from '../src/daemon/pool.js';
@@ -12,6 +12,20 @@ import { closeHub } from '../src/hub.js';
 import { claimFile } from '../src/ingest/claim.js';
 import { SqliteLedger } from '../src/ledger/sqlite.js';
 import { fixture, newHub, tempDir } from './helpers.js';
+
+/** A Factur-X without XMP metadata: integrated, its report saying why it is not PDF/A-3 (structurally). */
+export async function facturxWithoutXmp(pdf: Buffer): Promise<FlowError[]> {
+  const hub = await newHub();
+  try {
+    const file = path.join(tempDir(), 'sans-xmp.pdf');
+    fs.writeFileSync(file, pdf);
+    const flow = (await processFile(hub, file, { copy: true }))!;
+    const report = await flowReport(hub, flow);
+    return flow.state === 'IN_INTEGRE' ? report.invoices.flatMap((i) => i.warnings ?? []) : [];
+  } finally {
+    await closeHub(hub);
+  }
+}
 
 export async function completeInvoiceMissingFile(): Promise<FlowError[]> {
   const hub = await newHub();

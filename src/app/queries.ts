@@ -94,6 +94,7 @@ export async function flowDetails(hub: Hub, flow: FlowRow) {
       status: r.status,
       renvoi: r.renvoi,
       errors: parseErrors(r.errors),
+      warnings: parseErrors(r.warnings),
     })),
     statusUpdates: report?.statusUpdates,
     outputs: await ledger.flows.outputs(flow.id),

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ERRORS, type Scope } from '../errors/catalog.js';
 import { BINARY_FORMATS, XML_FORMATS } from '../pipeline/formats.js';
 
-const REFUSES: Record<Scope, string> = { flow: 'whole flow (93)', invoice: 'this invoice / update', system: 'nothing: a fault, retried' };
+const REFUSES: Record<Scope, string> = { flow: 'whole flow (93)', invoice: 'this invoice / update', system: 'nothing: a fault, retried', warning: 'nothing: a warning in the report' };
 
 export function errorsMarkdown(): string {
   const rows = Object.entries(ERRORS).map(([code, spec]) => `| \`${code}\` | ${spec.stage} | ${REFUSES[spec.scope]} | ${spec.message.replace(/\|/g, '\\|')} |`);

@@ -25,6 +25,8 @@ export interface InvoiceReport {
   engagement?: string;
   status: 'ACCEPTED' | 'REJECTED';
   errors: FlowError[];
+  /** Findings that refuse nothing (a Factur-X PDF's structural PDF/A-3 checks). */
+  warnings?: FlowError[];
 }
 
 export interface IntegrationReport {
@@ -43,7 +45,7 @@ export interface IntegrationReport {
 }
 
 /** How one invoice appears in a report, whether it comes from the ledger or from a validation. */
-export function invoiceLineReport(i: { label: string; number: string; supplier: string; recipient: string; serviceCode?: string | null; engagement?: string | null; errors: FlowError[] }): InvoiceReport {
+export function invoiceLineReport(i: { label: string; number: string; supplier: string; recipient: string; serviceCode?: string | null; engagement?: string | null; errors: FlowError[]; warnings?: FlowError[] }): InvoiceReport {
   return {
     label: i.label,
     number: i.number,
@@ -53,6 +55,7 @@ export function invoiceLineReport(i: { label: string; number: string; supplier: 
     ...(i.engagement ? { engagement: i.engagement } : {}),
     status: i.errors.length ? 'REJECTED' : 'ACCEPTED',
     errors: i.errors,
+    ...(i.warnings?.length ? { warnings: i.warnings } : {}),
   };
 }
 

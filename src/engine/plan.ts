@@ -6,7 +6,7 @@
  * goes through the lifecycle table, the platform's own included.
  */
 import type { PivotGrouping } from '../config.js';
-import type { FlowError } from '../errors/catalog.js';
+import { flowError, type FlowError } from '../errors/catalog.js';
 import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
 import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
@@ -62,6 +62,7 @@ export const invoiceRecord = ({ invoice: i, errors, resend }: InvoiceDecision): 
   amountGross: i.totals.gross,
   currency: i.currency,
   errors,
+  warnings: (i.facturx?.structural ?? []).map((f) => flowError('FACTURX_STRUCTURAL', { check: f.check, detail: f.detail })),
   role: resend?.role ?? 'invoice',
   renvoi: resend?.renvoi ?? 'Non',
   originId: resend?.originId,
@@ -136,7 +137,7 @@ export interface ReportHeader {
 const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 /** The integration report of a flow, from its recorded (or, for a validation, planned) rows. */
-export function reportOf(h: ReportHeader, rows: Pick<InvoiceRow, 'label' | 'number' | 'supplier_id' | 'recipient_siret' | 'service_code' | 'engagement' | 'errors'>[], updates: Omit<StatusUpdateRow, 'flow_id'>[]): IntegrationReport {
+export function reportOf(h: ReportHeader, rows: (Pick<InvoiceRow, 'label' | 'number' | 'supplier_id' | 'recipient_siret' | 'service_code' | 'engagement' | 'errors'> & { warnings?: string })[], updates: Omit<StatusUpdateRow, 'flow_id'>[]): IntegrationReport {
   return {
     flowId: h.flowId,
     file: h.file,
@@ -147,7 +148,7 @@ export function reportOf(h: ReportHeader, rows: Pick<InvoiceRow, 'label' | 'numb
     statusCode: STATUS_OF_STATE[h.state],
     ...(h.duplicateOf ? { duplicateOf: h.duplicateOf } : {}),
     errors: h.errors,
-    invoices: rows.map((r) => invoiceLineReport({ label: r.label, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, serviceCode: r.service_code, engagement: r.engagement, errors: parseErrors(r.errors) })),
+    invoices: rows.map((r) => invoiceLineReport({ label: r.label, number: r.number, supplier: r.supplier_id, recipient: r.recipient_siret, serviceCode: r.service_code, engagement: r.engagement, errors: parseErrors(r.errors), warnings: parseErrors(r.warnings ?? '[]') })),
     ...(updates.length
       ? {
           statusUpdates: updates.map((u) => ({
@@ -166,7 +167,7 @@ export function reportOf(h: ReportHeader, rows: Pick<InvoiceRow, 'label' | 'numb
 
 /** Planned invoice records as report rows (a validation reports what it would record). */
 export const recordRows = (records: InvoiceRecord[]) =>
-  records.map((r) => ({ label: r.label, number: r.number, supplier_id: r.supplierId, recipient_siret: r.recipientSiret, service_code: r.serviceCode ?? null, engagement: r.engagement ?? null, errors: JSON.stringify(r.errors) }));
+  records.map((r) => ({ label: r.label, number: r.number, supplier_id: r.supplierId, recipient_siret: r.recipientSiret, service_code: r.serviceCode ?? null, engagement: r.engagement ?? null, errors: JSON.stringify(r.errors), warnings: JSON.stringify(r.warnings) }));
 
 export const reportHeaderOf = (flow: FlowRow): ReportHeader => ({
   flowId: flow.id,

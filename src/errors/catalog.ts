@@ -8,8 +8,8 @@
  */
 
 export type Stage = 'claim' | 'detect' | 'parse' | 'schema' | 'archive' | 'rules' | 'routing' | 'lifecycle' | 'system';
-/** flow: refuses the whole flow; invoice: one invoice or update; system: a fault, the flow is retried. */
-export type Scope = 'flow' | 'invoice' | 'system';
+/** flow: refuses the whole flow; invoice: one invoice or update; system: a fault, the flow is retried; warning: refuses nothing. */
+export type Scope = 'flow' | 'invoice' | 'system' | 'warning';
 
 interface ErrorSpec {
   stage: Stage;
@@ -44,6 +44,7 @@ export const ERRORS = define({
   FACTURX_AMBIGUOUS: { stage: 'detect', scope: 'flow', message: 'The PDF embeds several invoice files ({files}) and its XMP fx:DocumentFileName ({designated}) names none of them.' },
   FACTURX_PROFILE_UNKNOWN: { stage: 'schema', scope: 'flow', message: 'The embedded invoice\'s guideline id (BT-24) "{id}" is not a Factur-X profile.' },
   FACTURX_PROFILE_MISMATCH: { stage: 'schema', scope: 'flow', message: 'The PDF\'s XMP declares profile {xmp} (fx:ConformanceLevel "{level}") but the invoice\'s guideline id (BT-24) "{id}" is profile {profile}.' },
+  FACTURX_STRUCTURAL: { stage: 'detect', scope: 'warning', message: 'PDF/A-3 checked structurally only ({check}): {detail}.' },
   FACTURX_PROFILE_NOT_ACCEPTED: { stage: 'rules', scope: 'invoice', message: 'Factur-X profile {profile} is not accepted: {why}.' },
 
   // Archives of structured invoices (E1 batches).

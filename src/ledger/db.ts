@@ -175,6 +175,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE partners ADD COLUMN pivot_grouping TEXT CHECK (pivot_grouping IN ('recipient', 'invoice'));
   `,
+  // 8: warnings kept with an invoice's decision (a Factur-X PDF's structural findings): they refuse nothing.
+  `
+  ALTER TABLE invoices ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -173,18 +173,18 @@ function invoiceStore(db: Db): InvoiceStore {
     },
     async record(flowId, r) {
       const row = sql(db, `INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
-          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id, warnings)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (flow_id, position) DO UPDATE SET label = excluded.label, number = excluded.number, supplier_type = excluded.supplier_type,
             supplier_id = excluded.supplier_id, supplier_name = excluded.supplier_name, supplier_country = excluded.supplier_country,
             recipient_siret = excluded.recipient_siret, recipient_name = excluded.recipient_name, service_code = excluded.service_code,
             engagement = excluded.engagement, issue_date = excluded.issue_date, type = excluded.type, amount_gross = excluded.amount_gross,
             currency = excluded.currency, accepted = excluded.accepted, errors = excluded.errors, role = excluded.role, renvoi = excluded.renvoi,
-            origin_invoice_id = excluded.origin_invoice_id
+            origin_invoice_id = excluded.origin_invoice_id, warnings = excluded.warnings
           RETURNING id`).get(
         flowId, r.position, r.label, r.number, r.supplierType, r.supplierId, r.supplierName, r.supplierCountry, r.recipientSiret, r.recipientName ?? null,
         r.serviceCode ?? null, r.engagement ?? null, r.issueDate, r.type, r.amountGross, r.currency, r.errors.length ? 0 : 1, JSON.stringify(r.errors),
-        r.role, r.renvoi, r.originId ?? null,
+        r.role, r.renvoi, r.originId ?? null, JSON.stringify(r.warnings),
       ) as { id: number };
       return row.id;
     },

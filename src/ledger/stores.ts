@@ -58,6 +58,8 @@ export interface InvoiceRow {
   accepted: number;
   status: string | null;
   errors: string;
+  /** Findings that refuse nothing (JSON list of coded errors). */
+  warnings: string;
   pivot_path: string | null;
   renvoi: string;
   origin_invoice_id: number | null;
@@ -111,6 +113,7 @@ export interface InvoiceRecord {
   amountGross: string;
   currency: string;
   errors: FlowError[];
+  warnings: FlowError[];
   role: 'invoice' | 'completion';
   renvoi: string;
   originId?: number;
