@@ -62,6 +62,26 @@ export const PROFILE_CONTEXT = {
 
 export type ProfileName = 'MINIMUM' | 'BASICWL' | 'BASIC' | 'EN16931' | 'EXTENDED';
 
+/** BASIC WL: the header of an invoice, without lines. */
+const BASIC_WL: Record<string, string> = {
+  ExchangedDocumentContext: 'BusinessProcessSpecifiedDocumentContextParameter GuidelineSpecifiedDocumentContextParameter',
+  ContextParameter: 'ID',
+  ExchangedDocument: 'ID TypeCode IssueDateTime IncludedNote',
+  SupplyChainTradeTransaction: 'ApplicableHeaderTradeAgreement ApplicableHeaderTradeDelivery ApplicableHeaderTradeSettlement',
+  HeaderTradeAgreement: 'BuyerReference SellerTradeParty BuyerTradeParty SellerTaxRepresentativeTradeParty BuyerOrderReferencedDocument ContractReferencedDocument',
+  TradeParty: 'ID GlobalID Name SpecifiedLegalOrganization PostalTradeAddress URIUniversalCommunication SpecifiedTaxRegistration',
+  LegalOrganization: 'ID TradingBusinessName',
+  TradeAddress: 'PostcodeCode LineOne LineTwo LineThree CityName CountryID CountrySubDivisionName',
+  ReferencedDocument: 'IssuerAssignedID FormattedIssueDateTime',
+  HeaderTradeDelivery: 'ShipToTradeParty ActualDeliverySupplyChainEvent DespatchAdviceReferencedDocument',
+  SupplyChainEvent: 'OccurrenceDateTime',
+  HeaderTradeSettlement: 'CreditorReferenceID PaymentReference TaxCurrencyCode InvoiceCurrencyCode PayeeTradeParty SpecifiedTradeSettlementPaymentMeans ApplicableTradeTax BillingSpecifiedPeriod SpecifiedTradeAllowanceCharge SpecifiedTradePaymentTerms SpecifiedTradeSettlementHeaderMonetarySummation InvoiceReferencedDocument ReceivableSpecifiedTradeAccountingAccount',
+  PaymentMeans: 'TypeCode PayerPartyDebtorFinancialAccount PayeePartyCreditorFinancialAccount',
+  CreditorAccount: 'IBANID ProprietaryID',
+  TradeTax: 'CalculatedAmount TypeCode ExemptionReason BasisAmount CategoryCode ExemptionReasonCode DueDateTypeCode RateApplicablePercent',
+  HeaderSummation: 'LineTotalAmount ChargeTotalAmount AllowanceTotalAmount TaxBasisTotalAmount TaxTotalAmount GrandTotalAmount TotalPrepaidAmount DuePayableAmount',
+};
+
 /** Per Factur-X 1.09 profile, the elements each hub type may hold (a type absent here is not reachable). */
 export const PROFILE_ELEMENTS: Record<ProfileName, Record<string, string>> = {
   MINIMUM: {
@@ -77,41 +97,11 @@ export const PROFILE_ELEMENTS: Record<ProfileName, Record<string, string>> = {
     HeaderTradeSettlement: 'InvoiceCurrencyCode SpecifiedTradeSettlementHeaderMonetarySummation',
     HeaderSummation: 'TaxBasisTotalAmount TaxTotalAmount GrandTotalAmount DuePayableAmount',
   },
-  BASICWL: {
-    ExchangedDocumentContext: 'BusinessProcessSpecifiedDocumentContextParameter GuidelineSpecifiedDocumentContextParameter',
-    ContextParameter: 'ID',
-    ExchangedDocument: 'ID TypeCode IssueDateTime IncludedNote',
-    SupplyChainTradeTransaction: 'ApplicableHeaderTradeAgreement ApplicableHeaderTradeDelivery ApplicableHeaderTradeSettlement',
-    HeaderTradeAgreement: 'BuyerReference SellerTradeParty BuyerTradeParty SellerTaxRepresentativeTradeParty BuyerOrderReferencedDocument ContractReferencedDocument',
-    TradeParty: 'ID GlobalID Name SpecifiedLegalOrganization PostalTradeAddress URIUniversalCommunication SpecifiedTaxRegistration',
-    LegalOrganization: 'ID TradingBusinessName',
-    TradeAddress: 'PostcodeCode LineOne LineTwo LineThree CityName CountryID CountrySubDivisionName',
-    ReferencedDocument: 'IssuerAssignedID FormattedIssueDateTime',
-    HeaderTradeDelivery: 'ShipToTradeParty ActualDeliverySupplyChainEvent DespatchAdviceReferencedDocument',
-    SupplyChainEvent: 'OccurrenceDateTime',
-    HeaderTradeSettlement: 'CreditorReferenceID PaymentReference TaxCurrencyCode InvoiceCurrencyCode PayeeTradeParty SpecifiedTradeSettlementPaymentMeans ApplicableTradeTax BillingSpecifiedPeriod SpecifiedTradeAllowanceCharge SpecifiedTradePaymentTerms SpecifiedTradeSettlementHeaderMonetarySummation InvoiceReferencedDocument ReceivableSpecifiedTradeAccountingAccount',
-    PaymentMeans: 'TypeCode PayerPartyDebtorFinancialAccount PayeePartyCreditorFinancialAccount',
-    CreditorAccount: 'IBANID ProprietaryID',
-    TradeTax: 'CalculatedAmount TypeCode ExemptionReason BasisAmount CategoryCode ExemptionReasonCode DueDateTypeCode RateApplicablePercent',
-    HeaderSummation: 'LineTotalAmount ChargeTotalAmount AllowanceTotalAmount TaxBasisTotalAmount TaxTotalAmount GrandTotalAmount TotalPrepaidAmount DuePayableAmount',
-  },
+  BASICWL: BASIC_WL,
+  // BASIC is BASIC WL with the invoice lines.
   BASIC: {
-    ExchangedDocumentContext: 'BusinessProcessSpecifiedDocumentContextParameter GuidelineSpecifiedDocumentContextParameter',
-    ContextParameter: 'ID',
-    ExchangedDocument: 'ID TypeCode IssueDateTime IncludedNote',
+    ...BASIC_WL,
     SupplyChainTradeTransaction: 'IncludedSupplyChainTradeLineItem ApplicableHeaderTradeAgreement ApplicableHeaderTradeDelivery ApplicableHeaderTradeSettlement',
-    HeaderTradeAgreement: 'BuyerReference SellerTradeParty BuyerTradeParty SellerTaxRepresentativeTradeParty BuyerOrderReferencedDocument ContractReferencedDocument',
-    TradeParty: 'ID GlobalID Name SpecifiedLegalOrganization PostalTradeAddress URIUniversalCommunication SpecifiedTaxRegistration',
-    LegalOrganization: 'ID TradingBusinessName',
-    TradeAddress: 'PostcodeCode LineOne LineTwo LineThree CityName CountryID CountrySubDivisionName',
-    ReferencedDocument: 'IssuerAssignedID FormattedIssueDateTime',
-    HeaderTradeDelivery: 'ShipToTradeParty ActualDeliverySupplyChainEvent DespatchAdviceReferencedDocument',
-    SupplyChainEvent: 'OccurrenceDateTime',
-    HeaderTradeSettlement: 'CreditorReferenceID PaymentReference TaxCurrencyCode InvoiceCurrencyCode PayeeTradeParty SpecifiedTradeSettlementPaymentMeans ApplicableTradeTax BillingSpecifiedPeriod SpecifiedTradeAllowanceCharge SpecifiedTradePaymentTerms SpecifiedTradeSettlementHeaderMonetarySummation InvoiceReferencedDocument ReceivableSpecifiedTradeAccountingAccount',
-    PaymentMeans: 'TypeCode PayerPartyDebtorFinancialAccount PayeePartyCreditorFinancialAccount',
-    CreditorAccount: 'IBANID ProprietaryID',
-    TradeTax: 'CalculatedAmount TypeCode ExemptionReason BasisAmount CategoryCode ExemptionReasonCode DueDateTypeCode RateApplicablePercent',
-    HeaderSummation: 'LineTotalAmount ChargeTotalAmount AllowanceTotalAmount TaxBasisTotalAmount TaxTotalAmount GrandTotalAmount TotalPrepaidAmount DuePayableAmount',
     LineItem: 'AssociatedDocumentLineDocument SpecifiedTradeProduct SpecifiedLineTradeAgreement SpecifiedLineTradeDelivery SpecifiedLineTradeSettlement',
     LineDocument: 'LineID IncludedNote',
     TradeProduct: 'GlobalID Name',
