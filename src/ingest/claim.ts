@@ -137,7 +137,8 @@ export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } &
   let measured = claims.filter((c) => c.moved).map((c) => ({ c, ...fingerprint(c.spoolPath) }));
   // Changed since the watcher saw it stable (an upload that paused longer than stabilityMs, or
   // written into while being hashed): back to the inbox, to wait until it is complete.
-  const changed = measured.filter((m) => m.c.expect && (m.size !== m.c.expect.size || m.mtimeMs !== m.c.expect.mtimeMs));
+  // Only regular files are measured so (a link or FIFO is claimed as it is, and refused).
+  const changed = measured.filter((m) => m.c.expect && m.mtimeMs !== undefined && (m.size !== m.c.expect.size || m.mtimeMs !== m.c.expect.mtimeMs));
   for (const m of changed) {
     if (exists(m.c.source)) continue; // a new file took its name meanwhile: this one is claimed as it is
     fs.renameSync(m.c.spoolPath, m.c.source);
