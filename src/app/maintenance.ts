@@ -4,6 +4,8 @@ import path from 'node:path';
 import { processAlive } from '../emit/atomic.js';
 import type { Hub } from '../hub.js';
 import type { FlowRow } from '../ledger/stores.js';
+import { stateFileOf, type DaemonState } from '../daemon/watcher.js';
+import { scanInbox } from '../ingest/inboxScan.js';
 
 export type Verdict = 'ok' | 'warn' | 'FAIL';
 export interface Check {
@@ -41,7 +43,26 @@ export async function doctor(hub: Hub): Promise<Check[]> {
   add('spool', orphans.length ? 'warn' : 'ok', orphans.length ? `${orphans.length} file(s) the ledger does not know: ${orphans.slice(0, 3).join(', ')}` : 'consistent with the ledger');
   const lock = path.join(l.var, 'watch.lock');
   const pid = fs.existsSync(lock) ? Number(fs.readFileSync(lock, 'utf8')) : 0;
-  add('daemon', 'ok', pid && processAlive(pid) ? `running (pid ${pid})` : 'not running (start it with npm start or factflow watch)');
+  const alive = !!pid && processAlive(pid);
+  let state: DaemonState | undefined;
+  try {
+    state = JSON.parse(fs.readFileSync(stateFileOf(l.var), 'utf8')) as DaemonState;
+  } catch {
+    state = undefined;
+  }
+  if (state && (state.pid !== pid || !alive)) state = undefined; // left by a daemon that died
+  const progress = `${state?.inProgress ?? counts.unfinished} flow(s) in progress`;
+  add('daemon', 'ok', !alive ? 'not running (start it with npm start or factflow watch)' : state?.state === 'stopping' ? `stopping (pid ${pid}): finishing ${progress}` : `running (pid ${pid}), ${progress}`);
+  if (alive && state) {
+    const here = hub.ledger.fileIdentity;
+    const moved = state.ledger && (state.ledger.dev !== here.dev || state.ledger.ino !== here.ino);
+    if (state.ledgerProblem || moved) {
+      add('daemon ledger', 'FAIL', state.ledgerProblem ?? `SYS_LEDGER_UNAVAILABLE: the running daemon (pid ${pid}) writes a ledger file that is no longer ${l.db} (deleted or replaced): stop it, put the right file back, start it again`);
+    } else add('daemon ledger', 'ok', `the daemon writes ${l.db}`);
+    if (state.logProblem) add('log files', 'FAIL', `the daemon cannot write var/log: ${state.logProblem}`);
+  }
+  const unexpected = scanInbox(l.inbox).unexpected;
+  add('inbox', unexpected.length ? 'warn' : 'ok', unexpected.length ? `${unexpected.length} entr${unexpected.length === 1 ? 'y' : 'ies'} in places no flow is taken from (flows go in inbox/ or inbox/<partner>/): ${unexpected.slice(0, 10).join(', ')}${unexpected.length > 10 ? ', …' : ''}` : 'nothing in unexpected places');
   return checks;
 }
 

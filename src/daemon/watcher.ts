@@ -14,11 +14,32 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Hub } from '../hub.js';
 import { runFlow, removeOrphans, unfinishedFlows } from '../app/run.js';
 import { claimFiles } from '../ingest/claim.js';
+import { isIgnoredName, scanInbox } from '../ingest/inboxScan.js';
+import { openForWriting } from '../ingest/openWriters.js';
+import { flowError } from '../errors/catalog.js';
+import { logHealth } from '../log.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
-/** Names the daemon never claims: hidden files and files still being written by convention. */
-export const isIgnoredName = (name: string): boolean => name.startsWith('.') || /\.(part|tmp)$/i.test(name);
+export { isIgnoredName };
+
+/** The daemon's state beside var/watch.lock (read by `doctor`), removed when it exits. */
+export interface DaemonState {
+  pid: number;
+  state: 'running' | 'stopping';
+  /** Flows claimed and not finished by this daemon. */
+  inProgress: number;
+  updatedAt: string;
+  /** The ledger file the daemon has open (doctor compares it with var/factflow.db). */
+  ledger: { dev: number; ino: number };
+  /** Why the daemon stopped claiming (SYS_LEDGER_UNAVAILABLE), if it did. */
+  ledgerProblem?: string;
+  /** Why the log files cannot be written, if they cannot. */
+  logProblem?: string;
+  /** Inbox entries in places no flow is taken from. */
+  unexpected: string[];
+}
+export const stateFileOf = (varDir: string) => path.join(varDir, 'watch.state.json');
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** How long `stop()` waits for flows in progress before leaving them to be resumed at the next start. */
@@ -48,9 +69,41 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
+  const stateFile = stateFileOf(hub.layout.var);
+  let state: DaemonState['state'] = 'running';
+  /** Set while the ledger file is not the one this daemon opened, or faults say it is unusable: nothing is claimed. */
+  let ledgerProblem: string | undefined;
+  let unexpected: string[] = [];
+  const reported = new Set<string>();
+  const writeState = () => {
+    const log = logHealth();
+    const body: DaemonState = {
+      pid: process.pid, state, inProgress: inFlight.size, updatedAt: new Date().toISOString(), ledger: hub.ledger.fileIdentity,
+      ...(ledgerProblem ? { ledgerProblem } : {}), ...(log.failing ? { logProblem: `${log.failing} since ${log.since} (${log.lost} line(s) lost)` } : {}), unexpected,
+    };
+    try {
+      fs.writeFileSync(`${stateFile}.tmp`, JSON.stringify(body, null, 2));
+      fs.renameSync(`${stateFile}.tmp`, stateFile);
+    } catch {
+      // a full disk: doctor still sees the lock; the daemon goes on
+    }
+  };
+  /** Whether the ledger can be written: checked at each sweep and before each claim. */
+  const ledgerUsable = (): boolean => {
+    const problem = hub.ledger.fileProblem() ?? (ledgerProblem?.startsWith('SYS_LEDGER_UNAVAILABLE: faults') ? ledgerProblem : undefined);
+    if (problem && !problem.startsWith('SYS_LEDGER_UNAVAILABLE')) {
+      const fault = flowError('SYS_LEDGER_UNAVAILABLE', { detail: `${problem}; nothing more is claimed: stop the daemon, put the right var/factflow.db back (or move the new one aside) and start it again` });
+      if (!ledgerProblem) hub.log.error(fault.message, { code: fault.code });
+      ledgerProblem = `${fault.code}: ${fault.message}`;
+      writeState();
+    }
+    return !ledgerProblem;
+  };
   removeOrphans(hub);
   const pool = hub.settings.workers > 0 ? new FlowPool(hub, hub.settings.workers) : undefined;
   const inFlight = new Set<string>();
+  /** The last fault of each flow, also when the ledger could not record it. */
+  const faults = new Map<string, string>();
   // Flows hit by a system fault are retried with capped exponential backoff (1 s, 2 s, 4 s … 5 min).
   const retryAt = new Map<string, number>();
   const attempts = new Map<string, number>();
@@ -58,7 +111,14 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     inFlight.delete(flowId);
     if (!fault) {
       attempts.delete(flowId);
+      faults.delete(flowId);
       return retryAt.delete(flowId);
+    }
+    faults.set(flowId, fault);
+    if (fault.startsWith('SYS_LEDGER_UNAVAILABLE') && !ledgerProblem) {
+      ledgerProblem = `SYS_LEDGER_UNAVAILABLE: faults: ${fault}`;
+      hub.log.error(`the ledger cannot be used (${fault}); nothing more is claimed until a sweep finds it usable again`, { code: 'SYS_LEDGER_UNAVAILABLE', flowId });
+      writeState();
     }
     const n = (attempts.get(flowId) ?? 0) + 1;
     attempts.set(flowId, n);
@@ -90,13 +150,16 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     if (resuming) return;
     resuming = true;
     try {
+      if (!ledgerUsable()) return;
       for (const f of await unfinishedFlows(hub)) {
         if (stopped || inFlight.has(f.id) || (retryAt.get(f.id) ?? 0) > Date.now()) continue;
-        hub.log.warn(`resuming flow left at stage ${f.stage}${f.last_error ? ` after a fault: ${f.last_error}` : ''}`, { flowId: f.id });
+        const why = faults.get(f.id) ?? f.last_error;
+        hub.log.warn(`resuming flow left at stage ${f.stage}${why ? ` after a fault: ${why}` : ''}`, { flowId: f.id, ...(why ? { fault: why } : {}) });
         runClaimed(f.id, f.size);
       }
     } catch (e) {
-      hub.log.error(`resuming unfinished flows failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+      const message = e instanceof Error ? e.message : String(e);
+      hub.log.error(`resuming unfinished flows failed, will retry: ${message}`, { fault: message });
     } finally {
       resuming = false;
     }
@@ -104,7 +167,11 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
 
   const pending = new Map<string, Seen>();
   const queue: string[] = [];
-  const queued = new Set<string>();
+  /** Queued files, with the size and mtime seen stable (checked again after the rename). */
+  const queued = new Map<string, { size: number; mtimeMs: number }>();
+  /** Files whose name is not UTF-8: their key is readable, their real path a Buffer. */
+  const rawPaths = new Map<string, { fsPath: string | Buffer; name: string; partner?: string }>();
+  const fsOf = (key: string) => rawPaths.get(key)?.fsPath ?? key;
   let working = false;
   let stopped = false;
   const idleWaiters: (() => void)[] = [];
@@ -115,9 +182,9 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
   await resume();
 
-  const enqueue = (file: string) => {
+  const enqueue = (file: string, st: fs.Stats) => {
     pending.delete(file);
-    queued.add(file);
+    queued.set(file, { size: st.size, mtimeMs: st.mtimeMs });
     queue.push(file);
   };
 
@@ -128,9 +195,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const look = (file: string, now: number) => {
     let st: fs.Stats;
     try {
-      st = fs.lstatSync(file);
+      st = fs.lstatSync(fsOf(file));
     } catch {
       pending.delete(file);
+      rawPaths.delete(file);
       return;
     }
     const seen = pending.get(file)!;
@@ -138,19 +206,21 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       pending.delete(file);
     } else if (!st.isFile()) {
       // A link (or other special file) is claimed at once, never followed, and refused as such.
-      enqueue(file);
+      enqueue(file, st);
     } else if (st.size !== seen.size || st.mtimeMs !== seen.mtimeMs) {
       // First look, or changed since the last one: quiet already if its mtime is old enough.
-      if (seen.size < 0 && now - st.mtimeMs >= hub.settings.stabilityMs) enqueue(file);
+      if (seen.size < 0 && now - st.mtimeMs >= hub.settings.stabilityMs) enqueue(file, st);
       else pending.set(file, { size: st.size, mtimeMs: st.mtimeMs, since: now });
     } else if (now - seen.since >= hub.settings.stabilityMs) {
-      enqueue(file);
+      enqueue(file, st);
     }
   };
 
+  const requeue: string[] = [];
   const consider = (file: string) => {
     if (stopped || queued.has(file) || pending.has(file)) return;
     const rel = path.relative(hub.layout.inbox, file).split(path.sep);
+    if (rel.length > 2) return; // reported by the sweep
     if (rel.length > 2 || rel.some(isIgnoredName)) return;
     // A partner folder must be a real folder of the inbox: a link to a folder elsewhere is never followed.
     if (rel.length === 2 && !isRealDirectory(path.join(hub.layout.inbox, rel[0]!))) return;
@@ -175,19 +245,43 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     if (working) return;
     working = true;
     // With workers, claims wait until a quarter of the capacity is free, so that batches stay large.
-    while (queue.length && !stopped && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
-      const batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
+    while (queue.length && !stopped && ledgerUsable() && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
+      let batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
+      // Files another process still has open for writing wait (one pass over /proc per batch).
+      const writers = openForWriting(batch.map(fsOf));
+      const busy = batch.filter((_, i) => writers[i] !== undefined);
+      batch = batch.filter((_, i) => writers[i] === undefined);
+      for (const [i, file] of busy.entries()) {
+        const seen = queued.get(file)!;
+        queued.delete(file);
+        if (!reported.has(`open:${file}`)) {
+          reported.add(`open:${file}`);
+          hub.log.info(`waiting for ${file}: still open for writing by process ${writers.filter((w) => w !== undefined)[i]}`);
+        }
+        // Stable again for stabilityMs before the next look at /proc.
+        pending.set(file, { ...seen, since: Date.now() });
+      }
       try {
         const claims = await claimFiles(hub, batch.map((file) => {
           const rel = path.relative(hub.layout.inbox, file).split(path.sep);
-          return { source: file, ...(rel.length === 2 ? { partner: rel[0] } : {}) };
+          const raw = rawPaths.get(file);
+          return { source: fsOf(file), ...(raw ? { name: raw.name } : {}), ...(rel.length === 2 ? { partner: rel[0] } : {}), expect: queued.get(file)! };
         }));
-        for (const claimed of claims) if (claimed) runClaimed(claimed.id, claimed.size);
+        claims.forEach((claimed, i) => {
+          if (claimed) {
+            reported.delete(`open:${batch[i]!}`);
+            rawPaths.delete(batch[i]!);
+            runClaimed(claimed.id, claimed.size);
+          }
+        });
+        // Put back (changed while claimed) or taken by another process: looked at again.
+        for (const [i, file] of batch.entries()) if (!claims[i]) requeue.push(file);
       } catch (e) {
         // The files stay in the inbox (or, if moved already, are recovered from the spool); a later sweep retries them.
         hub.log.error(`could not claim ${batch.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
       }
       for (const file of batch) queued.delete(file);
+      for (const file of requeue.splice(0)) consider(file);
       await new Promise((r) => setImmediate(r));
     }
     working = false;
@@ -195,13 +289,23 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
 
   const sweep = () => {
-    for (const entry of safeReaddir(hub.layout.inbox)) {
-      const full = path.join(hub.layout.inbox, entry.name);
-      // readdir's types come from lstat: a link to a folder is not a directory here, and is claimed (and refused) as a link.
-      if (entry.isDirectory() && !isIgnoredName(entry.name)) {
-        for (const sub of safeReaddir(full)) if (!sub.isDirectory()) consider(path.join(full, sub.name));
-      } else consider(full);
+    const scan = scanInbox(hub.layout.inbox);
+    for (const f of scan.files) {
+      if (typeof f.fsPath !== 'string' && !rawPaths.has(f.key)) {
+        rawPaths.set(f.key, { fsPath: f.fsPath, name: f.name, ...(f.partner ? { partner: f.partner } : {}) });
+        hub.log.warn(`${f.key}: the file name is not valid UTF-8; claimed as ${f.name}`, { file: f.key });
+      }
+      consider(f.key);
     }
+    // Files where no flow is taken from: said once per file, never ignored silently.
+    for (const u of scan.unexpected) {
+      if (reported.has(`where:${u}`)) continue;
+      reported.add(`where:${u}`);
+      hub.log.warn(`${u} is in an unexpected place and is never claimed: flows go in inbox/ or inbox/<partner>/ (see factflow doctor)`, { file: u });
+    }
+    const changed = scan.unexpected.join('\n') !== unexpected.join('\n');
+    unexpected = scan.unexpected;
+    if (changed) writeState();
   };
 
   const watcher: FSWatcher = chokidarWatch(hub.layout.inbox, { depth: 1, ignoreInitial: true, followSymlinks: false, ignored: (p) => isIgnoredName(path.basename(p)) && p !== hub.layout.inbox });
@@ -211,8 +315,20 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   const tick = setInterval(checkPending, Math.max(50, Math.min(100, hub.settings.stabilityMs / 2)));
   const sweeper = setInterval(() => {
     sweep();
+    if (ledgerProblem?.startsWith('SYS_LEDGER_UNAVAILABLE: faults')) {
+      // Faults said the ledger was unusable: one read tells whether it is again.
+      hub.ledger.flows.counts().then(() => {
+        if (!hub.ledger.fileProblem() && ledgerProblem?.startsWith('SYS_LEDGER_UNAVAILABLE: faults')) {
+          ledgerProblem = undefined;
+          hub.log.info('the ledger answers again: claiming resumes');
+        }
+      }, () => undefined);
+    }
     void resume();
+    void drain();
+    writeState();
   }, hub.settings.sweepIntervalMs);
+  writeState();
   hub.log.info(`watching ${hub.layout.inbox}`);
   if (!(await hub.ledger.directory.summary()).structures) {
     hub.log.warn('the directory of public structures is empty: every invoice will be refused (ROUTE_RECIPIENT_UNKNOWN); load one with factflow directory import');
@@ -224,13 +340,20 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       stopped = true;
       clearInterval(tick);
       clearInterval(sweeper);
+      state = 'stopping';
+      writeState();
       hub.log.info(`stopping: finishing ${inFlight.size} flow(s)`);
       await watcher.close();
       // Flows still running past the wait stay in the spool and are resumed at the next start.
       const deadline = Date.now() + STOP_WAIT_MS;
-      while ((working || resuming || inFlight.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      let shown = inFlight.size;
+      while ((working || resuming || inFlight.size) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        if (inFlight.size !== shown) writeState(), (shown = inFlight.size);
+      }
       if (inFlight.size) hub.log.warn(`stopped with ${inFlight.size} flow(s) unfinished; they resume at the next start`);
       await pool?.stop();
+      fs.rmSync(stateFile, { force: true });
       releaseLock(lockFile);
       hub.log.info('stopped');
     },
@@ -252,10 +375,3 @@ function isRealDirectory(dir: string): boolean {
   }
 }
 
-function safeReaddir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}

@@ -10,8 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
 import type { Channel, FlowRow } from '../ledger/stores.js';
-import { fsyncPath, PendingDirs, processAlive } from '../emit/atomic.js';
+import { PendingDirs, processAlive } from '../emit/atomic.js';
+import { flowError } from '../errors/catalog.js';
 import { openRegular } from '../util/openRegular.js';
+import { readableName } from './inboxScan.js';
+
+/** The folder of a path, a Buffer one included (a name that is not UTF-8). */
+const dirOf = (p: string | Buffer): string => (typeof p === 'string' ? path.dirname(p) : p.subarray(0, Math.max(1, p.lastIndexOf(path.sep.charCodeAt(0)))).toString('utf8'));
 
 export function newFlowId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
@@ -23,7 +28,7 @@ export function newFlowId(now = new Date()): string {
  * Nothing but a regular file is opened (a FIFO would block here): a device, FIFO or socket
  * is identified by its kind and inode, and refused later when the flow is read.
  */
-export function fingerprint(file: string): { sha256: string; size: number } {
+export function fingerprint(file: string): { sha256: string; size: number; mtimeMs?: number } {
   const hash = crypto.createHash('sha256');
   const opened = openRegular(file);
   if (!opened.ok) {
@@ -35,10 +40,12 @@ export function fingerprint(file: string): { sha256: string; size: number } {
     const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(opened.size, 1)));
     let n: number;
     while ((n = fs.readSync(opened.fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
+    // Size and mtime of what was hashed, from the descriptor: a writer still at work shows here.
+    const after = fs.fstatSync(opened.fd);
+    return { sha256: hash.digest('hex'), size: opened.size, ...(after.size === opened.size ? { mtimeMs: after.mtimeMs } : { mtimeMs: -1 }) };
   } finally {
     fs.closeSync(opened.fd);
   }
-  return { sha256: hash.digest('hex'), size: opened.size };
 }
 
 export interface ClaimOptions {
@@ -48,12 +55,41 @@ export interface ClaimOptions {
   copy?: boolean;
   /** An operator's request rather than a partner's flow. */
   channel?: Channel;
-  /** The name the flow is known by (default: the file's). */
+  /** The name the flow is known by (default: the file's; required for a Buffer path). */
   name?: string;
+  /**
+   * The size and mtime the watcher saw stable: after the rename, the file in the spool must
+   * still have them (a writer pausing mid-upload shows a change), else it is put back.
+   */
+  expect?: { size: number; mtimeMs: number };
+}
+
+/** Copies a regular file from its descriptor (a FIFO or device is never opened, so never blocks). */
+function copyRegular(source: string, target: string): void {
+  const opened = openRegular(source);
+  if (!opened.ok) {
+    const fault = flowError('FLOW_NOT_REGULAR_FILE', { what: opened.what });
+    throw Object.assign(new Error(`${fault.code}: ${source}: ${fault.message}`), { code: fault.code });
+  }
+  try {
+    const out = fs.openSync(target, 'wx');
+    try {
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      let n: number;
+      while ((n = fs.readSync(opened.fd, buf, 0, buf.length, null)) > 0) {
+        for (let done = 0; done < n; ) done += fs.writeSync(out, buf, done, n - done);
+      }
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
+  } finally {
+    fs.closeSync(opened.fd);
+  }
 }
 
 /** Claims `source`; returns the new flow id, or undefined if another process took it first. */
-export async function claimFile(hub: Hub, source: string, opts: ClaimOptions = {}): Promise<string | undefined> {
+export async function claimFile(hub: Hub, source: string | Buffer, opts: ClaimOptions = {}): Promise<string | undefined> {
   return (await claimFiles(hub, [{ source, ...opts }]))[0]?.id;
 }
 
@@ -62,14 +98,15 @@ export async function claimFile(hub: Hub, source: string, opts: ClaimOptions = {
  * folder involved, one commit for their hashes. Returns each file's flow id and size, or
  * undefined for a file another process took first.
  */
-export async function claimFiles(hub: Hub, files: ({ source: string } & ClaimOptions)[]): Promise<({ id: string; size: number } | undefined)[]> {
+export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } & ClaimOptions)[]): Promise<({ id: string; size: number } | undefined)[]> {
   const receivedAt = new Date().toISOString();
   const claims = files.map((f) => {
     const id = newFlowId();
-    return { ...f, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
+    const name = f.name ?? (typeof f.source === 'string' ? path.basename(f.source) : readableName(Buffer.from(path.basename(f.source.toString('latin1')), 'latin1')));
+    return { ...f, name, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
   });
   await hub.ledger.transaction((tx) =>
-    tx.flows.insertClaims(claims.map((c) => ({ id: c.id, fileName: c.name ?? path.basename(c.source), partner: c.partner ?? null, channel: c.channel ?? 'edi', receivedAt, spoolPath: c.spoolPath, ownerPid: process.pid }))),
+    tx.flows.insertClaims(claims.map((c) => ({ id: c.id, fileName: c.name, partner: c.partner ?? null, channel: c.channel ?? 'edi', receivedAt, spoolPath: c.spoolPath, ownerPid: process.pid }))),
   );
   const dropUnmoved = () => hub.ledger.transaction(async (tx) => {
     for (const c of claims) if (!c.moved) await tx.flows.dropClaim(c.id);
@@ -80,12 +117,11 @@ export async function claimFiles(hub: Hub, files: ({ source: string } & ClaimOpt
       try {
         if (c.copy) {
           // The copy is the flow from now on: on disk before it takes its name.
-          fs.copyFileSync(c.source, `${c.spoolPath}.copying`);
-          fsyncPath(`${c.spoolPath}.copying`);
+          copyRegular(String(c.source), `${c.spoolPath}.copying`);
           fs.renameSync(`${c.spoolPath}.copying`, c.spoolPath);
         } else {
           fs.renameSync(c.source, c.spoolPath);
-          pending.add(path.dirname(c.source));
+          pending.add(dirOf(c.source));
         }
         c.moved = true;
       } catch (e) {
@@ -98,18 +134,29 @@ export async function claimFiles(hub: Hub, files: ({ source: string } & ClaimOpt
     await dropUnmoved();
     throw e;
   }
+  let measured = claims.filter((c) => c.moved).map((c) => ({ c, ...fingerprint(c.spoolPath) }));
+  // Changed since the watcher saw it stable (an upload that paused longer than stabilityMs, or
+  // written into while being hashed): back to the inbox, to wait until it is complete.
+  // Only regular files are measured so (a link or FIFO is claimed as it is, and refused).
+  const changed = measured.filter((m) => m.c.expect && m.mtimeMs !== undefined && (m.size !== m.c.expect.size || m.mtimeMs !== m.c.expect.mtimeMs));
+  for (const m of changed) {
+    if (exists(m.c.source)) continue; // a new file took its name meanwhile: this one is claimed as it is
+    fs.renameSync(m.c.spoolPath, m.c.source);
+    m.c.moved = false;
+    hub.log.warn(`${m.c.name} changed while being claimed (${m.c.expect!.size} bytes seen stable, ${m.size} now): put back in the inbox until it is complete; upload as .part and rename when done`, { file: m.c.name });
+  }
+  measured = measured.filter((m) => m.c.moved);
   if (claims.some((c) => !c.moved)) await dropUnmoved();
-  const moved = claims.filter((c) => c.moved);
-  const measured = moved.map((c) => ({ c, ...fingerprint(c.spoolPath) }));
+  const moved = measured.map((m) => m.c);
   await hub.ledger.transaction(async (tx) => {
     for (const m of measured) await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size));
   });
-  for (const c of moved) hub.log.info(`claimed ${path.basename(c.source)} (${c.size} bytes)`, { flowId: c.id });
+  for (const c of moved) hub.log.info(`claimed ${c.name} (${c.size} bytes)`, { flowId: c.id });
   return claims.map((c) => (c.moved ? { id: c.id, size: c.size } : undefined));
 }
 
 /** Whether a path exists, links included (existsSync follows them). */
-export function exists(p: string): boolean {
+export function exists(p: string | Buffer): boolean {
   try {
     fs.lstatSync(p);
     return true;

@@ -4,6 +4,7 @@
  * Transactions of one connection are queued in memory (one at a time, across awaits), and the
  * threads of one process queue for the write lock before SQLite's own (see writeLock).
  */
+import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import { WriteLock } from './writeLock.js';
@@ -395,8 +396,12 @@ export class SqliteLedger implements Ledger {
   private tail: Promise<unknown> = Promise.resolve();
   private savepoints = 0;
 
-  constructor(file: string, opts: SqliteOptions = {}) {
+  readonly fileIdentity: { dev: number; ino: number };
+
+  constructor(private readonly file: string, opts: SqliteOptions = {}) {
     this.db = openDb(file);
+    const st = fs.statSync(file);
+    this.fileIdentity = { dev: st.dev, ino: st.ino };
     this.lock = new WriteLock(opts.writeLock);
     const stores = this.storesOf(this.db);
     this.flows = stores.flows;
@@ -481,6 +486,17 @@ export class SqliteLedger implements Ledger {
       expectedVersion: SCHEMA_VERSION,
       journal: `${String(this.db.pragma('journal_mode', { simple: true }))}, synchronous=${String(this.db.pragma('synchronous', { simple: true }))} (2 = FULL)`,
     };
+  }
+
+  fileProblem(): string | undefined {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.file);
+    } catch (e) {
+      return `${this.file} was deleted while open (${(e as NodeJS.ErrnoException).code ?? 'gone'}): what is written now would be lost`;
+    }
+    if (st.dev !== this.fileIdentity.dev || st.ino !== this.fileIdentity.ino) return `${this.file} was replaced by another file while open: this process's ledger is no longer the one at that path`;
+    return undefined;
   }
 
   async close() {

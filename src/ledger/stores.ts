@@ -294,5 +294,13 @@ export interface Ledger extends Stores {
   /** One write transaction: everything `fn` does through `tx` is committed together, or nothing. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   health(): Promise<LedgerHealth>;
+  /**
+   * Whether the ledger this connection writes is still the file at its path: undefined when
+   * it is, else what happened (deleted, replaced). A connection keeps writing to a file
+   * deleted or replaced under it, and every later reader would see another ledger.
+   */
+  fileProblem(): string | undefined;
+  /** The device and inode of the file opened (what `fileProblem` compares with the path's). */
+  readonly fileIdentity: { dev: number; ino: number };
   close(): Promise<void>;
 }
