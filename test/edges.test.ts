@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from '../src/daemon/watcher.js';
-import { closeHubs, fixture, listFiles, tempDir, trackedHub } from './helpers.js';
+import { cli, closeHubs, fixture, listFiles, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 
@@ -25,4 +25,23 @@ test('a link to a folder outside the home, dropped in the inbox, is refused as a
     [['ACM001', 'QP_IRRECEVABLE', ['FLOW_NOT_REGULAR_FILE']], ['looks-like-a-flow.xml', 'QP_IRRECEVABLE', ['FLOW_NOT_REGULAR_FILE']]],
   );
   expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual([]);
+});
+
+/** The day's log lines (JSON), as an operator's tools read them. */
+function logLines(home: string): Record<string, unknown>[] {
+  const dir = path.join(home, 'var', 'log');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+}
+
+test('refusals are logged at warn with code, file and flow id as fields; status flows as updates; lifecycle changes logged', () => {
+  const home = tempDir();
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  expect(cli(['process', fixture('mixed', 'partial.xml'), fixture('mixed', 'three-recipients.xml')], { home }).code).toBe(2);
+  expect(cli(['process', fixture('statuses', 'commune-statuses.xml')], { home }).code).toBe(0);
+  expect(cli(['invoice', 'status', '81234567800013/FA-2026-0001', 'SERVICE_FAIT'], { home }).code).toBe(0);
+  const lines = logLines(home);
+  const refusal = lines.find((l) => l.code === 'ROUTE_RECIPIENT_UNKNOWN');
+  expect(refusal).toMatchObject({ level: 'warn', file: 'partial.xml', invoice: 'FA-2026-0102', flowId: expect.stringMatching(/^FF/) });
+  expect(lines.some((l) => /^done: IN_INTEGRE \(3\/3 updates applied\)$/.test(String(l.message)))).toBe(true);
+  expect(lines.some((l) => /^invoice status FA-2026-0001 07: done$/.test(String(l.message)))).toBe(true);
 });
