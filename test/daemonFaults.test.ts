@@ -13,7 +13,7 @@ import { startDaemon, type Daemon } from '../src/daemon/watcher.js';
 import { doctor } from '../src/app/maintenance.js';
 import { closeHub, openHub } from '../src/hub.js';
 import { mixedFlow } from '../src/devtools/synth.js';
-import { CLI, cli, closeHubs, deliveredInvoices, fixture, ledgerSql, listFiles, newHub, readJson, tempDir, trackedHub } from './helpers.js';
+import { CLI, cli, closeHubs, deliveredInvoices, fixture, ledgerSql, listFiles, newHub, readJson, tempDir, trackedHub, waitFor } from './helpers.js';
 
 const children: ChildProcess[] = [];
 const daemons: Daemon[] = [];
@@ -28,15 +28,6 @@ afterEach(async () => {
 
 const exited = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const reportsOf = (home: string) => listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json')).map((f) => readJson(path.join(home, 'outbox', 'reports', f)));
 const logText = (home: string) => listFiles(path.join(home, 'var', 'log')).filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(home, 'var', 'log', f), 'utf8')).join('');

@@ -114,3 +114,14 @@ export function deliveredInvoices(home: string): Map<string, number> {
   }
   return counts;
 }
+
+/** Polls `probe` until it gives a value (files appearing, a daemon catching up); fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

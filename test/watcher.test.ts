@@ -3,19 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from '../src/daemon/watcher.js';
 import { mixedFlow } from '../src/devtools/synth.js';
-import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
+import { closeHubs, deliveredInvoices, fixture, listFiles, readJson, tempDir, trackedHub, waitFor } from './helpers.js';
 
 afterEach(closeHubs);
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const reports = (home: string) => listFiles(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.json'));
 
