@@ -253,7 +253,7 @@ interface SoakResult {
 }
 
 async function soak(): Promise<Scenario> {
-  const rounds = Number(process.env.BENCH_SOAK_ROUNDS ?? 20);
+  const rounds = Number(process.env.BENCH_SOAK_ROUNDS ?? 100);
   const normal = 100;
   const home = freshHome('soak');
   const staging = path.join(WORK, 'soak', 'staging');
