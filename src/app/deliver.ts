@@ -12,7 +12,7 @@ import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
 import { deliverableRows, planDelivery, type DeliveryPlan, type Grouping } from '../engine/plan.js';
 import type { Hub } from '../hub.js';
 import { exists } from '../ingest/claim.js';
-import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
+import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { groupingFor, PARTNER_CODE } from '../route/partners.js';
@@ -101,7 +101,7 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
     }
   };
   /** Inside a shared commit, each flow's writes are a savepoint: a fault undoes its own only. */
-  const commitEach = (step: (f: InProgress & { plan: DeliveryPlan }, tx: Parameters<Parameters<Hub['ledger']['transaction']>[0]>[0]) => Promise<void>) =>
+  const commitEach = (step: (f: InProgress & { plan: DeliveryPlan }, tx: Tx) => Promise<void>) =>
     shared(() => hub.ledger.transaction(async (tx) => {
       for (const f of flows) {
         if (f.fault) continue;

@@ -1,8 +1,7 @@
 /** What operators look up: invoices by reference, an invoice's history, a flow's details. */
-import type { FlowError } from '../errors/catalog.js';
 import { reportHeaderOf, reportOf } from '../engine/plan.js';
 import type { Hub } from '../hub.js';
-import type { EventRow, FlowRow, InvoiceRow } from '../ledger/stores.js';
+import { parseErrors, type EventRow, type FlowRow, type InvoiceRow } from '../ledger/stores.js';
 import { STATUS_NAMES } from '../lifecycle/statuses.js';
 
 export class InvoiceRefError extends Error {
@@ -54,8 +53,6 @@ export async function invoiceHistory(hub: Hub, invoice: InvoiceRow): Promise<{ c
   const found = await events.ofInvoices(chain.map((r) => r.id));
   return { chain, events: found.map((e) => ({ ...e, name: STATUS_NAMES[e.status] ?? e.status, receivedAt: e.at, producedAt: e.produced_at })) };
 }
-
-const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 /** Everything about one flow, for `flows show`. */
 export async function flowDetails(hub: Hub, flow: FlowRow) {

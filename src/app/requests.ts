@@ -12,7 +12,7 @@ import { flowError, type FlowError } from '../errors/catalog.js';
 import { writeFileAtomic } from '../emit/atomic.js';
 import { requestBytes, type OperatorRequest } from '../formats/request.js';
 import type { Hub } from '../hub.js';
-import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
+import { parseErrors, type FlowRow, type InvoiceRow } from '../ledger/stores.js';
 import type { Producer } from '../lifecycle/statuses.js';
 import type { Attachment } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
@@ -30,9 +30,9 @@ async function runRequest(hub: Hub, request: OperatorRequest, label: string): Pr
   writeFileAtomic(file, [requestBytes(request)]);
   const flow = (await processFile(hub, file, { channel: 'operator', name: label }))!;
   const refused = [
-    ...(JSON.parse(flow.errors) as FlowError[]),
-    ...(await hub.ledger.invoices.ofFlow(flow.id)).flatMap((r) => JSON.parse(r.errors) as FlowError[]),
-    ...(await hub.ledger.statusUpdates.ofFlow(flow.id)).flatMap((u) => JSON.parse(u.errors) as FlowError[]),
+    ...parseErrors(flow.errors),
+    ...(await hub.ledger.invoices.ofFlow(flow.id)).flatMap((r) => parseErrors(r.errors)),
+    ...(await hub.ledger.statusUpdates.ofFlow(flow.id)).flatMap((u) => parseErrors(u.errors)),
   ];
   if (refused.length) hub.log.warn(`${label}: refused: ${refused.map((e) => e.code).join(', ')}`, { flowId: flow.id, code: refused[0]!.code });
   else hub.log.info(`${label}: done`, { flowId: flow.id });

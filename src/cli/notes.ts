@@ -1,12 +1,10 @@
 /** The NOTE column of flows list: why a flow was refused, as error codes, or its fault or replays. */
-import type { FlowError } from '../errors/catalog.js';
 import type { Hub } from '../hub.js';
-import type { FlowRow } from '../ledger/stores.js';
+import { parseErrors, type FlowRow } from '../ledger/stores.js';
 
 const SHOWN = 3;
 
 /** The distinct codes that refused the flow or some of its invoices, flow errors first. */
-const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 export async function refusalCodes(hub: Hub, flow: FlowRow): Promise<string[]> {
   const codes = parseErrors(flow.errors).map((e) => e.code);

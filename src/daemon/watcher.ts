@@ -170,7 +170,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   /** Queued files, with the size and mtime seen stable (checked again after the rename). */
   const queued = new Map<string, { size: number; mtimeMs: number }>();
   /** Files whose name is not UTF-8: their key is readable, their real path a Buffer. */
-  const rawPaths = new Map<string, { fsPath: string | Buffer; name: string; partner?: string }>();
+  const rawPaths = new Map<string, { fsPath: string | Buffer; name: string }>();
   const fsOf = (key: string) => rawPaths.get(key)?.fsPath ?? key;
   let working = false;
   let stopped = false;
@@ -216,11 +216,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     }
   };
 
-  const requeue: string[] = [];
   const consider = (file: string) => {
     if (stopped || queued.has(file) || pending.has(file)) return;
     const rel = path.relative(hub.layout.inbox, file).split(path.sep);
-    if (rel.length > 2) return; // reported by the sweep
+    // Deeper files are reported by the sweep, never claimed.
     if (rel.length > 2 || rel.some(isIgnoredName)) return;
     // A partner folder must be a real folder of the inbox: a link to a folder elsewhere is never followed.
     if (rel.length === 2 && !isRealDirectory(path.join(hub.layout.inbox, rel[0]!))) return;
@@ -247,16 +246,17 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     // With workers, claims wait until a quarter of the capacity is free, so that batches stay large.
     while (queue.length && !stopped && ledgerUsable() && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
       let batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
+      let requeue: string[] = [];
       // Files another process still has open for writing wait (one pass over /proc per batch).
       const writers = openForWriting(batch.map(fsOf));
-      const busy = batch.filter((_, i) => writers[i] !== undefined);
+      const busy = batch.flatMap((file, i) => (writers[i] === undefined ? [] : [{ file, writer: writers[i] }]));
       batch = batch.filter((_, i) => writers[i] === undefined);
-      for (const [i, file] of busy.entries()) {
+      for (const { file, writer } of busy) {
         const seen = queued.get(file)!;
         queued.delete(file);
         if (!reported.has(`open:${file}`)) {
           reported.add(`open:${file}`);
-          hub.log.info(`waiting for ${file}: still open for writing by process ${writers.filter((w) => w !== undefined)[i]}`);
+          hub.log.info(`waiting for ${file}: still open for writing by process ${writer}`);
         }
         // Stable again for stabilityMs before the next look at /proc.
         pending.set(file, { ...seen, since: Date.now() });
@@ -275,13 +275,13 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
           }
         });
         // Put back (changed while claimed) or taken by another process: looked at again.
-        for (const [i, file] of batch.entries()) if (!claims[i]) requeue.push(file);
+        requeue = batch.filter((_, i) => !claims[i]);
       } catch (e) {
         // The files stay in the inbox (or, if moved already, are recovered from the spool); a later sweep retries them.
         hub.log.error(`could not claim ${batch.join(', ')}: ${e instanceof Error ? e.message : String(e)}`);
       }
       for (const file of batch) queued.delete(file);
-      for (const file of requeue.splice(0)) consider(file);
+      for (const file of requeue) consider(file);
       await new Promise((r) => setImmediate(r));
     }
     working = false;
@@ -292,7 +292,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     const scan = scanInbox(hub.layout.inbox);
     for (const f of scan.files) {
       if (typeof f.fsPath !== 'string' && !rawPaths.has(f.key)) {
-        rawPaths.set(f.key, { fsPath: f.fsPath, name: f.name, ...(f.partner ? { partner: f.partner } : {}) });
+        rawPaths.set(f.key, { fsPath: f.fsPath, name: f.name });
         hub.log.warn(`${f.key}: the file name is not valid UTF-8; claimed as ${f.name}`, { file: f.key });
       }
       consider(f.key);

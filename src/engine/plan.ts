@@ -11,7 +11,7 @@ import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type Int
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
 import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
 import type { Partner as EnvelopePartner } from '../emit/envelope.js';
-import type { EventRecord, FlowDecisionRecord, FlowRow, InvoiceEventRow, InvoiceRecord, InvoiceRow, Stage, StatusUpdateRow } from '../ledger/stores.js';
+import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, type InvoiceEventRow, type InvoiceRecord, type InvoiceRow, type Stage, type StatusUpdateRow } from '../ledger/stores.js';
 import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
@@ -133,8 +133,6 @@ export interface ReportHeader {
   duplicateOf?: string | null;
   errors: FlowError[];
 }
-
-const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 /** The integration report of a flow, from its recorded (or, for a validation, planned) rows. */
 export function reportOf(h: ReportHeader, rows: (Pick<InvoiceRow, 'label' | 'number' | 'supplier_id' | 'recipient_siret' | 'service_code' | 'engagement' | 'errors'> & { warnings?: string })[], updates: Omit<StatusUpdateRow, 'flow_id'>[]): IntegrationReport {

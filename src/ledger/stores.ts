@@ -10,6 +10,9 @@ import type { Partner } from '../route/partners.js';
 import type { ImportedStructure, Service } from '../route/directory.js';
 
 export type Stage = 'CLAIMING' | 'CLAIMED' | 'DECIDED' | 'DONE';
+
+/** Errors and warnings are kept in the rows as JSON lists of coded errors. */
+export const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 /** How a flow came in: a partner's file (inbox, `factflow process`), or an operator's request. */
 export type Channel = 'edi' | 'operator';
 

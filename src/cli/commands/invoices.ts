@@ -3,16 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { invoiceHistory, InvoiceRefError, resolveInvoice } from '../../app/queries.js';
 import { completeInvoice, setStatus } from '../../app/requests.js';
-import type { FlowError } from '../../errors/catalog.js';
 import type { Hub } from '../../hub.js';
-import type { InvoiceRow } from '../../ledger/stores.js';
+import { parseErrors, type InvoiceRow } from '../../ledger/stores.js';
 import { statusRule, STATUS_NAMES } from '../../lifecycle/statuses.js';
 import { producerOption, statusOption } from '../choices.js';
 import { countOption, EXIT, parseWhen, printRefusal, withHub, type HomeMode } from '../context.js';
 import { printTable } from '../table.js';
 
 const statusLabel = (s: string | null) => (s ? `${s} ${STATUS_NAMES[s] ?? ''}`.trim() : '');
-const parseErrors = (json: string): FlowError[] => JSON.parse(json) as FlowError[];
 
 export function registerInvoices(program: Command): void {
   /** Runs an invoice command; an unknown or ambiguous reference is a data error with a hint. */
