@@ -56,6 +56,12 @@ export interface Settings {
    * override it for the recipients and suppliers it is registered for.
    */
   pivotGrouping: PivotGrouping;
+  /** The ledger: `sqlite` (var/factflow.db in the home) or a `postgres://` URL (a database several nodes share). */
+  ledger: string;
+  /** This node's name among those sharing a PostgreSQL ledger (its spool is var/spool/<node>/). */
+  node: string;
+  /** A node whose heartbeat is older than this is presumed dead: the others finish its flows (ms). */
+  leaseMs: number;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -86,6 +92,9 @@ export const DEFAULTS: Settings = {
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
   pivotGrouping: 'recipient',
+  ledger: 'sqlite',
+  node: os.hostname(),
+  leaseMs: 15_000,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -111,6 +120,9 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
   pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
+  ledger: 'FACTFLOW_LEDGER',
+  node: 'FACTFLOW_NODE',
+  leaseMs: 'FACTFLOW_LEASE_MS',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -198,6 +210,9 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
     if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
+    if (key === 'ledger' && raw !== 'sqlite' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${key} from ${source} must be sqlite or a postgres:// URL, got ${shown}`);
+    // The name is a folder of the spool and a key of the ledger.
+    if (key === 'node' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(`${key} from ${source} must be 1 to 63 letters, digits, '.', '_' or '-', got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {
@@ -214,6 +229,9 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
   return n;
 }
 
+/** Whether the ledger is a PostgreSQL database (shared by nodes) rather than the home's SQLite file. */
+export const isPostgres = (s: Settings): boolean => s.ledger !== 'sqlite';
+
 /** The folders under a home. */
 export interface Layout {
   home: string;
@@ -223,11 +241,17 @@ export interface Layout {
   failed: string;
   var: string;
   spool: string;
+  /** Where this node's daemon keeps watch.lock and watch.state.json: var/, or var/nodes/<node>/ for a node of several. */
+  nodeVar: string;
   log: string;
   db: string;
 }
 
-export function layoutOf(home: string): Layout {
+/**
+ * `node`: a node sharing the home with others (a PostgreSQL ledger) has its own spool,
+ * var/spool/<node>/; a home with a SQLite ledger has one node and keeps var/spool/.
+ */
+export function layoutOf(home: string, node?: string): Layout {
   const abs = path.resolve(home);
   const v = path.join(abs, 'var');
   return {
@@ -237,13 +261,14 @@ export function layoutOf(home: string): Layout {
     archive: path.join(abs, 'archive'),
     failed: path.join(abs, 'failed'),
     var: v,
-    spool: path.join(v, 'spool'),
+    spool: node ? path.join(v, 'spool', node) : path.join(v, 'spool'),
+    nodeVar: node ? path.join(v, 'nodes', node) : v,
     log: path.join(v, 'log'),
     db: path.join(v, 'factflow.db'),
   };
 }
 
 export function ensureLayout(l: Layout): void {
-  for (const dir of [l.inbox, l.outbox, l.archive, l.failed, l.spool, l.log]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [l.inbox, l.outbox, l.archive, l.failed, l.spool, l.nodeVar, l.log]) fs.mkdirSync(dir, { recursive: true });
   for (const sub of ['recipients', 'suppliers', 'reports']) fs.mkdirSync(path.join(l.outbox, sub), { recursive: true });
 }

@@ -3,9 +3,10 @@
  * (behind its store interfaces), the places outputs go, and the log. The engine is handed none
  * of it: it judges data gathered from here beforehand.
  */
-import { ensureLayout, layoutOf, loadConfig, type Config, type Layout, type Settings } from './config.js';
+import { ensureLayout, isPostgres, layoutOf, loadConfig, type Config, type Layout, type Settings } from './config.js';
 import { Places } from './engine/places.js';
 import type { Ledger } from './ledger/stores.js';
+import { PostgresLedger } from './ledger/postgres.js';
 import { SqliteLedger } from './ledger/sqlite.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -32,11 +33,14 @@ export interface HubOptions {
 
 export function openHub(home: string, opts: HubOptions = {}): Hub {
   const config = loadConfig(home, opts.flags);
-  const layout = layoutOf(config.home);
+  const shared = isPostgres(config.settings);
+  const layout = layoutOf(config.home, shared ? config.settings.node : undefined);
   ensureLayout(layout);
-  const ledger = new SqliteLedger(layout.db, { writeLock: opts.writeLock });
+  // SQLite: the threads of this process share one write lock; PostgreSQL serializes writes itself.
+  const writeLock = opts.writeLock ?? new SharedArrayBuffer(4);
+  const ledger = shared ? new PostgresLedger(config.settings.ledger) : new SqliteLedger(layout.db, { writeLock });
   const log = createLogger({ logDir: layout.log, console: opts.console ?? false, level: opts.logLevel, forward: opts.forwardLog });
-  return { config, settings: config.settings, layout, places: new Places(layout), ledger, log, writeLock: ledger.lock.buffer };
+  return { config, settings: config.settings, layout, places: new Places(layout), ledger, log, writeLock };
 }
 
 export async function closeHub(hub: Hub): Promise<void> {

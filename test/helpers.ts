@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { XmlDocument } from 'libxml2-wasm';
 import { closeHub, openHub, type Hub } from '../src/hub.js';
 import type { Settings } from '../src/config.js';
@@ -25,9 +26,51 @@ export function tempDir(prefix = 'factflow-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * The ledgers tests run on: SQLite always; PostgreSQL when FACTFLOW_TEST_PG names a server
+ * (a URL whose user may create databases: `.ci/run` starts a throw-away one), else its cases
+ * are skipped, and reported so.
+ */
+export const TEST_PG = process.env.FACTFLOW_TEST_PG;
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  /** Absent PostgreSQL: the cases of this backend are skipped. */
+  available: boolean;
+  /** The settings of a fresh, empty ledger of this backend (a new database for PostgreSQL). */
+  fresh(): Promise<Partial<Settings>>;
+}
+let databases = 0;
+/** A new empty database on the test server; its URL. */
+export async function freshPgDatabase(): Promise<string> {
+  const name = `ff_test_${process.pid}_${Date.now().toString(36)}_${++databases}`;
+  const admin = new pg.Client({ connectionString: TEST_PG });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_PG!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+export const BACKENDS: Backend[] = [
+  { name: 'sqlite', available: true, fresh: async () => ({}) },
+  { name: 'postgres', available: !!TEST_PG, fresh: async () => ({ ledger: await freshPgDatabase() }) },
+];
+/** `describe` once per backend (`name [sqlite]`, `name [postgres]`); an absent backend's cases are skipped. */
+export function eachLedger(name: string, fn: (backend: Backend) => void): void {
+  for (const b of BACKENDS) (b.available ? describe : describe.skip)(`${name} [${b.name}]`, () => fn(b));
+}
+/**
+ * FACTFLOW_TEST_LEDGER=postgres runs a whole test file's homes on PostgreSQL (each on a fresh
+ * database of FACTFLOW_TEST_PG): `.ci/run` runs the ledger-heavy files so a second time.
+ */
+const defaultBackend = process.env.FACTFLOW_TEST_LEDGER === 'postgres' ? BACKENDS[1]! : BACKENDS[0]!;
+
 /** A fresh home with the fixture directory imported. */
 export async function newHub(flags: Partial<Settings> = {}, home = tempDir()): Promise<Hub> {
-  const hub = openHub(home, { flags });
+  const hub = openHub(home, { flags: { ...(flags.ledger ? {} : await defaultBackend.fresh()), ...flags } });
   await importDirectory(hub.ledger.directory, fixture('directory', 'structures.csv'), fixture('directory', 'services.csv'));
   return hub;
 }

@@ -13,7 +13,8 @@ import { judgeFlow, type Decision } from '../engine/judge.js';
 import { planDecision, type DecisionPlan } from '../engine/plan.js';
 import { localDate } from '../engine/places.js';
 import type { Hub } from '../hub.js';
-import type { FlowRow, InvoiceRow, Stores, Tx } from '../ledger/stores.js';
+import type { FlowRow, InvoiceRow, Owner, Stores, Tx } from '../ledger/stores.js';
+import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
 
@@ -61,8 +62,8 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
 }
 
 /** Records a decision plan: the flow's new stage and state first (it guards against a concurrent decider), then its rows and events. */
-export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan): Promise<boolean> {
-  if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, process.pid))) return false;
+export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, owner: Owner): Promise<boolean> {
+  if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, owner))) return false;
   for (const { record, event } of plan.invoices) {
     const id = await tx.invoices.record(flowId, record);
     if (event) await tx.events.add({ ...event, invoiceId: event.invoiceId === 'self' ? id : event.invoiceId });
@@ -82,7 +83,7 @@ export async function judgeAndApply(hub: Hub, tx: Tx, flowId: string, read: Read
   const source = read ?? (ctx.duplicateOf ? { invoices: [], errors: [] } : readFlowFile(flow.spool_path, hub.settings, flow.channel));
   const decision = judgeFlow(source, ctx);
   const plan = planDecision({ flow, decision, replay: !!replay, completionComment: source.completionComment, at, places: hub.places });
-  if (!(await applyDecision(tx, flowId, plan))) return { skipped: 'decided meanwhile by another process' };
+  if (!(await applyDecision(tx, flowId, plan, me(hub)))) return { skipped: 'decided meanwhile by another process' };
   return { read: source, decision, plan };
 }
 

@@ -31,7 +31,8 @@ export async function doctor(hub: Hub): Promise<Check[]> {
   const freeText = `${(free / 1024 ** 3).toFixed(1)} GiB free`;
   add('free disk', free < 256 * 1024 ** 2 ? 'FAIL' : free < 2 * 1024 ** 3 ? 'warn' : 'ok', free < 2 * 1024 ** 3 ? `${freeText}: flows stay in the spool when writes fail; free some space` : freeText);
   const health = await hub.ledger.health();
-  add('ledger integrity', health.integrity === 'ok' ? 'ok' : 'FAIL', health.integrity === 'ok' ? l.db : `${health.integrity}: restore var/factflow.db from a backup`);
+  const sqlite = hub.ledger.backend === 'sqlite';
+  add('ledger integrity', health.integrity === 'ok' ? 'ok' : 'FAIL', health.integrity === 'ok' ? (sqlite ? l.db : 'PostgreSQL') : sqlite ? `${health.integrity}: restore var/factflow.db from a backup` : health.integrity);
   add('ledger schema', health.schemaVersion === health.expectedVersion ? 'ok' : 'FAIL', `version ${health.schemaVersion} (this factflow: ${health.expectedVersion})`);
   add('ledger journal', 'ok', health.journal);
   const directory = await hub.ledger.directory.summary();
@@ -41,12 +42,12 @@ export async function doctor(hub: Hub): Promise<Check[]> {
   const known = new Set(counts.spoolNames.map((p) => path.basename(p)));
   const orphans = fs.readdirSync(l.spool).filter((f) => !known.has(f) && !f.endsWith('.copying'));
   add('spool', orphans.length ? 'warn' : 'ok', orphans.length ? `${orphans.length} file(s) the ledger does not know: ${orphans.slice(0, 3).join(', ')}` : 'consistent with the ledger');
-  const lock = path.join(l.var, 'watch.lock');
+  const lock = path.join(l.nodeVar, 'watch.lock');
   const pid = fs.existsSync(lock) ? Number(fs.readFileSync(lock, 'utf8')) : 0;
   const alive = !!pid && processAlive(pid);
   let state: DaemonState | undefined;
   try {
-    state = JSON.parse(fs.readFileSync(stateFileOf(l.var), 'utf8')) as DaemonState;
+    state = JSON.parse(fs.readFileSync(stateFileOf(l.nodeVar), 'utf8')) as DaemonState;
   } catch {
     state = undefined;
   }

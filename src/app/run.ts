@@ -12,7 +12,7 @@
 import { systemFault } from '../errors/catalog.js';
 import { removeOrphanTempFiles } from '../emit/atomic.js';
 import type { Hub } from '../hub.js';
-import { claimFile, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
+import { claimFile, isMine, liveNodes, me, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import type { FlowRow } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { decideFlows } from './decide.js';
@@ -20,6 +20,8 @@ import { deliverFlows, type Delivery } from './deliver.js';
 
 export interface FlowRun {
   flowId: string;
+  /** Another process (or node) took the flow over first: it finishes it. */
+  skipped?: boolean;
   /** The system fault that stopped the flow (recorded on it; it stays in the spool for a retry). */
   fault?: Error;
 }
@@ -32,24 +34,28 @@ export async function runFlows(hub: Hub, flowIds: string[]): Promise<FlowRun[]> 
   const runs: (FlowRun & { flow?: FlowRow; models?: Invoice[] })[] = flowIds.map((flowId) => ({ flowId }));
   for (const run of runs) {
     try {
-      run.flow = (await hub.ledger.flows.get(run.flowId))!;
-      // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the living).
-      if (run.flow.owner_pid !== process.pid) await hub.ledger.transaction((tx) => tx.flows.setOwner(run.flowId, process.pid));
+      const flow = (run.flow = (await hub.ledger.flows.get(run.flowId))!);
+      // Take the flow over: its previous owner, if any, is dead (callers skip flows owned by the
+      // living). Only one of several nodes taking over the same dead node's flow gets it.
+      if (!isMine(hub, flow)) {
+        const from = { node: flow.owner_node, pid: flow.owner_pid };
+        run.skipped = !(await hub.ledger.transaction((tx) => tx.flows.takeOver(run.flowId, from, me(hub))));
+      }
     } catch (e) {
       run.fault = systemFault(e);
     }
   }
-  const claimed = runs.filter((r) => !r.fault && r.flow!.stage === 'CLAIMED');
+  const claimed = runs.filter((r) => !r.fault && !r.skipped && r.flow!.stage === 'CLAIMED');
   (await decideFlows(hub, claimed.map((r) => r.flow!))).forEach((decided, i) => {
     if (decided instanceof Error) claimed[i]!.fault = decided;
     else if ('read' in decided) claimed[i]!.models = decided.read.invoices;
   });
   const deliveries: (Delivery & { run: FlowRun })[] = [];
   for (const run of runs) {
-    if (run.fault) continue;
+    if (run.fault || run.skipped) continue;
     try {
       const flow = (await hub.ledger.flows.get(run.flowId))!;
-      if (flow.stage === 'DECIDED' && flow.owner_pid === process.pid) deliveries.push({ flow, models: run.models, run });
+      if (flow.stage === 'DECIDED' && isMine(hub, flow)) deliveries.push({ flow, models: run.models, run });
     } catch (e) {
       run.fault = systemFault(e);
     }
@@ -65,7 +71,7 @@ export async function runFlows(hub: Hub, flowIds: string[]): Promise<FlowRun[]> 
     }
     hub.log.error(`system fault, flow kept in the spool for retry: ${message}`, { flowId: run.flowId });
   }
-  return runs.map(({ flowId, fault }) => (fault ? { flowId, fault } : { flowId }));
+  return runs.map(({ flowId, fault, skipped }) => (fault ? { flowId, fault } : skipped ? { flowId, skipped } : { flowId }));
 }
 
 /** Runs one flow to the end; a system fault leaves it in the spool and is rethrown. */
@@ -87,7 +93,8 @@ export async function processFile(hub: Hub, file: string, opts: ClaimOptions = {
  */
 export async function unfinishedFlows(hub: Hub): Promise<FlowRow[]> {
   await recoverClaims(hub);
-  return [...(await hub.ledger.flows.inStage('CLAIMED')), ...(await hub.ledger.flows.inStage('DECIDED'))].filter((f) => !ownedByOther(f));
+  const live = await liveNodes(hub);
+  return [...(await hub.ledger.flows.inStage('CLAIMED')), ...(await hub.ledger.flows.inStage('DECIDED'))].filter((f) => !ownedByOther(hub, f, live));
 }
 
 /** Temp files of writers that died before renaming them: removed once, at start-up. */

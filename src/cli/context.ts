@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { layoutOf, type Settings } from '../config.js';
+import { isPostgres, layoutOf, loadConfig, type Settings } from '../config.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { IntegrationReport } from '../emit/report.js';
 import { closeHub, openHub, type Hub } from '../hub.js';
@@ -67,17 +67,21 @@ export const homeOf = (program: Command) => path.resolve(program.opts<{ home: st
  */
 export type HomeMode = 'create' | 'existing' | 'read';
 
-export function checkHome(home: string, mode: HomeMode): void {
+export function checkHome(home: string, mode: HomeMode, flags: Partial<Settings> = {}): void {
   if (mode === 'create') return;
   const hint = `check --home / FACTFLOW_HOME, or create it with: factflow --home ${JSON.stringify(home)} init`;
   if (!fs.existsSync(home)) throw new UsageError(`the home ${home} does not exist; ${hint}`);
   if (!fs.statSync(home).isDirectory()) throw new UsageError(`the home ${home} is not a folder; ${hint}`);
-  if (mode === 'read' && !fs.existsSync(layoutOf(home).db)) throw new UsageError(`${home} is not a factflow home (no var/factflow.db); ${hint}`);
+  if (mode !== 'read') return;
+  // A home whose ledger is a PostgreSQL database has no ledger file: its var/ says it was opened.
+  const shared = isPostgres(loadConfig(home, flags).settings);
+  const mark = shared ? layoutOf(home).var : layoutOf(home).db;
+  if (!fs.existsSync(mark)) throw new UsageError(`${home} is not a factflow home (no ${shared ? 'var/' : 'var/factflow.db'}); ${hint}`);
 }
 
 /** Opens the home for one command and closes it (ledger, log) afterwards, whatever happens. */
 export async function withHub<T>(program: Command, consoleLog: boolean, fn: (hub: Hub) => T | Promise<T>, mode: HomeMode = 'read'): Promise<T> {
-  checkHome(homeOf(program), mode);
+  checkHome(homeOf(program), mode, flagSettings(program));
   const hub = openHub(homeOf(program), { console: consoleLog, flags: flagSettings(program) });
   try {
     return await fn(hub);

@@ -9,6 +9,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInvoices } from './commands/invoices.js';
+import { registerNodes } from './commands/nodes.js';
 import { registerPartners } from './commands/partners.js';
 import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, NotFoundError, UsageError } from './context.js';
@@ -30,6 +31,7 @@ registerFlows(program);
 registerInvoices(program);
 registerPartners(program);
 registerAdmin(program);
+registerNodes(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,7 @@ import { isIgnoredName, scanInbox } from '../ingest/inboxScan.js';
 import { openForWriting } from '../ingest/openWriters.js';
 import { flowError } from '../errors/catalog.js';
 import { logHealth } from '../log.js';
+import { LEASE_LOST_EXIT, startHeartbeat } from './heartbeat.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
@@ -63,13 +64,13 @@ export interface Daemon {
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
-  const lockFile = path.join(hub.layout.var, 'watch.lock');
+  const lockFile = path.join(hub.layout.nodeVar, 'watch.lock');
   while (!tryLock(lockFile)) {
     if (opts.waitForLock === false) throw new Error(`another factflow daemon holds ${lockFile}`);
     hub.log.warn(`another daemon is running on this home; waiting for ${lockFile}`);
     await new Promise((r) => setTimeout(r, 2000));
   }
-  const stateFile = stateFileOf(hub.layout.var);
+  const stateFile = stateFileOf(hub.layout.nodeVar);
   let state: DaemonState['state'] = 'running';
   /** Set while the ledger file is not the one this daemon opened, or faults say it is unusable: nothing is claimed. */
   let ledgerProblem: string | undefined;
@@ -180,6 +181,10 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     if (working || resuming || queue.length || pending.size || inFlight.size) return;
     while (idleWaiters.length) idleWaiters.shift()!();
   };
+  const heartbeat = await startHeartbeat(hub, () => ({ state, doing: inFlight.size ? `${inFlight.size} flow(s) in progress: ${[...inFlight].slice(0, 3).join(', ')}${inFlight.size > 3 ? ', …' : ''}` : 'idle' }), (why) => {
+    hub.log.error(`lease lost, stopping at once (exit ${LEASE_LOST_EXIT}): ${why}`);
+    process.exit(LEASE_LOST_EXIT);
+  });
   await resume();
 
   const enqueue = (file: string, st: fs.Stats) => {
@@ -342,6 +347,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       clearInterval(sweeper);
       state = 'stopping';
       writeState();
+      void heartbeat.beat().catch(() => undefined);
       hub.log.info(`stopping: finishing ${inFlight.size} flow(s)`);
       await watcher.close();
       // Flows still running past the wait stay in the spool and are resumed at the next start.
@@ -353,6 +359,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       }
       if (inFlight.size) hub.log.warn(`stopped with ${inFlight.size} flow(s) unfinished; they resume at the next start`);
       await pool?.stop();
+      await heartbeat.stop(inFlight.size ? `stopped with ${inFlight.size} flow(s) unfinished: the other nodes finish them` : 'stopped').catch(() => undefined);
       fs.rmSync(stateFile, { force: true });
       releaseLock(lockFile);
       hub.log.info('stopped');

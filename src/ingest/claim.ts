@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
-import type { Channel, FlowRow } from '../ledger/stores.js';
+import type { Channel, FlowRow, Owner } from '../ledger/stores.js';
 import { PendingDirs, processAlive } from '../emit/atomic.js';
 import { flowError } from '../errors/catalog.js';
 import { openRegular } from '../util/openRegular.js';
@@ -106,7 +106,7 @@ export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } &
     return { ...f, name, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
   });
   await hub.ledger.transaction((tx) =>
-    tx.flows.insertClaims(claims.map((c) => ({ id: c.id, fileName: c.name, partner: c.partner ?? null, channel: c.channel ?? 'edi', receivedAt, spoolPath: c.spoolPath, ownerPid: process.pid }))),
+    tx.flows.insertClaims(claims.map((c) => ({ id: c.id, fileName: c.name, partner: c.partner ?? null, channel: c.channel ?? 'edi', receivedAt, spoolPath: c.spoolPath, ownerPid: process.pid, ownerNode: hub.settings.node }))),
   );
   const dropUnmoved = () => hub.ledger.transaction(async (tx) => {
     for (const c of claims) if (!c.moved) await tx.flows.dropClaim(c.id);
@@ -165,12 +165,36 @@ export function exists(p: string | Buffer): boolean {
   }
 }
 
-/** Whether another live process is working on this flow (then it is not ours to touch). */
-export const ownedByOther = (flow: FlowRow): boolean => !!flow.owner_pid && flow.owner_pid !== process.pid && processAlive(flow.owner_pid);
+/** This process, as the owner of the flows it works on. */
+export const me = (hub: Hub): Owner => ({ node: hub.settings.node, pid: process.pid });
+/** A flow of a ledger older than nodes belongs to this node (a SQLite home has one). */
+const nodeOf = (hub: Hub, flow: FlowRow): string => flow.owner_node ?? hub.settings.node;
+export const isMine = (hub: Hub, flow: FlowRow): boolean => flow.owner_pid === process.pid && nodeOf(hub, flow) === hub.settings.node;
 
-/** Repairs claims interrupted by a crash (of this process or of a dead one). */
+/**
+ * Who may not be disturbed: the nodes whose lease is running (a heartbeat within leaseMs,
+ * not stopped). A node that stopped or whose lease expired leaves its flows to the others.
+ */
+export async function liveNodes(hub: Hub): Promise<Set<string>> {
+  const now = Date.now();
+  return new Set((await hub.ledger.nodes.list()).filter((n) => n.state !== 'stopped' && n.heartbeat_at + n.lease_ms > now).map((n) => n.name));
+}
+
+/**
+ * Whether someone alive is working on this flow (then it is not ours to touch): another
+ * process of this node that still runs, or another node whose lease runs.
+ */
+export function ownedByOther(hub: Hub, flow: FlowRow, live: Set<string>): boolean {
+  if (isMine(hub, flow)) return false;
+  const node = nodeOf(hub, flow);
+  if (node === hub.settings.node) return !!flow.owner_pid && processAlive(flow.owner_pid);
+  return live.has(node);
+}
+
+/** Repairs claims interrupted by a crash (of this process or of a dead one, of this node or of a dead node). */
 export async function recoverClaims(hub: Hub): Promise<void> {
-  for (const flow of (await hub.ledger.flows.inStage('CLAIMING')).filter((f) => !ownedByOther(f))) {
+  const live = await liveNodes(hub);
+  for (const flow of (await hub.ledger.flows.inStage('CLAIMING')).filter((f) => !ownedByOther(hub, f, live))) {
     if (exists(flow.spool_path)) {
       const { sha256, size } = fingerprint(flow.spool_path);
       await hub.ledger.transaction((tx) => tx.flows.finishClaim(flow.id, sha256, size));

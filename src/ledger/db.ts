@@ -3,6 +3,8 @@
  * synchronous=FULL (a committed step survives a power cut), a busy timeout (two processes
  * may share the home) and foreign keys on. The schema is versioned with user_version and
  * migrated forward at open, inside a transaction, never dropping data.
+ * MIGRATIONS is the one list for both backends: PostgreSQL runs each entry through
+ * dialect.ddl (INTEGER → BIGINT, INTEGER PRIMARY KEY → identity); write portable DDL.
  */
 import Database from 'better-sqlite3';
 
@@ -178,6 +180,21 @@ export const MIGRATIONS: readonly string[] = [
   // 8: warnings kept with an invoice's decision (a Factur-X PDF's structural findings): they refuse nothing.
   `
   ALTER TABLE invoices ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+  `,
+  // 9: nodes sharing one ledger (PostgreSQL): the node of a flow's owner, and each node's
+  // heartbeat, after which lease its unfinished flows are the others' to finish.
+  `
+  ALTER TABLE flows ADD COLUMN owner_node TEXT;
+  CREATE TABLE nodes (
+    name TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    heartbeat_at BIGINT NOT NULL,
+    lease_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    doing TEXT NOT NULL DEFAULT ''
+  );
   `,
 ];
 

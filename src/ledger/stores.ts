@@ -2,8 +2,8 @@
  * The ledger as the rest of the hub sees it: stores of flows, invoices, lifecycle events,
  * status updates, the directory and partners, behind asynchronous interfaces. The engine never
  * sees them (it judges data gathered beforehand); the application layer reads them and applies
- * plans inside `transaction`. The SQLite implementation is in ./sqlite; another backend (a
- * database shared by several hub machines) implements the same interfaces.
+ * plans inside `transaction`. One implementation (./sqlStores) runs on either backend: the
+ * SQLite file of one home (./sqlite) or a PostgreSQL database shared by several nodes (./postgres).
  */
 import type { FlowError } from '../errors/catalog.js';
 import type { Partner } from '../route/partners.js';
@@ -38,6 +38,14 @@ export interface FlowRow {
   last_error: string | null;
   replays: number;
   owner_pid: number | null;
+  /** The node of that process (see NodeStore); NULL for flows of a ledger older than nodes. */
+  owner_node: string | null;
+}
+
+/** Who works on a flow: a process of a node. */
+export interface Owner {
+  node: string;
+  pid: number;
 }
 
 export interface InvoiceRow {
@@ -155,6 +163,7 @@ export interface NewFlow {
   receivedAt: string;
   spoolPath: string;
   ownerPid: number;
+  ownerNode: string;
 }
 
 /** An accepted invoice of the same supplier, number and issue year: what double invoicing is judged on. */
@@ -201,11 +210,12 @@ export interface FlowStore {
   /** Drops a claim whose file was never moved (still CLAIMING). */
   dropClaim(id: string): Promise<void>;
   finishClaim(id: string, sha256: string, size: number): Promise<void>;
-  setOwner(id: string, pid: number): Promise<void>;
+  /** Moves the flow from its owner `from` (as last read) to `to`; false when someone else changed it first. */
+  takeOver(id: string, from: { node: string | null; pid: number | null }, to: Owner): Promise<boolean>;
   /** The earliest flow with these bytes, received before `id` (or any, without an id). */
   earlierSameContent(sha256: string, id?: string): Promise<{ id: string } | undefined>;
-  /** CLAIMED (or DONE, for a replay) → DECIDED, owned by `ownerPid`; false when another process decided it first. */
-  recordDecision(id: string, fromStage: Stage, decision: FlowDecisionRecord, ownerPid: number): Promise<boolean>;
+  /** CLAIMED (or DONE, for a replay) → DECIDED, owned by `owner`; false when another process decided it first. */
+  recordDecision(id: string, fromStage: Stage, decision: FlowDecisionRecord, owner: Owner): Promise<boolean>;
   recordFault(id: string, fault: string): Promise<void>;
   markDone(id: string, at: string): Promise<void>;
   recordOutput(id: string, kind: string, path: string): Promise<void>;
@@ -272,6 +282,30 @@ export interface PartnerStore {
   remove(code: string): Promise<boolean>;
 }
 
+/** A node's heartbeat: one row per node name, rewritten at each beat. */
+export interface NodeRow {
+  name: string;
+  host: string;
+  pid: number;
+  started_at: string;
+  /** Milliseconds since the epoch, from the node's clock. */
+  heartbeat_at: number;
+  /** The node is presumed dead once heartbeat_at + lease_ms is past. */
+  lease_ms: number;
+  /** running, stopping or stopped. */
+  state: string;
+  /** What it is doing, in words (flows in progress). */
+  doing: string;
+  /** Flows it owns that are not done (read with the row). */
+  unfinished: number;
+}
+
+export interface NodeStore {
+  beat(n: { name: string; host: string; pid: number; startedAt: string; at: number; leaseMs: number; state: string; doing: string }): Promise<void>;
+  list(): Promise<NodeRow[]>;
+  remove(name: string): Promise<boolean>;
+}
+
 export interface Stores {
   flows: FlowStore;
   invoices: InvoiceStore;
@@ -279,6 +313,7 @@ export interface Stores {
   statusUpdates: StatusUpdateStore;
   directory: DirectoryStore;
   partners: PartnerStore;
+  nodes: NodeStore;
 }
 
 /** Stores inside a write transaction; `savepoint` undoes only what its function did if it throws. */
@@ -294,6 +329,8 @@ export interface LedgerHealth {
 }
 
 export interface Ledger extends Stores {
+  /** `sqlite` (a file of this home) or `postgres` (a database several nodes may share). */
+  readonly backend: 'sqlite' | 'postgres';
   /** One write transaction: everything `fn` does through `tx` is committed together, or nothing. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   health(): Promise<LedgerHealth>;

@@ -1,0 +1,397 @@
+/**
+ * The ledger's stores, written once over a LedgerDb (./driver): the SQLite file of one home
+ * (./sqlite) or a PostgreSQL database shared by several nodes (./postgres) run the same SQL.
+ * Adding a store method: write it here with `await db.get/all/run(sql, params)` in portable SQL
+ * (see the header of ./driver); only a statement that truly differs branches on `db.dialect`.
+ */
+import { jsonField, jsonList } from './dialect.js';
+import type { LedgerDb } from './driver.js';
+import type { Partner } from '../route/partners.js';
+import type { ImportedStructure, Service } from '../route/directory.js';
+import type {
+  DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, ListedFlow, NodeRow, NodeStore, PartnerStore,
+  StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
+} from './stores.js';
+
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
+
+/** Runs `fn` over `items` in slices that stay under SQLite's bound-parameter limit. */
+async function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await fn(items.slice(i, i + size))));
+  return out;
+}
+
+/** No LIMIT given: a bound both backends take (SQLite's -1 is refused by PostgreSQL). */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+function flowStore(db: LedgerDb): FlowStore {
+  return {
+    async get(id) {
+      return db.get<FlowRow>('SELECT * FROM flows WHERE id = ?', [id]);
+    },
+    async inStage(stage) {
+      return db.all<FlowRow>('SELECT * FROM flows WHERE stage = ? ORDER BY received_at, id', [stage]);
+    },
+    async insertClaims(flows) {
+      for (const f of flows) {
+        await db.run("INSERT INTO flows (id, file_name, partner, channel, size, stage, received_at, spool_path, owner_pid, owner_node) VALUES (?, ?, ?, ?, 0, 'CLAIMING', ?, ?, ?, ?)",
+          [f.id, f.fileName, f.partner, f.channel, f.receivedAt, f.spoolPath, f.ownerPid, f.ownerNode]);
+      }
+    },
+    async dropClaim(id) {
+      await db.run("DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'", [id]);
+    },
+    async finishClaim(id, sha256, size) {
+      await db.run("UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?", [sha256, size, id]);
+    },
+    async takeOver(id, from, to) {
+      return (await db.run('UPDATE flows SET owner_pid = ?, owner_node = ? WHERE id = ? AND owner_pid IS NOT DISTINCT FROM ? AND owner_node IS NOT DISTINCT FROM ?',
+        [to.pid, to.node, id, from.pid, from.node])).changes > 0;
+    },
+    async earlierSameContent(sha256, id) {
+      return db.get<{ id: string }>(`SELECT id FROM flows WHERE sha256 = @sha256 AND duplicate_of IS NULL AND stage <> 'CLAIMING'
+          AND (CAST(@id AS TEXT) IS NULL OR (id <> @id AND (received_at, id) < (SELECT received_at, id FROM flows WHERE id = @id))) ORDER BY received_at, id LIMIT 1`,
+      { sha256, id: id ?? null });
+    },
+    async recordDecision(id, fromStage, d, owner) {
+      const changed = (await db.run(`UPDATE flows SET stage = 'DECIDED', kind = ?, state = ?, status_code = ?, duplicate_of = ?, errors = ?, decided_at = ?, final_path = ?,
+          replays = coalesce(?, replays), owner_pid = ?, owner_node = ?, last_error = NULL WHERE id = ? AND stage = ?`,
+      [d.kind, d.state, d.statusCode, d.duplicateOf, JSON.stringify(d.errors), d.decidedAt, d.finalPath, d.replay?.attempt ?? null, owner.pid, owner.node, id, fromStage])).changes;
+      if (changed && d.replay) {
+        await db.run('INSERT INTO replays (flow_id, attempt, started_at, accepted, still_rejected) VALUES (?, ?, ?, ?, ?)', [id, d.replay.attempt, d.decidedAt, d.replay.accepted, d.replay.stillRejected]);
+      }
+      return changed > 0;
+    },
+    async recordFault(id, fault) {
+      await db.run('UPDATE flows SET attempts = attempts + 1, last_error = ? WHERE id = ?', [fault, id]);
+    },
+    async markDone(id, at) {
+      // A fault met on the way is history once the flow is done.
+      await db.run("UPDATE flows SET stage = 'DONE', done_at = ?, last_error = NULL WHERE id = ?", [at, id]);
+    },
+    async recordOutput(id, kind, path) {
+      await db.run('INSERT INTO outputs (flow_id, kind, path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [id, kind, path]);
+    },
+    async outputs(id) {
+      return db.all<{ kind: string; path: string }>('SELECT kind, path FROM outputs WHERE flow_id = ? ORDER BY kind, path', [id]);
+    },
+    async replays(id) {
+      return db.all<ReplayRow>('SELECT attempt, started_at, accepted, still_rejected FROM replays WHERE flow_id = ? ORDER BY attempt', [id]);
+    },
+    async acknowledgments(id) {
+      return db.all<{ status: string; byFlow: string; at: string }>(`SELECT s.status, s.flow_id AS "byFlow", f.received_at AS at FROM status_updates s JOIN flows f ON f.id = s.flow_id
+          WHERE s.number = ? AND s.accepted = 1 AND s.status IN ('92', '94')`, [id]);
+    },
+    async deliveredRecipients(flowIds) {
+      const rows = await inSlices(flowIds, 500, (ids) =>
+        db.all<{ flow_id: string; recipient_siret: string }>(`SELECT DISTINCT flow_id, recipient_siret FROM invoices WHERE pivot_path IS NOT NULL AND flow_id IN (${placeholders(ids.length)})`, ids));
+      const out = new Map<string, string[]>();
+      for (const r of rows) out.set(r.flow_id, [...(out.get(r.flow_id) ?? []), r.recipient_siret]);
+      return out;
+    },
+    async list(f) {
+      // Only the filters given become conditions, so that each can use its index.
+      const where = ["f.channel = 'edi'"];
+      const params: Record<string, unknown> = { limit: f.limit ?? NO_LIMIT, offset: f.offset ?? 0 };
+      if (f.state) (where.push('(f.state = @state OR f.stage = @state)'), (params.state = f.state));
+      if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
+      if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
+      if (f.supplier) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier)'), (params.supplier = f.supplier));
+      if (f.recipient) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient)'), (params.recipient = f.recipient));
+      return db.all<ListedFlow>(`SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
+          (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
+          FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`, params);
+    },
+    async replayable(since) {
+      return db.all<FlowRow>(`SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') <> 'statut'
+          AND state IN ('IN_REJETE', 'IN_INTEGRE_PARTIEL', 'QP_IRRECEVABLE') AND (CAST(@since AS TEXT) IS NULL OR received_at >= @since) ORDER BY received_at, id`, { since: since ?? null });
+    },
+    async purgeable(cutoff) {
+      const candidates = new Map((await db.all<FlowRow>("SELECT * FROM flows WHERE stage = 'DONE' AND done_at < ?", [cutoff])).map((f) => [f.id, f]));
+      // Flows linked by an event (a status one flow set on another's invoice), a recycling or a
+      // completion, or a duplicate pointing to its original, go together or not at all.
+      const links = await db.all<{ a: string; b: string }>(`SELECT i.flow_id AS a, e.source_flow AS b FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id
+          UNION SELECT o.flow_id, n.flow_id FROM invoices n JOIN invoices o ON o.id = n.origin_invoice_id
+          UNION SELECT s.flow_id, i.flow_id FROM status_updates s JOIN invoices i ON i.id = s.invoice_id
+          UNION SELECT id, duplicate_of FROM flows WHERE duplicate_of IS NOT NULL`);
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const { a, b } of links) {
+          if (candidates.has(a) !== candidates.has(b)) changed = candidates.delete(a) || candidates.delete(b) || changed;
+        }
+      }
+      return [...candidates.values()];
+    },
+    async purge(ids) {
+      for (const id of ids) {
+        await db.run('DELETE FROM invoice_events WHERE source_flow = ? OR invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id, id]);
+        for (const table of ['status_updates', 'outputs', 'replays']) await db.run(`DELETE FROM ${table} WHERE flow_id = ?`, [id]);
+        await db.run('UPDATE status_updates SET invoice_id = NULL WHERE invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id]);
+        await db.run('UPDATE invoices SET origin_invoice_id = NULL WHERE origin_invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id]);
+        await db.run('DELETE FROM invoices WHERE flow_id = ?', [id]);
+        await db.run('UPDATE flows SET duplicate_of = NULL WHERE duplicate_of = ?', [id]);
+        await db.run('DELETE FROM flows WHERE id = ?', [id]);
+      }
+    },
+    async stats(since) {
+      const p = { since: since ?? null };
+      const flows = await db.all<{ state: string; n: number }>("SELECT coalesce(state, stage) AS state, count(*) AS n FROM flows WHERE channel = 'edi' AND (CAST(@since AS TEXT) IS NULL OR received_at >= @since) GROUP BY 1 ORDER BY 2 DESC", p);
+      const invoices = await db.all<{ status: string; n: number }>("SELECT CASE WHEN i.accepted = 1 THEN i.status ELSE 'REJECTED' END AS status, count(*) AS n FROM invoices i JOIN flows f ON f.id = i.flow_id WHERE i.role = 'invoice' AND (CAST(@since AS TEXT) IS NULL OR f.received_at >= @since) GROUP BY 1 ORDER BY 2 DESC", p);
+      const code = jsonField(db.dialect, 'code');
+      const rejectionCodes = await db.all<{ code: string; n: number }>(`SELECT code, count(*) AS n FROM (
+          SELECT ${code} AS code FROM flows f, ${jsonList(db.dialect, 'f.errors')} WHERE (CAST(@since AS TEXT) IS NULL OR f.received_at >= @since)
+          UNION ALL SELECT ${code} FROM invoices i JOIN flows f ON f.id = i.flow_id, ${jsonList(db.dialect, 'i.errors')} WHERE (CAST(@since AS TEXT) IS NULL OR f.received_at >= @since)
+          UNION ALL SELECT ${code} FROM status_updates s JOIN flows f ON f.id = s.flow_id, ${jsonList(db.dialect, 's.errors')} WHERE (CAST(@since AS TEXT) IS NULL OR f.received_at >= @since)
+        ) AS c GROUP BY code ORDER BY n DESC, code`, p);
+      return { flows, invoices, rejectionCodes };
+    },
+    async counts() {
+      const unfinished = (await db.get<{ n: number }>("SELECT count(*) AS n FROM flows WHERE stage <> 'DONE'"))!.n;
+      const faulty = (await db.get<{ n: number }>("SELECT count(*) AS n FROM flows WHERE stage <> 'DONE' AND last_error IS NOT NULL"))!.n;
+      const spoolNames = (await db.all<{ spool_path: string }>("SELECT spool_path FROM flows WHERE stage <> 'DONE'")).map((r) => r.spool_path);
+      return { unfinished, faulty, spoolNames };
+    },
+  };
+}
+
+function invoiceStore(db: LedgerDb): InvoiceStore {
+  const accepted = "SELECT * FROM invoices WHERE accepted = 1 AND role = 'invoice'";
+  return {
+    async get(id) {
+      return db.get<InvoiceRow>('SELECT * FROM invoices WHERE id = ?', [id]);
+    },
+    async ofFlow(flowId) {
+      return db.all<InvoiceRow>('SELECT * FROM invoices WHERE flow_id = ? ORDER BY position', [flowId]);
+    },
+    async record(flowId, r) {
+      const row = await db.get<{ id: number }>(`INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
+          recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id, warnings)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (flow_id, position) DO UPDATE SET label = excluded.label, number = excluded.number, supplier_type = excluded.supplier_type,
+            supplier_id = excluded.supplier_id, supplier_name = excluded.supplier_name, supplier_country = excluded.supplier_country,
+            recipient_siret = excluded.recipient_siret, recipient_name = excluded.recipient_name, service_code = excluded.service_code,
+            engagement = excluded.engagement, issue_date = excluded.issue_date, type = excluded.type, amount_gross = excluded.amount_gross,
+            currency = excluded.currency, accepted = excluded.accepted, errors = excluded.errors, role = excluded.role, renvoi = excluded.renvoi,
+            origin_invoice_id = excluded.origin_invoice_id, warnings = excluded.warnings
+          RETURNING id`, [
+        flowId, r.position, r.label, r.number, r.supplierType, r.supplierId, r.supplierName, r.supplierCountry, r.recipientSiret, r.recipientName ?? null,
+        r.serviceCode ?? null, r.engagement ?? null, r.issueDate, r.type, r.amountGross, r.currency, r.errors.length ? 0 : 1, JSON.stringify(r.errors),
+        r.role, r.renvoi, r.originId ?? null, JSON.stringify(r.warnings),
+      ]);
+      return row!.id;
+    },
+    async setPivot(id, path) {
+      await db.run('UPDATE invoices SET pivot_path = ? WHERE id = ?', [path, id]);
+    },
+    async earlierDeposits(keys) {
+      const out = new Map<string, EarlierDeposit>();
+      for (const key of new Set(keys)) {
+        const [supplier, number, year] = key.split('\u0000');
+        const row = await db.get<EarlierDeposit>("SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND role = 'invoice' ORDER BY id DESC LIMIT 1",
+          [supplier, number, year]);
+        if (row) out.set(key, row);
+      }
+      return out;
+    },
+    async bySupplierNumber(supplierId, number) {
+      return db.all<InvoiceRow>(`${accepted} AND supplier_id = ? AND number = ? ORDER BY id DESC`, [supplierId, number]);
+    },
+    async byNumber(number) {
+      return db.all<InvoiceRow>(`${accepted} AND number = ? ORDER BY id DESC`, [number]);
+    },
+    async recycledInto(id) {
+      return db.get<InvoiceRow>(`${accepted} AND origin_invoice_id = ?`, [id]);
+    },
+    async search(f) {
+      const where = ["role = 'invoice'"];
+      const params: Record<string, unknown> = { limit: f.limit };
+      if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
+      if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
+      if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
+      if (f.status === 'REJECTED') where.push('accepted = 0');
+      else if (f.status) (where.push('status = @status'), (params.status = f.status));
+      if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
+      if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
+      return db.all<InvoiceRow>(`SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params);
+    },
+  };
+}
+
+function eventStore(db: LedgerDb): EventStore {
+  return {
+    async add(e) {
+      await db.run('INSERT INTO invoice_events (invoice_id, status, at, producer, motif, comment, produced_at, mandate, source_flow, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [e.invoiceId, e.status, e.at, e.producer, e.motif ?? null, e.comment ?? null, e.producedAt ?? null, e.mandate ?? null, e.sourceFlow, e.attempt]);
+      await db.run('UPDATE invoices SET status = ? WHERE id = ?', [e.status, e.invoiceId]);
+    },
+    async ofAttempt(flowId, attempt) {
+      return db.all<InvoiceEventRow>(`SELECT e.*, i.number, i.issue_date, i.supplier_type, i.supplier_id, i.supplier_name, i.supplier_country, i.recipient_siret, i.recipient_name, i.service_code
+          FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id WHERE e.source_flow = ? AND e.attempt = ? ORDER BY i.supplier_id, i.position, e.id`, [flowId, attempt]);
+    },
+    async ofInvoices(ids) {
+      return inSlices(ids, 500, (slice) =>
+        db.all<EventRow & { source_file: string; invoice_number: string }>(`SELECT e.*, f.file_name AS source_file, i.number AS invoice_number FROM invoice_events e JOIN flows f ON f.id = e.source_flow
+            JOIN invoices i ON i.id = e.invoice_id WHERE e.invoice_id IN (${placeholders(slice.length)}) ORDER BY e.at, e.id`, slice));
+    },
+  };
+}
+
+function statusUpdateStore(db: LedgerDb): StatusUpdateStore {
+  return {
+    async add(u) {
+      await db.run('INSERT INTO status_updates (flow_id, position, number, supplier_id, recipient_siret, status, invoice_id, accepted, errors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [u.flow_id, u.position, u.number, u.supplier_id, u.recipient_siret, u.status, u.invoice_id, u.accepted, u.errors]);
+    },
+    async ofFlow(flowId) {
+      return db.all<StatusUpdateRow>('SELECT * FROM status_updates WHERE flow_id = ? ORDER BY position', [flowId]);
+    },
+  };
+}
+
+interface StructureRow {
+  siret: string;
+  id_type: string;
+  edi_receiver: number;
+  name: string;
+  active: number;
+  requires_engagement: number;
+  requires_service: number;
+  requires_service_engagement: number;
+}
+
+interface ServiceRow {
+  siret: string;
+  code: string;
+  name: string;
+  active: number;
+  requires_engagement: number;
+}
+
+const structureOf = (r: StructureRow): ImportedStructure => ({
+  siret: r.siret,
+  idType: r.id_type,
+  name: r.name,
+  active: !!r.active,
+  requiresEngagement: !!r.requires_engagement,
+  requiresService: !!r.requires_service,
+  requiresServiceAndEngagement: !!r.requires_service_engagement,
+  ediReceiver: !!r.edi_receiver,
+});
+const serviceOf = (r: ServiceRow): Service => ({ siret: r.siret, code: r.code, name: r.name, active: !!r.active, requiresEngagement: !!r.requires_engagement });
+
+function directoryStore(db: LedgerDb): DirectoryStore {
+  return {
+    async structures(sirets) {
+      const out = new Map<string, ImportedStructure>();
+      for (const siret of new Set(sirets)) {
+        const r = await db.get<StructureRow>('SELECT * FROM structures WHERE siret = ?', [siret]);
+        if (r) out.set(siret, structureOf(r));
+      }
+      return out;
+    },
+    async services(keys) {
+      const out = new Map<string, Service>();
+      for (const key of new Set(keys)) {
+        const [siret, code] = key.split('\u0000');
+        const r = await db.get<ServiceRow>('SELECT * FROM services WHERE siret = ? AND code = ?', [siret, code]);
+        if (r) out.set(key, serviceOf(r));
+      }
+      return out;
+    },
+    async servicesOf(siret, code) {
+      return (await db.all<ServiceRow>('SELECT * FROM services WHERE siret = @siret AND (CAST(@code AS TEXT) IS NULL OR code = @code) ORDER BY code', { siret, code: code ?? null })).map(serviceOf);
+    },
+    async replace(structures, services, source, onRow) {
+      // A directory import is its own transaction when it is not inside one.
+      await db.write(async (w) => {
+        await w.exec('DELETE FROM services; DELETE FROM structures;');
+        const total = structures.length + services.length;
+        let done = 0;
+        const tick = () => (++done % 5000 === 0 || done === total) && onRow?.(done, total);
+        for (const x of structures) {
+          await w.run('INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+            [x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver]);
+          tick();
+        }
+        for (const x of services) {
+          await w.run('INSERT INTO services (siret, code, name, active, requires_engagement) VALUES (?, ?, ?, ?, ?)', [x.siret, x.code, x.name, +x.active, +x.requiresEngagement]);
+          tick();
+        }
+        await w.run('INSERT INTO directory_imports (at, structures_file, services_file, structures, services) VALUES (?, ?, ?, ?, ?)',
+          [new Date().toISOString(), source.structuresFile, source.servicesFile ?? null, structures.length, services.length]);
+      });
+    },
+    async all() {
+      const structures = (await db.all<StructureRow>('SELECT * FROM structures ORDER BY siret')).map(structureOf);
+      const services = (await db.all<ServiceRow>('SELECT * FROM services ORDER BY siret, code')).map(serviceOf);
+      return { structures, services };
+    },
+    async summary() {
+      const structures = (await db.get<{ n: number }>('SELECT count(*) AS n FROM structures'))!.n;
+      const last = await db.get<{ at: string }>('SELECT at FROM directory_imports ORDER BY id DESC LIMIT 1');
+      return { structures, lastImport: last?.at };
+    },
+  };
+}
+
+interface PartnerRow {
+  code: string;
+  name: string;
+  suppliers: string;
+  recipients: string;
+  pivot_grouping: Partner['pivotGrouping'] | null;
+}
+
+const partnerOf = (r: PartnerRow): Partner => ({
+  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
+  ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
+});
+
+function partnerStore(db: LedgerDb): PartnerStore {
+  return {
+    async get(code) {
+      const row = await db.get<PartnerRow>('SELECT * FROM partners WHERE code = ?', [code]);
+      return row && partnerOf(row);
+    },
+    async list() {
+      return (await db.all<PartnerRow>('SELECT * FROM partners ORDER BY code')).map(partnerOf);
+    },
+    async save(p) {
+      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`,
+      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
+    },
+    async remove(code) {
+      return (await db.run('DELETE FROM partners WHERE code = ?', [code])).changes > 0;
+    },
+  };
+}
+
+function nodeStore(db: LedgerDb): NodeStore {
+  return {
+    async beat(n) {
+      await db.run(`INSERT INTO nodes (name, host, pid, started_at, heartbeat_at, lease_ms, state, doing) VALUES (@name, @host, @pid, @startedAt, @at, @leaseMs, @state, @doing)
+          ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at,
+            lease_ms = excluded.lease_ms, state = excluded.state, doing = excluded.doing`, { ...n });
+    },
+    async list() {
+      return db.all<NodeRow>("SELECT n.*, (SELECT count(*) FROM flows f WHERE f.owner_node = n.name AND f.stage <> 'DONE') AS unfinished FROM nodes n ORDER BY n.name");
+    },
+    async remove(name) {
+      return (await db.run('DELETE FROM nodes WHERE name = ?', [name])).changes > 0;
+    },
+  };
+}
+
+export function storesOf(db: LedgerDb): Stores {
+  return {
+    flows: flowStore(db),
+    invoices: invoiceStore(db),
+    events: eventStore(db),
+    statusUpdates: statusUpdateStore(db),
+    directory: directoryStore(db),
+    partners: partnerStore(db),
+    nodes: nodeStore(db),
+  };
+}
