@@ -135,8 +135,8 @@ export interface Config {
 
 export const CONFIG_FILE = 'factflow.config.json';
 
-/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level). */
-export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL'] as const;
+/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level; the tests' PostgreSQL server). */
+export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_TEST_PG', 'FACTFLOW_TEST_LEDGER'] as const;
 
 /** A setting that is unknown, of the wrong type, or a config file that cannot be read; names its source. */
 export class ConfigError extends Error {}
@@ -249,7 +249,8 @@ export interface Layout {
 
 /**
  * `node`: a node sharing the home with others (a PostgreSQL ledger) has its own spool,
- * var/spool/<node>/; a home with a SQLite ledger has one node and keeps var/spool/.
+ * var/spool/<node>/, and log folder, var/log/<node>/; a home with a SQLite ledger has one
+ * node and keeps var/spool/ and var/log/.
  */
 export function layoutOf(home: string, node?: string): Layout {
   const abs = path.resolve(home);
@@ -263,7 +264,8 @@ export function layoutOf(home: string, node?: string): Layout {
     var: v,
     spool: node ? path.join(v, 'spool', node) : path.join(v, 'spool'),
     nodeVar: node ? path.join(v, 'nodes', node) : v,
-    log: path.join(v, 'log'),
+    // Nodes sharing a home log apart: one writer per log file.
+    log: node ? path.join(v, 'log', node) : path.join(v, 'log'),
     db: path.join(v, 'factflow.db'),
   };
 }

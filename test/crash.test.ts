@@ -4,12 +4,19 @@
  * have been delivered exactly once, every flow must have exactly one report, the inbox and the
  * spool must be empty and the ledger consistent.
  *   CRASH_KILLS (default 6 under `npm test`, 200 under `npm run test:crash`), CRASH_SEED.
+ * With several nodes over one PostgreSQL ledger (`npm run test:crash -- --nodes 3 --ledger
+ * postgres`: CRASH_NODES, CRASH_LEDGER; FACTFLOW_TEST_PG names the server), random nodes are
+ * killed at random moments, restarted at once or left dead for a while (the others then finish
+ * their flows after the lease), and some flows are resent with other bytes: their invoices must
+ * all be refused as double invoicing, never accepted twice. `npm test` runs a short version
+ * (3 nodes, 6 kills) when FACTFLOW_TEST_PG is set, else reports it skipped.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { mixedFlow, prng } from '../src/devtools/synth.js';
-import { CLI, cli, deliveredInvoices, fixture, ledgerSql, listFiles, readJson, tempDir } from './helpers.js';
+import pg from 'pg';
+import { CLI, cli, deliveredInvoices, fixture, freshPgDatabase, ledgerSql, listFiles, readJson, TEST_PG, tempDir } from './helpers.js';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 6);
 const SEED = Number(process.env.CRASH_SEED ?? 20261123);
@@ -17,6 +24,10 @@ const FLOWS = Number(process.env.CRASH_FLOWS ?? Math.max(12, KILLS + 2));
 const INVOICES_PER_FLOW = Number(process.env.CRASH_INVOICES ?? 300);
 
 const TIMEOUT_MS = Math.max(120_000, KILLS * 4000);
+const NODES = Number(process.env.CRASH_NODES ?? 3);
+const NODE_KILLS = Number(process.env.CRASH_NODE_KILLS ?? process.env.CRASH_KILLS ?? 6);
+/** The single-node test runs unless the multi-node one alone was asked for (`--nodes N`). */
+const ONLY_NODES = !!process.env.CRASH_NODES && NODES > 1;
 
 function startDaemon(home: string): ChildProcess {
   return spawn(process.execPath, [CLI, '--home', home, 'watch'], {
@@ -34,7 +45,7 @@ function drop(home: string, name: string, content: string): void {
   fs.renameSync(tmp, path.join(home, 'inbox', name));
 }
 
-test(`${KILLS} random SIGKILLs while processing ${FLOWS} flows lose and duplicate nothing (seed ${SEED})`, async () => {
+(ONLY_NODES ? test.skip : test)(`${KILLS} random SIGKILLs while processing ${FLOWS} flows lose and duplicate nothing (seed ${SEED})`, async () => {
   const home = tempDir('factflow-crash-');
   expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
   const rand = prng(SEED);
@@ -99,3 +110,118 @@ test(`${KILLS} random SIGKILLs while processing ${FLOWS} flows lose and duplicat
 
   expect({ seed: SEED, failures }).toEqual({ seed: SEED, failures: [] });
 }, TIMEOUT_MS);
+
+
+/** Rows from the test's PostgreSQL ledger. */
+async function pgRows<T>(url: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const NODE_FLOWS = Number(process.env.CRASH_FLOWS ?? Math.max(6, Math.ceil(NODE_KILLS / 2) + 4));
+const NODE_INVOICES = Number(process.env.CRASH_INVOICES ?? (NODE_KILLS > 20 ? 200 : 50));
+/** Every RESEND_EVERY-th flow is sent again with other bytes: double invoicing, all refused. */
+const RESEND_EVERY = 4;
+
+(TEST_PG && (process.env.CRASH_LEDGER ?? 'postgres') === 'postgres' ? test : test.skip)(
+  `${NODES} nodes over one PostgreSQL: ${NODE_KILLS} random SIGKILLs of random nodes lose and duplicate nothing (seed ${SEED})`, async () => {
+    const url = await freshPgDatabase();
+    const home = tempDir('factflow-crash-nodes-');
+    const env = { FACTFLOW_LEDGER: url, FACTFLOW_STABILITY_MS: '50', FACTFLOW_SWEEP_INTERVAL_MS: '200', FACTFLOW_LEASE_MS: '3000', FACTFLOW_WORKERS: '1' };
+    expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home, env }).code).toBe(0);
+    const rand = prng(SEED);
+    const originals = Array.from({ length: NODE_FLOWS }, (_, i) => mixedFlow({ seed: SEED + i, flowTag: `N${i}`, invoices: NODE_INVOICES, pdfBytes: 2048 }));
+    const resends = originals.flatMap((xml, i) => (i % RESEND_EVERY === 1 ? [{ name: `resend-${i}.xml`, xml: `${xml}\n<!-- sent again -->\n`, after: i }] : []));
+    const names = [...originals.map((_, i) => `flow-${i}.xml`)];
+    const nodes: (ChildProcess | undefined)[] = Array.from({ length: NODES }, () => undefined);
+    let leaseLost = 0;
+    const start = (n: number) => {
+      const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, ...env, FACTFLOW_NODE: `node${n}` }, stdio: 'ignore' });
+      nodes[n] = child;
+      // A node that stopped itself after losing its lease (exit 75) is started again, as its supervisor would.
+      child.once('exit', (code) => {
+        if (code === 75 && nodes[n] === child) (leaseLost++, start(n));
+      });
+    };
+    let next = 0;
+    let resent = 0;
+    const dropNext = () => {
+      if (next < NODE_FLOWS) drop(home, names[next]!, originals[next++]!);
+      // A resend arrives once its original had time to be accepted (a flow later).
+      while (resent < resends.length && resends[resent]!.after < next - 1) drop(home, resends[resent]!.name, resends[resent++]!.xml), names.push(resends[resent - 1]!.name);
+    };
+    for (let n = 0; n < NODES; n++) start(n);
+    dropNext();
+    dropNext();
+    let killed = 0;
+    let leftDead = 0;
+    for (let k = 0; k < NODE_KILLS; k++) {
+      if (k % 2 === 0) dropNext();
+      // Long enough for a node to start (0.3 s here, more under load) and take work.
+      await new Promise((r) => setTimeout(r, 300 + Math.floor(rand() * 900)));
+      const alive = nodes.flatMap((c, i) => (c ? [i] : []));
+      const victim = alive[Math.floor(rand() * alive.length)]!;
+      nodes[victim]!.kill('SIGKILL');
+      await exited(nodes[victim]!);
+      nodes[victim] = undefined;
+      killed++;
+      // Restarted at once, or left dead (its flows go to the others after the lease) while another runs.
+      if (rand() < 0.5 || alive.length === 1) start(victim);
+      else leftDead++;
+      // Dead nodes come back now and then.
+      for (let n = 0; n < NODES; n++) if (!nodes[n] && rand() < 0.3) start(n);
+    }
+    while (next < NODE_FLOWS || resent < resends.length) dropNext();
+    for (let n = 0; n < NODES; n++) if (!nodes[n]) start(n);
+
+    const reportsDir = path.join(home, 'outbox', 'reports');
+    const total = NODE_FLOWS + resends.length;
+    const until = Date.now() + 180_000;
+    const spoolRoot = path.join(home, 'var', 'spool');
+    while (listFiles(reportsDir).filter((f) => f.endsWith('.json')).length < total || listFiles(path.join(home, 'inbox')).length || listFiles(spoolRoot).length) {
+      if (Date.now() > until) throw new Error(`seed ${SEED}: not finished in time (${listFiles(reportsDir).length / 2}/${total} reports, spool ${listFiles(spoolRoot).join(', ')})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const c of nodes) c?.kill('SIGTERM');
+    await Promise.all(nodes.map((c) => c && exited(c)));
+
+    const failures: string[] = [];
+    const delivered = deliveredInvoices(home);
+    if (delivered.size !== NODE_FLOWS * NODE_INVOICES) failures.push(`${delivered.size} distinct invoices delivered, expected ${NODE_FLOWS * NODE_INVOICES}`);
+    for (const [key, n] of delivered) if (n !== 1) failures.push(`${key} delivered ${n} times`);
+    const reports = listFiles(reportsDir).filter((f) => f.endsWith('.json')).map((f) => readJson(path.join(reportsDir, f)));
+    if (reports.length !== total) failures.push(`${reports.length} reports for ${total} flows`);
+    const files = reports.map((r) => r.file).sort();
+    if (new Set(files).size !== files.length) failures.push('a flow has several reports');
+    for (const r of reports) {
+      const want = r.file.startsWith('resend-') ? 'IN_REJETE' : 'IN_INTEGRE';
+      if (r.state !== want) failures.push(`${r.file}: ${r.state}, expected ${want}`);
+    }
+    if (listFiles(path.join(home, 'inbox')).length) failures.push(`inbox not empty: ${listFiles(path.join(home, 'inbox')).join(', ')}`);
+    if (listFiles(spoolRoot).length) failures.push(`spool not empty: ${listFiles(spoolRoot).join(', ')}`);
+    const tmpLeft = listFiles(path.join(home, 'outbox')).filter((f) => f.endsWith('.tmp'));
+    if (tmpLeft.length) failures.push(`temp files left: ${tmpLeft.join(', ')}`);
+
+    const stages = await pgRows<{ stage: string; n: number }>(url, 'SELECT stage, count(*)::int AS n FROM flows GROUP BY stage');
+    if (JSON.stringify(stages) !== JSON.stringify([{ stage: 'DONE', n: total }])) failures.push(`ledger stages ${JSON.stringify(stages)}`);
+    const twice = await pgRows(url, "SELECT supplier_id, number FROM invoices WHERE accepted = 1 AND role = 'invoice' GROUP BY supplier_id, number HAVING count(*) > 1");
+    if (twice.length) failures.push(`${twice.length} invoices accepted twice`);
+    const events = await pgRows(url, "SELECT invoice_id FROM invoice_events GROUP BY invoice_id HAVING string_agg(status, ',' ORDER BY id) <> '01,03'");
+    if (events.length) failures.push(`${events.length} invoices with events other than 01,03`);
+    const refusedCodes = await pgRows<{ n: number }>(url, "SELECT count(*)::int AS n FROM invoices WHERE accepted = 0 AND errors LIKE '%DOUBLE%'");
+    if (refusedCodes[0]!.n !== resends.length * NODE_INVOICES) failures.push(`${refusedCodes[0]!.n} invoices refused as double invoicing, expected ${resends.length * NODE_INVOICES}`);
+    const owners = await pgRows<{ owner_node: string; n: number }>(url, 'SELECT owner_node, count(*)::int AS n FROM flows GROUP BY owner_node ORDER BY owner_node');
+    const statusDir = path.join(home, 'outbox', 'suppliers');
+    const statuses = listFiles(statusDir).flatMap((f) =>
+      [...fs.readFileSync(path.join(statusDir, f), 'utf8').matchAll(/<IdStatut>(\d+)<\/IdStatut>[\s\S]*?<IdFacture>([^<]+)<\/IdFacture>/g)].map((m) => `${m[2]}:${m[1]}`),
+    );
+    if (new Set(statuses).size !== statuses.length) failures.push(`${statuses.length} supplier statuses, ${new Set(statuses).size} distinct`);
+    console.log(`seed ${SEED}: ${NODES} nodes, ${killed} kills (${leftDead} nodes left dead for a while; ${leaseLost} stops after a lost lease), ${total} flows (${resends.length} resent), ${NODE_FLOWS * NODE_INVOICES} invoices; flows finished by ${owners.map((o) => `${o.owner_node} ${o.n}`).join(', ')}`);
+    expect({ seed: SEED, failures }).toEqual({ seed: SEED, failures: [] });
+  }, Math.max(240_000, NODE_KILLS * 3000));

@@ -22,6 +22,7 @@ import { writeTarGz } from './archives.js';
 import { extractFacturx } from '../formats/facturx.js';
 import { readFacturx } from '../formats/facturxDocument.js';
 import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
+import { benchNodes } from './benchNodes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -378,6 +379,7 @@ async function main(): Promise<void> {
     scenarios.push(await fn());
   }
   const engineRows = !only.length || only.includes('S2') ? await engines() : [];
+  if (!only.length || only.includes('NODES')) await benchNodes();
   const fx = !only.length || only.includes('FX') ? facturxCost() : undefined;
   if (fx) writeFacturxCost(fx);
   if (!scenarios.length) return;

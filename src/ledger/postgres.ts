@@ -162,7 +162,11 @@ export class PostgresLedger implements Ledger {
     return undefined;
   }
 
+  private closed = false;
+
   async close() {
+    if (this.closed) return;
+    this.closed = true;
     await this.ready.catch(() => undefined);
     await this.pool.end();
   }

@@ -60,7 +60,7 @@ export function registerFlows(program: Command): void {
         const rows = await hub.ledger.flows.list(filter);
         const codes = await Promise.all(rows.map((r) => refusalCodes(hub, r)));
         if (opts.json) {
-          console.log(JSON.stringify(rows.map((r, i) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, replays: r.replays, lastError: r.last_error, errorCodes: codes[i] })), null, 2));
+          console.log(JSON.stringify(rows.map((r, i) => ({ id: r.id, file: r.file_name, stage: r.stage, state: r.state, statusCode: r.status_code, invoices: r.invoices, accepted: r.accepted, receivedAt: r.received_at, replays: r.replays, lastError: r.last_error, errorCodes: codes[i], node: r.owner_node })), null, 2));
           return;
         }
         printTable(['FLOW', 'FILE', 'STATE', 'INVOICES', 'ACCEPTED', 'RECEIVED', 'NOTE'], rows.map((r, i) => [r.id, r.file_name, r.state ?? r.stage, r.invoices, r.accepted, r.received_at, flowNote(r, codes[i]!)]));
