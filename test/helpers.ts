@@ -5,9 +5,9 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { XmlDocument } from 'libxml2-wasm';
 import { closeHub, openHub, type Hub } from '../src/hub.js';
+import { createDatabase } from '../src/ledger/postgres.js';
 import type { Settings } from '../src/config.js';
 import { importDirectory } from '../src/route/directoryImport.js';
 import { schemaFromFile, SCHEMA_DIR } from '../src/xml/schemas.js';
@@ -42,17 +42,7 @@ export interface Backend {
 let databases = 0;
 /** A new empty database on the test server; its URL. */
 export async function freshPgDatabase(): Promise<string> {
-  const name = `ff_test_${process.pid}_${Date.now().toString(36)}_${++databases}`;
-  const admin = new pg.Client({ connectionString: TEST_PG });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(TEST_PG!);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return createDatabase(TEST_PG!, `ff_test_${process.pid}_${Date.now().toString(36)}_${++databases}`);
 }
 export const BACKENDS: Backend[] = [
   { name: 'sqlite', available: true, fresh: async () => ({}) },

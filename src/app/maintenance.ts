@@ -37,6 +37,14 @@ export async function doctor(hub: Hub): Promise<Check[]> {
   add('ledger journal', 'ok', health.journal);
   const directory = await hub.ledger.directory.summary();
   add('directory', directory.structures ? 'ok' : 'FAIL', directory.structures ? `${directory.structures} structures, imported ${directory.lastImport}` : 'empty: every invoice will be refused; run factflow directory import');
+  if (hub.ledger.backend === 'postgres') {
+    // Nodes sharing the ledger: a dead one's flows are finished by the others once its lease is past.
+    const now = Date.now();
+    const nodes = await hub.ledger.nodes.list();
+    const dead = nodes.filter((n) => n.state !== 'stopped' && n.heartbeat_at + n.lease_ms <= now);
+    const running = nodes.filter((n) => n.state !== 'stopped' && n.heartbeat_at + n.lease_ms > now);
+    add('nodes', dead.some((n) => n.unfinished) ? 'warn' : 'ok', `${running.length} running${dead.length ? `; lease expired: ${dead.map((n) => `${n.name} (${n.unfinished} unfinished flow(s), left to the others)`).join(', ')}` : ''} (see factflow nodes)`);
+  }
   const counts = await hub.ledger.flows.counts();
   add('unfinished flows', counts.faulty ? 'warn' : 'ok', counts.faulty ? `${counts.faulty} kept in the spool after a system fault (see factflow flows list --state CLAIMED)` : `${counts.unfinished} in progress`);
   const known = new Set(counts.spoolNames.map((p) => path.basename(p)));

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { createDatabase } from '../ledger/postgres.js';
 import { writeTarGz } from './archives.js';
 import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
 
@@ -83,20 +83,6 @@ function postgresServer(): { url: string; stop: () => void } | undefined {
   };
 }
 
-async function freshDatabase(server: string, name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 /** Flows finished by each node (the owner the ledger records), through `factflow flows list`. */
 function spreadOf(home: string, env: NodeJS.ProcessEnv, nodes: number): number[] {
   const r = spawnSync(process.execPath, [CLI, '--home', home, 'flows', 'list', '--limit', '100000', '--json'], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
@@ -109,7 +95,7 @@ async function measure(scenario: Row['scenario'], ledger: Row['ledger'], nodes: 
   const home = path.join(WORK, `${scenario}-${ledger}-${nodes}`, 'home');
   fs.rmSync(path.dirname(home), { recursive: true, force: true });
   fs.mkdirSync(home, { recursive: true });
-  const env: NodeJS.ProcessEnv = { FACTFLOW_LOG_LEVEL: 'warn', ...(ledger === 'postgres' ? { FACTFLOW_LEDGER: await freshDatabase(server!, `ff_bench_${scenario.toLowerCase()}_${nodes}`) } : {}) };
+  const env: NodeJS.ProcessEnv = { FACTFLOW_LOG_LEVEL: 'warn', ...(ledger === 'postgres' ? { FACTFLOW_LEDGER: await createDatabase(server!, `ff_bench_${scenario.toLowerCase()}_${nodes}`) } : {}) };
   const imported = spawnSync(process.execPath, [CLI, '--home', home, 'directory', 'import', '--structures', path.join(ROOT, 'fixtures/directory/structures.csv'), '--services', path.join(ROOT, 'fixtures/directory/services.csv')], { env: { ...process.env, ...env } });
   if (imported.status !== 0) throw new Error(`directory import failed: ${imported.stderr}`);
   const daemons: ChildProcess[] = Array.from({ length: nodes }, (_, i) =>

@@ -171,3 +171,22 @@ export class PostgresLedger implements Ledger {
     await this.pool.end();
   }
 }
+
+/**
+ * Creates an empty database `name` on the server of `serverUrl` (dropped first if it exists)
+ * and returns its URL: for tests and benchmarks, which each want a ledger of their own.
+ */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}

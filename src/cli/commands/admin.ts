@@ -58,7 +58,9 @@ export function registerAdmin(program: Command): void {
     .addHelpText('after', '\nExample:\n  FACTFLOW_STABILITY_MS=2000 factflow config show')
     .action(async (opts: { json?: boolean }) => {
       await withHub(program, false, (hub) => {
-        const entries = Object.entries(hub.settings).map(([key, value]) => ({ key, value, from: hub.config.origins[key as keyof typeof hub.settings] }));
+        // A ledger URL's password is not printed.
+        const shown = <T,>(key: string, value: T): T => (key === 'ledger' && typeof value === 'string' ? (value.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@") as T) : value);
+        const entries = Object.entries(hub.settings).map(([key, value]) => ({ key, value: shown(key, value), from: hub.config.origins[key as keyof typeof hub.settings] }));
         if (opts.json) console.log(JSON.stringify({ home: hub.config.home, settings: entries }, null, 2));
         else {
           console.log(`home: ${hub.config.home}`);
