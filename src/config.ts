@@ -56,6 +56,23 @@ export interface Settings {
    * override it for the recipients and suppliers it is registered for.
    */
   pivotGrouping: PivotGrouping;
+  /** SMTP server partners' e-mails are sent through; `off` (the default) sends none. */
+  smtpHost: string;
+  smtpPort: number;
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  smtpSecure: boolean;
+  smtpFrom: string;
+  /** SMTP login, `none` for none; the password comes from the environment only (FACTFLOW_SMTP_PASSWORD). */
+  smtpUser: string;
+  /** How often the daemon looks for notifications to send besides its own (ms). */
+  notifyIntervalMs: number;
+  /** Retries of a webhook call or an e-mail: the first after this (ms), doubling, at most notifyRetryMaxMs apart. */
+  notifyRetryBaseMs: number;
+  notifyRetryMaxMs: number;
+  /** Attempts before a delivery is given up (failed). */
+  notifyMaxAttempts: number;
+  /** How long a webhook receiver has to answer (ms). */
+  webhookTimeoutMs: number;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -86,6 +103,16 @@ export const DEFAULTS: Settings = {
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
   pivotGrouping: 'recipient',
+  smtpHost: 'off',
+  smtpPort: 587,
+  smtpSecure: false,
+  smtpFrom: 'factflow@localhost',
+  smtpUser: 'none',
+  notifyIntervalMs: 1000,
+  notifyRetryBaseMs: 10_000,
+  notifyRetryMaxMs: 3_600_000,
+  notifyMaxAttempts: 20,
+  webhookTimeoutMs: 10_000,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -111,6 +138,16 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
   pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
+  smtpHost: 'FACTFLOW_SMTP_HOST',
+  smtpPort: 'FACTFLOW_SMTP_PORT',
+  smtpSecure: 'FACTFLOW_SMTP_SECURE',
+  smtpFrom: 'FACTFLOW_SMTP_FROM',
+  smtpUser: 'FACTFLOW_SMTP_USER',
+  notifyIntervalMs: 'FACTFLOW_NOTIFY_INTERVAL_MS',
+  notifyRetryBaseMs: 'FACTFLOW_NOTIFY_RETRY_BASE_MS',
+  notifyRetryMaxMs: 'FACTFLOW_NOTIFY_RETRY_MAX_MS',
+  notifyMaxAttempts: 'FACTFLOW_NOTIFY_MAX_ATTEMPTS',
+  webhookTimeoutMs: 'FACTFLOW_WEBHOOK_TIMEOUT_MS',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -124,7 +161,7 @@ export interface Config {
 export const CONFIG_FILE = 'factflow.config.json';
 
 /** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level). */
-export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL'] as const;
+export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_SMTP_PASSWORD'] as const;
 
 /** A setting that is unknown, of the wrong type, or a config file that cannot be read; names its source. */
 export class ConfigError extends Error {}

@@ -18,6 +18,7 @@ import { isIgnoredName, scanInbox } from '../ingest/inboxScan.js';
 import { openForWriting } from '../ingest/openWriters.js';
 import { flowError } from '../errors/catalog.js';
 import { logHealth } from '../log.js';
+import { startDispatcher, type Dispatcher } from '../notify/dispatcher.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
@@ -60,6 +61,8 @@ export interface Daemon {
   idle(): Promise<void>;
   /** The worker threads (absent when flows run in the main thread). */
   readonly pool?: FlowPool;
+  /** Webhook calls and e-mails from the ledger's outbox. */
+  readonly notifications: Dispatcher;
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
@@ -101,6 +104,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
   removeOrphans(hub);
   const pool = hub.settings.workers > 0 ? new FlowPool(hub, hub.settings.workers) : undefined;
+  const notifications = startDispatcher(hub);
   const inFlight = new Set<string>();
   /** The last fault of each flow, also when the ledger could not record it. */
   const faults = new Map<string, string>();
@@ -336,6 +340,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
 
   return {
     pool,
+    notifications,
     async stop() {
       stopped = true;
       clearInterval(tick);
@@ -353,6 +358,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       }
       if (inFlight.size) hub.log.warn(`stopped with ${inFlight.size} flow(s) unfinished; they resume at the next start`);
       await pool?.stop();
+      await notifications.stop();
       fs.rmSync(stateFile, { force: true });
       releaseLock(lockFile);
       hub.log.info('stopped');

@@ -13,6 +13,7 @@ import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow,
+  NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -159,6 +160,11 @@ function flowStore(db: Db): FlowStore {
       const faulty = (sql(db, "SELECT count(*) n FROM flows WHERE stage <> 'DONE' AND last_error IS NOT NULL").get() as { n: number }).n;
       const spoolNames = (sql(db, "SELECT spool_path FROM flows WHERE stage <> 'DONE'").all() as { spool_path: string }[]).map((r) => r.spool_path);
       return { unfinished, faulty, spoolNames };
+    },
+    async unfinished() {
+      // Three equality probes of the stage index, not a scan of the done flows.
+      const r = sql(db, "SELECT count(*) AS n, min(received_at) AS oldest FROM flows WHERE stage IN ('CLAIMING', 'CLAIMED', 'DECIDED')").get() as { n: number; oldest: string | null };
+      return { n: r.n, ...(r.oldest ? { oldestReceivedAt: r.oldest } : {}) };
     },
   };
 }
@@ -351,11 +357,13 @@ interface PartnerRow {
   suppliers: string;
   recipients: string;
   pivot_grouping: Partner['pivotGrouping'] | null;
+  email: string | null;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
   code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
+  ...(r.email ? { email: r.email } : {}),
 });
 
 function partnerStore(db: Db): PartnerStore {
@@ -368,12 +376,104 @@ function partnerStore(db: Db): PartnerStore {
       return (sql(db, 'SELECT * FROM partners ORDER BY code').all() as PartnerRow[]).map(partnerOf);
     },
     async save(p) {
-      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`)
-        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
+      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, email, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @email, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, email = excluded.email`)
+        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, email: p.email ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return sql(db, 'DELETE FROM partners WHERE code = ?').run(code).changes > 0;
+    },
+  };
+}
+
+function notifyStore(db: Db): NotifyStore {
+  return {
+    async add(e) {
+      sql(db, 'INSERT INTO notify_events (id, type, at, seq, flow_id, invoice_id, partner, suppliers, recipients, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(e.id, e.type, e.at, e.seq, e.flowId, e.invoiceId, e.partner, JSON.stringify(e.suppliers), JSON.stringify(e.recipients), JSON.stringify(e.payload));
+    },
+    async unfanned(limit) {
+      return sql(db, 'SELECT id, type, at, seq, flow_id, invoice_id, partner, suppliers, recipients, payload FROM notify_events WHERE fanned = 0 ORDER BY seq, id LIMIT ?').all(limit) as NotifyEventRow[];
+    },
+    async fanOut(eventId, deliveries) {
+      const insert = sql(db, `INSERT INTO notify_deliveries (id, event_id, channel, target, address, state, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+          ON CONFLICT (id) DO NOTHING`);
+      for (const d of deliveries) insert.run(d.id, d.eventId, d.channel, d.target, d.address, d.nextAt, d.createdAt);
+      sql(db, 'UPDATE notify_events SET fanned = 1 WHERE id = ?').run(eventId);
+    },
+    async due(nowMs, limit) {
+      return sql(db, `SELECT d.*, e.type AS event_type, e.at AS event_at, e.payload FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
+          WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`).all(nowMs, limit) as DueDelivery[];
+    },
+    async nextDue() {
+      const r = sql(db, "SELECT min(next_at) AS at FROM notify_deliveries WHERE state = 'pending'").get() as { at: number | null };
+      return r.at ?? undefined;
+    },
+    async recordAttempt(a) {
+      sql(db, 'INSERT INTO notify_attempts (delivery_id, attempt, at, ok, status, error, next_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING')
+        .run(a.deliveryId, a.attempt, a.at, a.ok ? 1 : 0, a.status ?? null, a.error ?? null, a.nextAt ?? null);
+      sql(db, `UPDATE notify_deliveries SET attempts = ?, state = ?, next_at = coalesce(?, next_at), last_status = ?, last_error = ?, done_at = ? WHERE id = ?`)
+        .run(a.attempt, a.state, a.nextAt ?? null, a.status ?? null, a.error ?? null, a.state === 'pending' ? null : a.at, a.deliveryId);
+    },
+    async deliveries(f) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.failed) where.push("(state = 'failed' OR (state = 'pending' AND last_error IS NOT NULL))");
+      if (f.state) (where.push('state = ?'), params.push(f.state));
+      if (f.channel) (where.push('channel = ?'), params.push(f.channel));
+      if (f.eventId) (where.push('event_id = ?'), params.push(f.eventId));
+      if (f.targets) (where.push(`target IN (${placeholders(f.targets.length) || "''"})`), params.push(...f.targets));
+      params.push(f.limit ?? 100);
+      return sql(db, `SELECT * FROM notify_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...params) as DeliveryRow[];
+    },
+    async attempts(deliveryId) {
+      return sql(db, 'SELECT * FROM notify_attempts WHERE delivery_id = ? ORDER BY attempt').all(deliveryId) as AttemptRow[];
+    },
+    async deliveryStates() {
+      return sql(db, 'SELECT state, count(*) AS n FROM notify_deliveries GROUP BY state').all() as { state: string; n: number }[];
+    },
+  };
+}
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string;
+  owner: string | null;
+  secret: string;
+  created_at: string;
+}
+
+const webhookOf = (r: WebhookRow): Webhook => ({ id: r.id, url: r.url, events: JSON.parse(r.events), owner: r.owner, createdAt: r.created_at });
+
+function webhookStore(db: Db): WebhookStore {
+  return {
+    async add(h) {
+      sql(db, 'INSERT INTO webhooks (id, url, events, owner, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(h.id, h.url, JSON.stringify(h.events), h.owner, h.secret, h.createdAt);
+    },
+    async get(id) {
+      const r = sql(db, 'SELECT * FROM webhooks WHERE id = ?').get(id) as WebhookRow | undefined;
+      return r && { ...webhookOf(r), secret: r.secret };
+    },
+    async list(owner) {
+      return (sql(db, 'SELECT * FROM webhooks WHERE (@owner IS NULL OR owner = @owner) ORDER BY created_at, id').all({ owner: owner ?? null }) as WebhookRow[]).map(webhookOf);
+    },
+    async remove(id, owner) {
+      const gone = sql(db, 'DELETE FROM webhooks WHERE id = @id AND (@owner IS NULL OR owner = @owner)').run({ id, owner: owner ?? null }).changes > 0;
+      if (gone) sql(db, "UPDATE notify_deliveries SET state = 'cancelled', done_at = ? WHERE channel = 'webhook' AND target = ? AND state = 'pending'").run(new Date().toISOString(), id);
+      return gone;
+    },
+  };
+}
+
+function counterStore(db: Db): CounterStore {
+  return {
+    async add(deltas) {
+      const bump = sql(db, 'INSERT INTO metric_counts (metric, label, n) VALUES (?, ?, ?) ON CONFLICT (metric, label) DO UPDATE SET n = metric_counts.n + excluded.n');
+      for (const d of deltas) bump.run(d.metric, d.label, d.n);
+    },
+    async all() {
+      return sql(db, 'SELECT metric, label, n FROM metric_counts ORDER BY metric, label').all() as CounterDelta[];
     },
   };
 }
@@ -390,6 +490,9 @@ export class SqliteLedger implements Ledger {
   readonly statusUpdates: StatusUpdateStore;
   readonly directory: DirectoryStore;
   readonly partners: PartnerStore;
+  readonly notify: NotifyStore;
+  readonly webhooks: WebhookStore;
+  readonly counters: CounterStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Transactions of this connection, one at a time. */
@@ -410,6 +513,9 @@ export class SqliteLedger implements Ledger {
     this.statusUpdates = stores.statusUpdates;
     this.directory = stores.directory;
     this.partners = stores.partners;
+    this.notify = stores.notify;
+    this.webhooks = stores.webhooks;
+    this.counters = stores.counters;
   }
 
   private storesOf(db: Db): Stores {
@@ -421,6 +527,9 @@ export class SqliteLedger implements Ledger {
       // A directory import is its own transaction when it is not inside one.
       directory: directoryStore(db, (fn) => (db.inTransaction ? fn() : this.writeSync(fn))),
       partners: partnerStore(db),
+      notify: notifyStore(db),
+      webhooks: webhookStore(db),
+      counters: counterStore(db),
     };
   }
 
@@ -463,6 +572,9 @@ export class SqliteLedger implements Ledger {
       statusUpdates: this.statusUpdates,
       directory: this.directory,
       partners: this.partners,
+      notify: this.notify,
+      webhooks: this.webhooks,
+      counters: this.counters,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);
