@@ -430,7 +430,8 @@ function notifyStore(db: Db): NotifyStore {
       return sql(db, 'SELECT * FROM notify_attempts WHERE delivery_id = ? ORDER BY attempt').all(deliveryId) as AttemptRow[];
     },
     async deliveryStates() {
-      return sql(db, 'SELECT state, count(*) AS n FROM notify_deliveries GROUP BY state').all() as { state: string; n: number }[];
+      // Range probes of the state index: delivered ones, the many, are counted by the counters instead.
+      return sql(db, "SELECT state, count(*) AS n FROM notify_deliveries WHERE state IN ('pending', 'failed') GROUP BY state").all() as { state: string; n: number }[];
     },
   };
 }

@@ -279,7 +279,7 @@ export interface NotifyEventRecord {
   id: string;
   type: string;
   at: string;
-  /** Milliseconds, for the order events are fanned out in. */
+  /** The order events are fanned out in (microseconds, increasing). */
   seq: number;
   flowId: string | null;
   invoiceId: number | null;
@@ -382,7 +382,7 @@ export interface NotifyStore {
   recordAttempt(a: AttemptRecord): Promise<void>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRow[]>;
   attempts(deliveryId: string): Promise<AttemptRow[]>;
-  /** Deliveries by state (for metrics): a count per state through the state index. */
+  /** Deliveries pending and given up (for metrics), counted through the state index. */
   deliveryStates(): Promise<{ state: string; n: number }[]>;
 }
 

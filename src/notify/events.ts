@@ -15,11 +15,15 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** States in which a flow is refused whole (status 93). */
 const REFUSED_STATES = new Set(['IN_REJETE', 'QP_IRRECEVABLE']);
 
+/** Microseconds, strictly increasing in this process: events recorded in one transaction keep their order. */
+let lastSeq = 0;
+const nextSeq = () => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1000));
+
 const event = (type: EventType, at: string, fields: Omit<NotifyEventRecord, 'id' | 'type' | 'at' | 'seq'>): NotifyEventRecord => ({
   id: randomUUID(),
   type,
   at,
-  seq: Date.parse(at) || Date.now(),
+  seq: nextSeq(),
   ...fields,
 });
 
