@@ -361,3 +361,30 @@ test('CLI: webhooks add, list, deliveries and remove; partners set --email; metr
   expect(metrics.stdout).toContain('# TYPE factflow_flows_total counter');
   expect(metrics.stdout).toContain('factflow_inbox_files 0');
 });
+
+test('purge removes old notification events once their deliveries are finished, and keeps those still pending', async () => {
+  const hub = await trackedHub({ ...FAST, notifyRetryBaseMs: 60_000 });
+  const up = await receiver();
+  const down = await receiver();
+  await down.close();
+  await addWebhook(hub.ledger, { url: up.url, events: ['flow.done'] });
+  await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true });
+  const dispatcher = startDispatcher(hub);
+  await dispatcher.idle();
+  // A hook that cannot be reached, for the next flow only.
+  await addWebhook(hub.ledger, { url: down.url, events: ['flow.done'] });
+  await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
+  await dispatcher.idle();
+  await dispatcher.stop();
+  await up.close();
+  const pending = await webhookDeliveries(hub.ledger, { state: 'pending' });
+  expect(pending).toHaveLength(1);
+  const { purgeNotifications } = await import('../src/app/maintenance.js');
+  // 8 + 2 status events, the first flow's done event: finished; the second's flow.done still has a delivery pending.
+  expect(await purgeNotifications(hub, new Date(Date.now() + 1000).toISOString())).toBe(11);
+  // That event is kept whole: its pending delivery, and the one made to the other hook.
+  const kept = await webhookDeliveries(hub.ledger, { limit: 100 });
+  expect(kept.map((d) => d.state).sort()).toEqual(['delivered', 'pending']);
+  expect(new Set(kept.map((d) => d.event_id))).toEqual(new Set([pending[0]!.event_id]));
+  expect((await webhookDeliveries(hub.ledger, { failed: true, withAttempts: true }))[0]!.attemptLog).toHaveLength(1);
+});

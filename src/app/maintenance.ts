@@ -69,6 +69,9 @@ export async function doctor(hub: Hub): Promise<Check[]> {
 /** Finished flows older than the cutoff that no kept flow depends on (events, recycling, completion, duplicates). */
 export const purgeable = (hub: Hub, cutoff: string): Promise<FlowRow[]> => hub.ledger.flows.purgeable(cutoff);
 
+/** Notification events past the cutoff, delivered (or given up), with their deliveries and attempts; pending ones are kept. */
+export const purgeNotifications = (hub: Hub, cutoff: string): Promise<number> => hub.ledger.transaction((tx) => tx.notify.purge(cutoff));
+
 /** Removes the flows' rows, then their files: a crash between leaves files without rows, never rows without files. */
 export async function purge(hub: Hub, flows: FlowRow[]): Promise<number> {
   await hub.ledger.transaction((tx) => tx.flows.purge(flows.map((f) => f.id)));

@@ -429,6 +429,13 @@ function notifyStore(db: Db): NotifyStore {
     async attempts(deliveryId) {
       return sql(db, 'SELECT * FROM notify_attempts WHERE delivery_id = ? ORDER BY attempt').all(deliveryId) as AttemptRow[];
     },
+    async purge(cutoff) {
+      const old = `SELECT e.id FROM notify_events e WHERE e.at < ? AND e.fanned = 1
+          AND NOT EXISTS (SELECT 1 FROM notify_deliveries p WHERE p.event_id = e.id AND p.state = 'pending')`;
+      sql(db, `DELETE FROM notify_attempts WHERE delivery_id IN (SELECT d.id FROM notify_deliveries d WHERE d.event_id IN (${old}))`).run(cutoff);
+      sql(db, `DELETE FROM notify_deliveries WHERE event_id IN (${old})`).run(cutoff);
+      return sql(db, 'DELETE FROM notify_events WHERE at < ? AND fanned = 1 AND NOT EXISTS (SELECT 1 FROM notify_deliveries p WHERE p.event_id = notify_events.id)').run(cutoff).changes;
+    },
     async deliveryStates() {
       // Range probes of the state index: delivered ones, the many, are counted by the counters instead.
       return sql(db, "SELECT state, count(*) AS n FROM notify_deliveries WHERE state IN ('pending', 'failed') GROUP BY state").all() as { state: string; n: number }[];

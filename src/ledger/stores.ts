@@ -382,6 +382,8 @@ export interface NotifyStore {
   recordAttempt(a: AttemptRecord): Promise<void>;
   deliveries(filter: DeliveryFilter): Promise<DeliveryRow[]>;
   attempts(deliveryId: string): Promise<AttemptRow[]>;
+  /** Removes events older than the cutoff whose deliveries are all finished, with their deliveries and attempts; returns the events removed. */
+  purge(cutoff: string): Promise<number>;
   /** Deliveries pending and given up (for metrics), counted through the state index. */
   deliveryStates(): Promise<{ state: string; n: number }[]>;
 }
