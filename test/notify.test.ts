@@ -16,7 +16,7 @@ import { retryDelay } from '../src/notify/backoff.js';
 import { startDispatcher } from '../src/notify/dispatcher.js';
 import { HEADERS, sign, verifySignature } from '../src/notify/signature.js';
 import { addWebhook, listWebhooks, removeWebhook, webhookDeliveries } from '../src/notify/webhooks.js';
-import { cli, closeHubs, fixture, tempDir, trackedHub } from './helpers.js';
+import { cli, closeHubs, fixture, ROOT, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 
@@ -79,6 +79,19 @@ test('signatures: HMAC-SHA256 of timestamp.body; a changed body, secret or old t
   expect(verifySignature('whsec_y', ts, '{"a":1}', s, 300, now)).toBe(false);
   expect(verifySignature('whsec_x', ts, '{"a":1}', s, 300, now + 301_000)).toBe(false);
   expect(verifySignature('whsec_x', ts, '{"a":1}', 'v1=00', 300, now)).toBe(false);
+});
+
+test('the README\'s receiver check in Node accepts the hub\'s signature and refuses a forged one', async () => {
+  const { createHmac, timingSafeEqual } = await import('node:crypto');
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const code = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Webhooks, e-mail and metrics')))![1]!.replace(/^import .*$/m, '');
+  const verify = new Function('createHmac', 'timingSafeEqual', `${code}\nreturn verify;`)(createHmac, timingSafeEqual) as (secret: string, headers: Record<string, string>, body: Buffer) => boolean;
+  const body = Buffer.from('{"id":"e1","type":"flow.done","at":"2026-12-02T00:00:00.000Z","data":{}}');
+  const ts = String(Math.floor(Date.now() / 1000));
+  const headers = { [HEADERS.timestamp]: ts, [HEADERS.signature]: sign('whsec_r', ts, body) };
+  expect(verify('whsec_r', headers, body)).toBe(true);
+  expect(verify('whsec_other', headers, body)).toBe(false);
+  expect(verify('whsec_r', headers, Buffer.from('{}'))).toBe(false);
 });
 
 test('retries back off exponentially, capped, with jitter between half and all of the delay, and stop after the last attempt', () => {
