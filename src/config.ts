@@ -62,6 +62,23 @@ export interface Settings {
   node: string;
   /** A node whose heartbeat is older than this is presumed dead: the others finish its flows (ms). */
   leaseMs: number;
+  /** SMTP server partners' e-mails are sent through; `off` (the default) sends none. */
+  smtpHost: string;
+  smtpPort: number;
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  smtpSecure: boolean;
+  smtpFrom: string;
+  /** SMTP login, `none` for none; the password comes from the environment only (FACTFLOW_SMTP_PASSWORD). */
+  smtpUser: string;
+  /** How often the daemon looks for notifications to send besides its own (ms). */
+  notifyIntervalMs: number;
+  /** Retries of a webhook call or an e-mail: the first after this (ms), doubling, at most notifyRetryMaxMs apart. */
+  notifyRetryBaseMs: number;
+  notifyRetryMaxMs: number;
+  /** Attempts before a delivery is given up (failed). */
+  notifyMaxAttempts: number;
+  /** How long a webhook receiver has to answer (ms). */
+  webhookTimeoutMs: number;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -95,6 +112,16 @@ export const DEFAULTS: Settings = {
   ledger: 'sqlite',
   node: os.hostname(),
   leaseMs: 15_000,
+  smtpHost: 'off',
+  smtpPort: 587,
+  smtpSecure: false,
+  smtpFrom: 'factflow@localhost',
+  smtpUser: 'none',
+  notifyIntervalMs: 1000,
+  notifyRetryBaseMs: 10_000,
+  notifyRetryMaxMs: 3_600_000,
+  notifyMaxAttempts: 20,
+  webhookTimeoutMs: 10_000,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -123,6 +150,16 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   ledger: 'FACTFLOW_LEDGER',
   node: 'FACTFLOW_NODE',
   leaseMs: 'FACTFLOW_LEASE_MS',
+  smtpHost: 'FACTFLOW_SMTP_HOST',
+  smtpPort: 'FACTFLOW_SMTP_PORT',
+  smtpSecure: 'FACTFLOW_SMTP_SECURE',
+  smtpFrom: 'FACTFLOW_SMTP_FROM',
+  smtpUser: 'FACTFLOW_SMTP_USER',
+  notifyIntervalMs: 'FACTFLOW_NOTIFY_INTERVAL_MS',
+  notifyRetryBaseMs: 'FACTFLOW_NOTIFY_RETRY_BASE_MS',
+  notifyRetryMaxMs: 'FACTFLOW_NOTIFY_RETRY_MAX_MS',
+  notifyMaxAttempts: 'FACTFLOW_NOTIFY_MAX_ATTEMPTS',
+  webhookTimeoutMs: 'FACTFLOW_WEBHOOK_TIMEOUT_MS',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -135,8 +172,8 @@ export interface Config {
 
 export const CONFIG_FILE = 'factflow.config.json';
 
-/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level; the tests' PostgreSQL server). */
-export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_TEST_PG', 'FACTFLOW_TEST_LEDGER'] as const;
+/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level, SMTP password; the tests' PostgreSQL server). */
+export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_SMTP_PASSWORD', 'FACTFLOW_TEST_PG', 'FACTFLOW_TEST_LEDGER'] as const;
 
 /** A setting that is unknown, of the wrong type, or a config file that cannot be read; names its source. */
 export class ConfigError extends Error {}

@@ -17,6 +17,7 @@ import type { FlowRow, InvoiceRow, Owner, Stores, Tx } from '../ledger/stores.js
 import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
+import { recordDecisionCounts, recordStatusChange } from './outbox.js';
 
 export interface Decided {
   read: ReadResult;
@@ -66,10 +67,11 @@ export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, 
   if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, owner))) return false;
   for (const { record, event } of plan.invoices) {
     const id = await tx.invoices.record(flowId, record);
-    if (event) await tx.events.add({ ...event, invoiceId: event.invoiceId === 'self' ? id : event.invoiceId });
+    if (event) await recordStatusChange(tx, { ...event, invoiceId: event.invoiceId === 'self' ? id : event.invoiceId });
   }
   for (const u of plan.statusUpdates) await tx.statusUpdates.add({ ...u, flow_id: flowId });
-  for (const e of plan.events) await tx.events.add(e);
+  for (const e of plan.events) await recordStatusChange(tx, e);
+  await recordDecisionCounts(tx, plan);
   return true;
 }
 

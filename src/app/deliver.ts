@@ -16,6 +16,7 @@ import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { groupingFor, PARTNER_CODE } from '../route/partners.js';
+import { recordFlowDone, recordStatusChange } from './outbox.js';
 
 export interface Delivery {
   flow: FlowRow;
@@ -125,7 +126,7 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
       for (const r of p.rows) await tx.invoices.setPivot(r.id, p.path);
       await tx.flows.recordOutput(flow.id, 'pivot', p.path);
     }
-    for (const e of plan.madeAvailable) await tx.events.add(e);
+    for (const e of plan.madeAvailable) await recordStatusChange(tx, e);
   });
   await each(({ plan }) => {
     for (const n of plan.notices) writeFileAtomic(n.path, n.chunks(), pending);
@@ -139,6 +140,7 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
   await commitEach(async ({ flow, plan }, tx) => {
     for (const n of plan.notices) if (n.kind !== 'report-beside') await tx.flows.recordOutput(flow.id, n.kind, n.path);
     await tx.flows.markDone(flow.id, doneAt);
+    await recordFlowDone(tx, flow, plan.report, doneAt);
   });
   for (const f of flows) {
     if (f.fault || !f.plan) continue;

@@ -70,6 +70,9 @@ export async function doctor(hub: Hub): Promise<Check[]> {
     } else add('daemon ledger', 'ok', `the daemon writes ${l.db}`);
     if (state.logProblem) add('log files', 'FAIL', `the daemon cannot write var/log: ${state.logProblem}`);
   }
+  const deliveries = new Map((await hub.ledger.notify.deliveryStates()).map((d) => [d.state, d.n]));
+  const [pending, failed] = [deliveries.get('pending') ?? 0, deliveries.get('failed') ?? 0];
+  add('notifications', failed ? 'warn' : 'ok', `${pending} webhook call(s) or e-mail(s) pending${alive ? '' : ' (sent by the daemon)'}, ${failed} given up${failed ? ' (see factflow webhooks deliveries --failed)' : ''}; e-mail ${hub.settings.smtpHost === 'off' ? 'off (smtpHost)' : `through ${hub.settings.smtpHost}:${hub.settings.smtpPort}`}`);
   const unexpected = scanInbox(l.inbox).unexpected;
   add('inbox', unexpected.length ? 'warn' : 'ok', unexpected.length ? `${unexpected.length} entr${unexpected.length === 1 ? 'y' : 'ies'} in places no flow is taken from (flows go in inbox/ or inbox/<partner>/): ${unexpected.slice(0, 10).join(', ')}${unexpected.length > 10 ? ', …' : ''}` : 'nothing in unexpected places');
   return checks;
@@ -77,6 +80,9 @@ export async function doctor(hub: Hub): Promise<Check[]> {
 
 /** Finished flows older than the cutoff that no kept flow depends on (events, recycling, completion, duplicates). */
 export const purgeable = (hub: Hub, cutoff: string): Promise<FlowRow[]> => hub.ledger.flows.purgeable(cutoff);
+
+/** Notification events past the cutoff, delivered (or given up), with their deliveries and attempts; pending ones are kept. */
+export const purgeNotifications = (hub: Hub, cutoff: string): Promise<number> => hub.ledger.transaction((tx) => tx.notify.purge(cutoff));
 
 /** Removes the flows' rows, then their files: a crash between leaves files without rows, never rows without files. */
 export async function purge(hub: Hub, flows: FlowRow[]): Promise<number> {

@@ -10,6 +10,7 @@ import { registerDirectory } from './commands/directory.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInvoices } from './commands/invoices.js';
 import { registerNodes } from './commands/nodes.js';
+import { registerNotify } from './commands/notify.js';
 import { registerPartners } from './commands/partners.js';
 import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, NotFoundError, UsageError } from './context.js';
@@ -30,6 +31,7 @@ registerDirectory(program);
 registerFlows(program);
 registerInvoices(program);
 registerPartners(program);
+registerNotify(program);
 registerAdmin(program);
 registerNodes(program);
 

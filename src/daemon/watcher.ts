@@ -19,6 +19,7 @@ import { openForWriting } from '../ingest/openWriters.js';
 import { flowError } from '../errors/catalog.js';
 import { logHealth } from '../log.js';
 import { LEASE_LOST_EXIT, startHeartbeat } from './heartbeat.js';
+import { startDispatcher, type Dispatcher } from '../notify/dispatcher.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
 
@@ -61,6 +62,8 @@ export interface Daemon {
   idle(): Promise<void>;
   /** The worker threads (absent when flows run in the main thread). */
   readonly pool?: FlowPool;
+  /** Webhook calls and e-mails from the ledger's outbox. */
+  readonly notifications: Dispatcher;
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
@@ -102,6 +105,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   };
   removeOrphans(hub);
   const pool = hub.settings.workers > 0 ? new FlowPool(hub, hub.settings.workers) : undefined;
+  const notifications = startDispatcher(hub);
   const inFlight = new Set<string>();
   /** The last fault of each flow, also when the ledger could not record it. */
   const faults = new Map<string, string>();
@@ -341,6 +345,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
 
   return {
     pool,
+    notifications,
     async stop() {
       stopped = true;
       clearInterval(tick);
@@ -360,6 +365,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
       if (inFlight.size) hub.log.warn(`stopped with ${inFlight.size} flow(s) unfinished; they resume at the next start`);
       await pool?.stop();
       await heartbeat.stop(inFlight.size ? `stopped with ${inFlight.size} flow(s) unfinished: the other nodes finish them` : 'stopped').catch(() => undefined);
+      await notifications.stop();
       fs.rmSync(stateFile, { force: true });
       releaseLock(lockFile);
       hub.log.info('stopped');

@@ -196,6 +196,69 @@ export const MIGRATIONS: readonly string[] = [
     doing TEXT NOT NULL DEFAULT ''
   );
   `,
+  // 10: notifications. Events (flow done or refused, invoice status changes) are written to an
+  // outbox in the transaction that causes them; a dispatcher fans each out to the webhooks and
+  // partner e-mail addresses it concerns (one delivery per pair, retried from here) and logs
+  // every attempt. Counters of what the hub did, bumped in the same transactions, let a
+  // metrics scrape read a few rows instead of counting the flows.
+  `
+  CREATE TABLE notify_events (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    flow_id TEXT,
+    invoice_id INTEGER,
+    partner TEXT,
+    suppliers TEXT NOT NULL DEFAULT '[]',
+    recipients TEXT NOT NULL DEFAULT '[]',
+    payload TEXT NOT NULL,
+    fanned INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX notify_events_fanned ON notify_events(fanned, seq);
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    owner TEXT,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE notify_deliveries (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL REFERENCES notify_events(id),
+    channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+    target TEXT NOT NULL,
+    address TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    done_at TEXT
+  );
+  CREATE INDEX notify_deliveries_due ON notify_deliveries(state, next_at);
+  CREATE INDEX notify_deliveries_target ON notify_deliveries(target, created_at);
+  CREATE INDEX notify_deliveries_created ON notify_deliveries(created_at);
+  CREATE TABLE notify_attempts (
+    delivery_id TEXT NOT NULL REFERENCES notify_deliveries(id),
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    next_at BIGINT,
+    PRIMARY KEY (delivery_id, attempt)
+  );
+  CREATE TABLE metric_counts (
+    metric TEXT NOT NULL,
+    label TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (metric, label)
+  );
+  ALTER TABLE partners ADD COLUMN email TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

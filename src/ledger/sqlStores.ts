@@ -11,6 +11,7 @@ import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, ListedFlow, NodeRow, NodeStore, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
+  NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
@@ -151,6 +152,11 @@ function flowStore(db: LedgerDb): FlowStore {
       const faulty = (await db.get<{ n: number }>("SELECT count(*) AS n FROM flows WHERE stage <> 'DONE' AND last_error IS NOT NULL"))!.n;
       const spoolNames = (await db.all<{ spool_path: string }>("SELECT spool_path FROM flows WHERE stage <> 'DONE'")).map((r) => r.spool_path);
       return { unfinished, faulty, spoolNames };
+    },
+    async unfinished() {
+      // Three equality probes of the stage index, not a scan of the done flows.
+      const r = (await db.get<{ n: number; oldest: string | null }>("SELECT count(*) AS n, min(received_at) AS oldest FROM flows WHERE stage IN ('CLAIMING', 'CLAIMED', 'DECIDED')"))!;
+      return { n: r.n, ...(r.oldest ? { oldestReceivedAt: r.oldest } : {}) };
     },
   };
 }
@@ -341,11 +347,13 @@ interface PartnerRow {
   suppliers: string;
   recipients: string;
   pivot_grouping: Partner['pivotGrouping'] | null;
+  email: string | null;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
   code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
+  ...(r.email ? { email: r.email } : {}),
 });
 
 function partnerStore(db: LedgerDb): PartnerStore {
@@ -358,9 +366,9 @@ function partnerStore(db: LedgerDb): PartnerStore {
       return (await db.all<PartnerRow>('SELECT * FROM partners ORDER BY code')).map(partnerOf);
     },
     async save(p) {
-      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`,
-      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
+      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, email, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @email, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, email = excluded.email`,
+      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, email: p.email ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return (await db.run('DELETE FROM partners WHERE code = ?', [code])).changes > 0;
@@ -384,6 +392,108 @@ function nodeStore(db: LedgerDb): NodeStore {
   };
 }
 
+function notifyStore(db: LedgerDb): NotifyStore {
+  return {
+    async add(e) {
+      await db.run('INSERT INTO notify_events (id, type, at, seq, flow_id, invoice_id, partner, suppliers, recipients, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [e.id, e.type, e.at, e.seq, e.flowId, e.invoiceId, e.partner, JSON.stringify(e.suppliers), JSON.stringify(e.recipients), JSON.stringify(e.payload)]);
+    },
+    async unfanned(limit) {
+      return db.all<NotifyEventRow>('SELECT id, type, at, seq, flow_id, invoice_id, partner, suppliers, recipients, payload FROM notify_events WHERE fanned = 0 ORDER BY seq, id LIMIT ?', [limit]);
+    },
+    async fanOut(eventId, deliveries) {
+      for (const d of deliveries) {
+        await db.run(`INSERT INTO notify_deliveries (id, event_id, channel, target, address, state, attempts, next_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+            ON CONFLICT (id) DO NOTHING`, [d.id, d.eventId, d.channel, d.target, d.address, d.nextAt, d.createdAt]);
+      }
+      await db.run('UPDATE notify_events SET fanned = 1 WHERE id = ?', [eventId]);
+    },
+    async due(nowMs, limit) {
+      return db.all<DueDelivery>(`SELECT d.*, e.type AS event_type, e.at AS event_at, e.payload FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
+          WHERE d.state = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`, [nowMs, limit]);
+    },
+    async nextDue() {
+      const r = await db.get<{ at: number | null }>("SELECT min(next_at) AS at FROM notify_deliveries WHERE state = 'pending'");
+      return r?.at ?? undefined;
+    },
+    async recordAttempt(a) {
+      await db.run('INSERT INTO notify_attempts (delivery_id, attempt, at, ok, status, error, next_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id, attempt) DO NOTHING',
+        [a.deliveryId, a.attempt, a.at, a.ok ? 1 : 0, a.status ?? null, a.error ?? null, a.nextAt ?? null]);
+      await db.run('UPDATE notify_deliveries SET attempts = ?, state = ?, next_at = coalesce(CAST(? AS BIGINT), next_at), last_status = ?, last_error = ?, done_at = ? WHERE id = ?',
+        [a.attempt, a.state, a.nextAt ?? null, a.status ?? null, a.error ?? null, a.state === 'pending' ? null : a.at, a.deliveryId]);
+    },
+    async deliveries(f) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.failed) where.push("(state = 'failed' OR (state = 'pending' AND last_error IS NOT NULL))");
+      if (f.state) (where.push('state = ?'), params.push(f.state));
+      if (f.channel) (where.push('channel = ?'), params.push(f.channel));
+      if (f.eventId) (where.push('event_id = ?'), params.push(f.eventId));
+      if (f.targets) (where.push(`target IN (${placeholders(f.targets.length) || "''"})`), params.push(...f.targets));
+      params.push(f.limit ?? 100);
+      return db.all<DeliveryRow>(`SELECT * FROM notify_deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ?`, params);
+    },
+    async attempts(deliveryId) {
+      return db.all<AttemptRow>('SELECT * FROM notify_attempts WHERE delivery_id = ? ORDER BY attempt', [deliveryId]);
+    },
+    async purge(cutoff) {
+      const old = `SELECT e.id FROM notify_events e WHERE e.at < ? AND e.fanned = 1
+          AND NOT EXISTS (SELECT 1 FROM notify_deliveries p WHERE p.event_id = e.id AND p.state = 'pending')`;
+      await db.run(`DELETE FROM notify_attempts WHERE delivery_id IN (SELECT d.id FROM notify_deliveries d WHERE d.event_id IN (${old}))`, [cutoff]);
+      await db.run(`DELETE FROM notify_deliveries WHERE event_id IN (${old})`, [cutoff]);
+      return (await db.run('DELETE FROM notify_events WHERE at < ? AND fanned = 1 AND NOT EXISTS (SELECT 1 FROM notify_deliveries p WHERE p.event_id = notify_events.id)', [cutoff])).changes;
+    },
+    async deliveryStates() {
+      // Range probes of the state index: delivered ones, the many, are counted by the counters instead.
+      return db.all<{ state: string; n: number }>("SELECT state, count(*) AS n FROM notify_deliveries WHERE state IN ('pending', 'failed') GROUP BY state");
+    },
+  };
+}
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  events: string;
+  owner: string | null;
+  secret: string;
+  created_at: string;
+}
+
+const webhookOf = (r: WebhookRow): Webhook => ({ id: r.id, url: r.url, events: JSON.parse(r.events), owner: r.owner, createdAt: r.created_at });
+
+function webhookStore(db: LedgerDb): WebhookStore {
+  return {
+    async add(h) {
+      await db.run('INSERT INTO webhooks (id, url, events, owner, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)', [h.id, h.url, JSON.stringify(h.events), h.owner, h.secret, h.createdAt]);
+    },
+    async get(id) {
+      const r = await db.get<WebhookRow>('SELECT * FROM webhooks WHERE id = ?', [id]);
+      return r && { ...webhookOf(r), secret: r.secret };
+    },
+    async list(owner) {
+      return (await db.all<WebhookRow>('SELECT * FROM webhooks WHERE (CAST(@owner AS TEXT) IS NULL OR owner = @owner) ORDER BY created_at, id', { owner: owner ?? null })).map(webhookOf);
+    },
+    async remove(id, owner) {
+      const gone = (await db.run('DELETE FROM webhooks WHERE id = @id AND (CAST(@owner AS TEXT) IS NULL OR owner = @owner)', { id, owner: owner ?? null })).changes > 0;
+      if (gone) await db.run("UPDATE notify_deliveries SET state = 'cancelled', done_at = ? WHERE channel = 'webhook' AND target = ? AND state = 'pending'", [new Date().toISOString(), id]);
+      return gone;
+    },
+  };
+}
+
+function counterStore(db: LedgerDb): CounterStore {
+  return {
+    async add(deltas) {
+      for (const d of deltas) {
+        await db.run('INSERT INTO metric_counts (metric, label, n) VALUES (?, ?, ?) ON CONFLICT (metric, label) DO UPDATE SET n = metric_counts.n + excluded.n', [d.metric, d.label, d.n]);
+      }
+    },
+    async all() {
+      return db.all<CounterDelta>('SELECT metric, label, n FROM metric_counts ORDER BY metric, label');
+    },
+  };
+}
+
 export function storesOf(db: LedgerDb): Stores {
   return {
     flows: flowStore(db),
@@ -393,5 +503,8 @@ export function storesOf(db: LedgerDb): Stores {
     directory: directoryStore(db),
     partners: partnerStore(db),
     nodes: nodeStore(db),
+    notify: notifyStore(db),
+    webhooks: webhookStore(db),
+    counters: counterStore(db),
   };
 }

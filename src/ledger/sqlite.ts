@@ -11,7 +11,7 @@ import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
 import { WriteLock } from './writeLock.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
+import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -29,6 +29,9 @@ export class SqliteLedger implements Ledger {
   readonly directory: DirectoryStore;
   readonly partners: PartnerStore;
   readonly nodes: NodeStore;
+  readonly notify: NotifyStore;
+  readonly webhooks: WebhookStore;
+  readonly counters: CounterStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Prepared once per SQL text. */
@@ -52,6 +55,9 @@ export class SqliteLedger implements Ledger {
     this.directory = stores.directory;
     this.partners = stores.partners;
     this.nodes = stores.nodes;
+    this.notify = stores.notify;
+    this.webhooks = stores.webhooks;
+    this.counters = stores.counters;
   }
 
   private sql(text: string): Statement {
@@ -105,6 +111,9 @@ export class SqliteLedger implements Ledger {
       directory: this.directory,
       partners: this.partners,
       nodes: this.nodes,
+      notify: this.notify,
+      webhooks: this.webhooks,
+      counters: this.counters,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);

@@ -233,6 +233,8 @@ export interface FlowStore {
   purge(ids: string[]): Promise<void>;
   stats(since?: string): Promise<{ flows: { state: string; n: number }[]; invoices: { status: string; n: number }[]; rejectionCodes: { code: string; n: number }[] }>;
   counts(): Promise<{ unfinished: number; faulty: number; spoolNames: string[] }>;
+  /** Flows not done and the oldest one's reception time, through the stage index. */
+  unfinished(): Promise<{ n: number; oldestReceivedAt?: string }>;
 }
 
 export interface InvoiceStore {
@@ -306,6 +308,150 @@ export interface NodeStore {
   remove(name: string): Promise<boolean>;
 }
 
+/** A notification event written to the outbox (see src/notify/events). */
+export interface NotifyEventRecord {
+  id: string;
+  type: string;
+  at: string;
+  /** The order events are fanned out in (microseconds, increasing). */
+  seq: number;
+  flowId: string | null;
+  invoiceId: number | null;
+  /** The partner whose folder the flow came in through, if any. */
+  partner: string | null;
+  /** Suppliers and recipients the event is about (what a partner's permissions are checked against). */
+  suppliers: string[];
+  recipients: string[];
+  payload: Record<string, unknown>;
+}
+
+export interface NotifyEventRow {
+  id: string;
+  type: string;
+  at: string;
+  seq: number;
+  flow_id: string | null;
+  invoice_id: number | null;
+  partner: string | null;
+  suppliers: string;
+  recipients: string;
+  payload: string;
+}
+
+export type DeliveryChannel = 'webhook' | 'email';
+export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'cancelled';
+
+export interface NewDelivery {
+  id: string;
+  eventId: string;
+  channel: DeliveryChannel;
+  /** The webhook id, or the partner code for an e-mail. */
+  target: string;
+  /** The URL or the e-mail address, as it was when the event was fanned out. */
+  address: string;
+  nextAt: number;
+  createdAt: string;
+}
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  channel: DeliveryChannel;
+  target: string;
+  address: string;
+  state: DeliveryState;
+  attempts: number;
+  next_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  done_at: string | null;
+}
+
+export type DueDelivery = DeliveryRow & { event_type: string; event_at: string; payload: string };
+
+export interface AttemptRecord {
+  deliveryId: string;
+  attempt: number;
+  at: string;
+  ok: boolean;
+  status?: number;
+  error?: string;
+  /** The next attempt (ms), or undefined when none follows (delivered, given up, cancelled). */
+  nextAt?: number;
+  state: DeliveryState;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  at: string;
+  ok: number;
+  status: number | null;
+  error: string | null;
+  next_at: number | null;
+}
+
+export interface DeliveryFilter {
+  /** Deliveries whose last attempt failed (still retried, or given up). */
+  failed?: boolean;
+  state?: DeliveryState;
+  channel?: DeliveryChannel;
+  /** Deliveries of these targets only (a partner's webhooks). */
+  targets?: string[];
+  eventId?: string;
+  limit?: number;
+}
+
+export interface NotifyStore {
+  add(event: NotifyEventRecord): Promise<void>;
+  /** Events not yet fanned out to their deliveries, oldest first. */
+  unfanned(limit: number): Promise<NotifyEventRow[]>;
+  /** Records an event's deliveries and marks it fanned out. */
+  fanOut(eventId: string, deliveries: NewDelivery[]): Promise<void>;
+  /** Pending deliveries due at `nowMs`, soonest first, with their event. */
+  due(nowMs: number, limit: number): Promise<DueDelivery[]>;
+  /** When the next pending delivery is due (ms), if any. */
+  nextDue(): Promise<number | undefined>;
+  recordAttempt(a: AttemptRecord): Promise<void>;
+  deliveries(filter: DeliveryFilter): Promise<DeliveryRow[]>;
+  attempts(deliveryId: string): Promise<AttemptRow[]>;
+  /** Removes events older than the cutoff whose deliveries are all finished, with their deliveries and attempts; returns the events removed. */
+  purge(cutoff: string): Promise<number>;
+  /** Deliveries pending and given up (for metrics), counted through the state index. */
+  deliveryStates(): Promise<{ state: string; n: number }[]>;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  /** Event types it receives; empty: all of them. */
+  events: string[];
+  /** The partner code it belongs to (it sees only what that partner's permissions cover), or null for an operator's hook. */
+  owner: string | null;
+  createdAt: string;
+}
+
+export interface WebhookStore {
+  add(hook: Webhook & { secret: string }): Promise<void>;
+  get(id: string): Promise<(Webhook & { secret: string }) | undefined>;
+  list(owner?: string): Promise<Webhook[]>;
+  /** Removes a hook (only the owner's when an owner is given) and cancels its pending deliveries. */
+  remove(id: string, owner?: string): Promise<boolean>;
+}
+
+/** Monotonic counters of what the hub did (metrics), bumped in the transactions that do it. */
+export interface CounterDelta {
+  metric: string;
+  label: string;
+  n: number;
+}
+
+export interface CounterStore {
+  add(deltas: CounterDelta[]): Promise<void>;
+  all(): Promise<CounterDelta[]>;
+}
+
 export interface Stores {
   flows: FlowStore;
   invoices: InvoiceStore;
@@ -314,6 +460,9 @@ export interface Stores {
   directory: DirectoryStore;
   partners: PartnerStore;
   nodes: NodeStore;
+  notify: NotifyStore;
+  webhooks: WebhookStore;
+  counters: CounterStore;
 }
 
 /** Stores inside a write transaction; `savepoint` undoes only what its function did if it throws. */

@@ -12,6 +12,8 @@ export interface Partner {
   recipients: string[];
   /** Overrides the pivotGrouping setting for its recipients' pivots and its suppliers' status files. */
   pivotGrouping?: PivotGrouping;
+  /** Contact address: receives an e-mail on refusals and status changes of its invoices (when SMTP is set up). */
+  email?: string;
 }
 
 /** Partner codes look like AAA999; nothing else is used to build a path. */

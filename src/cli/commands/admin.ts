@@ -1,6 +1,6 @@
 /** Running the hub day to day: statistics, health checks, configuration, retention. */
 import type { Command } from 'commander';
-import { doctor, purge, purgeable, type Check } from '../../app/maintenance.js';
+import { doctor, purge, purgeable, purgeNotifications, type Check } from '../../app/maintenance.js';
 import { checkHome, durationOption, EXIT, homeOf, parseWhen, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
@@ -82,9 +82,10 @@ export function registerAdmin(program: Command): void {
         const cutoff = new Date(Date.now() - (olderThanMs ?? hub.settings.retentionDays * 86_400_000)).toISOString();
         const flows = await purgeable(hub, cutoff);
         const files = opts.dryRun ? 0 : await purge(hub, flows);
-        if (!opts.dryRun) hub.log.info(`purged ${flows.length} flow(s) finished before ${cutoff}, ${files} file(s)`);
+        const events = opts.dryRun ? 0 : await purgeNotifications(hub, cutoff);
+        if (!opts.dryRun) hub.log.info(`purged ${flows.length} flow(s) finished before ${cutoff}, ${files} file(s), ${events} notification event(s)`);
         const listed = flows.map((f) => ({ id: f.id, file: f.file_name, doneAt: f.done_at }));
-        if (opts.json) return console.log(JSON.stringify({ cutoff, dryRun: !!opts.dryRun, flows: listed, files }, null, 2));
+        if (opts.json) return console.log(JSON.stringify({ cutoff, dryRun: !!opts.dryRun, flows: listed, files, notificationEvents: events }, null, 2));
         if (opts.dryRun && listed.length) printTable(['FLOW', 'FILE', 'DONE'], listed.map((f) => [f.id, f.file, f.doneAt]));
         console.log(`${opts.dryRun ? 'Would purge' : 'Purged'} ${flows.length} flow(s) finished before ${cutoff}${opts.dryRun ? ' (nothing was changed: --dry-run)' : ` and ${files} archived file(s)`}.`);
       }, 'existing');

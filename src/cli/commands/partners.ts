@@ -9,6 +9,14 @@ const collect = (v: string, all: string[]) => [...all, v];
 /** `default` drops the partner's own grouping: the pivotGrouping setting applies again. */
 const GROUPING_CHOICES = [...PIVOT_GROUPINGS, 'default'] as const;
 
+/** An address (a plain check: one @, no spaces), `none` to remove it (''), or undefined when not given. */
+function emailOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.toLowerCase() === 'none') return '';
+  if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(value)) throw new UsageError(`--email takes an address like edi@acme.example (or none), got "${value}"`);
+  return value;
+}
+
 export function registerPartners(program: Command): void {
   const partners = program.command('partners').description('EDI partners: inbox/<code>/ folders and what each may do.');
   partners
@@ -19,22 +27,47 @@ export function registerPartners(program: Command): void {
     .option('--supplier <id>', 'a supplier identifier it may deposit invoices for (repeatable)', collect, [] as string[])
     .option('--recipient <siret>', 'a recipient SIRET it may send statuses for (repeatable)', collect, [] as string[])
     .option('--pivot-grouping <grouping>', 'pivots of its recipients and status files of its suppliers: recipient (one file per flow), invoice (one per invoice), or default (the pivotGrouping setting)')
+    .option('--email <address>', 'contact address told of refusals and status changes (needs smtpHost); none to remove it')
     .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice')
-    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string }) => {
+    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string; email?: string }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
       const grouping = opts.pivotGrouping === undefined ? undefined : choice('--pivot-grouping', opts.pivotGrouping, GROUPING_CHOICES);
+      const email = emailOption(opts.email);
       await withHub(program, false, async (hub) => {
         const existing = await hub.ledger.partners.get(code);
-        // An update keeps the partner's grouping unless one is given.
+        // An update keeps the partner's grouping and address unless one is given.
         const pivotGrouping = grouping === undefined ? existing?.pivotGrouping : grouping === 'default' ? undefined : grouping;
+        const address = email === undefined ? existing?.email : email || undefined;
         await hub.ledger.transaction((tx) => tx.partners.save({
           code,
           name: opts.name,
           suppliers: [...new Set([...(existing?.suppliers ?? []), ...opts.supplier])],
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
           ...(pivotGrouping ? { pivotGrouping } : {}),
+          ...(address ? { email: address } : {}),
         }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
+      }, 'existing');
+    });
+
+  partners
+    .command('set')
+    .description('Change a registered partner\'s contact address.')
+    .argument('<code>')
+    .requiredOption('--email <address>', 'contact address told of refusals and status changes (needs smtpHost); none to remove it')
+    .addHelpText('after', '\nExamples:\n  factflow partners set ACM001 --email edi@acme.example\n  factflow partners set ACM001 --email none')
+    .action(async (code: string, opts: { email: string }) => {
+      const email = emailOption(opts.email);
+      process.exitCode = await withHub(program, false, async (hub) => {
+        const existing = await hub.ledger.partners.get(code);
+        if (!existing) {
+          console.error(`No partner ${code} (see factflow partners list).`);
+          return EXIT.NOT_FOUND;
+        }
+        const { email: _old, ...rest } = existing;
+        await hub.ledger.transaction((tx) => tx.partners.save({ ...rest, ...(email ? { email } : {}) }));
+        console.log(email ? `Partner ${code} is told at ${email}.` : `Partner ${code} has no contact address any more.`);
+        return EXIT.OK;
       }, 'existing');
     });
 
@@ -47,7 +80,7 @@ export function registerPartners(program: Command): void {
       await withHub(program, false, async (hub) => {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
-        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`]));
+        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.email]));
       }, 'read');
     });
 
