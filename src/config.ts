@@ -56,10 +56,14 @@ export interface Settings {
    * override it for the recipients and suppliers it is registered for.
    */
   pivotGrouping: PivotGrouping;
+  /** How suppliers receive their statuses: CPPStatut, CDAR (flow 6), or both; a partner may override it. */
+  statusFormat: StatusFormat;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
 export type PivotGrouping = (typeof PIVOT_GROUPINGS)[number];
+export const STATUS_FORMATS = ['cpp', 'cdar', 'both'] as const;
+export type StatusFormat = (typeof STATUS_FORMATS)[number];
 
 const MB = 1024 * 1024;
 
@@ -86,6 +90,7 @@ export const DEFAULTS: Settings = {
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
   pivotGrouping: 'recipient',
+  statusFormat: 'cpp',
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -111,6 +116,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
   pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
+  statusFormat: 'FACTFLOW_STATUS_FORMAT',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -198,6 +204,7 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
     if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
+    if (key === 'statusFormat' && !(STATUS_FORMATS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${STATUS_FORMATS.join(', ')}, got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {

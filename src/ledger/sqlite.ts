@@ -351,11 +351,13 @@ interface PartnerRow {
   suppliers: string;
   recipients: string;
   pivot_grouping: Partner['pivotGrouping'] | null;
+  status_format: Partner['statusFormat'] | null;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
   code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
+  ...(r.status_format ? { statusFormat: r.status_format } : {}),
 });
 
 function partnerStore(db: Db): PartnerStore {
@@ -368,9 +370,9 @@ function partnerStore(db: Db): PartnerStore {
       return (sql(db, 'SELECT * FROM partners ORDER BY code').all() as PartnerRow[]).map(partnerOf);
     },
     async save(p) {
-      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`)
-        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
+      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, status_format, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @format, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, status_format = excluded.status_format`)
+        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, format: p.statusFormat ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return sql(db, 'DELETE FROM partners WHERE code = ?').run(code).changes > 0;

@@ -6,6 +6,7 @@
  * (src/lifecycle/statuses.ts) like a CPPStatut line. No official correspondence is published;
  * each choice and each gap is said in its row (`why`).
  */
+import type { StatusFormat } from '../config.js';
 import type { FlowError } from '../errors/catalog.js';
 
 /** MDT-77: 305 for the transmission phase (platforms), 23 for the processing phase (the parties). */
@@ -116,7 +117,5 @@ export function irreceivableReason(errors: readonly Pick<FlowError, 'code'>[]): 
   return 'IRR_SYNTAX';
 }
 
-export const STATUS_FORMATS = ['cpp', 'cdar', 'both'] as const;
-export type StatusFormat = (typeof STATUS_FORMATS)[number];
 export const wantsCdar = (f: StatusFormat | undefined): boolean => f === 'cdar' || f === 'both';
 export const wantsCpp = (f: StatusFormat | undefined): boolean => f !== 'cdar';

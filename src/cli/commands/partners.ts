@@ -1,6 +1,6 @@
 /** EDI partners: who may drop flows in inbox/<code>/ and for whom. */
 import type { Command } from 'commander';
-import { PIVOT_GROUPINGS } from '../../config.js';
+import { PIVOT_GROUPINGS, STATUS_FORMATS } from '../../config.js';
 import { PARTNER_CODE } from '../../route/partners.js';
 import { choice, EXIT, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
@@ -8,6 +8,7 @@ import { printTable } from '../table.js';
 const collect = (v: string, all: string[]) => [...all, v];
 /** `default` drops the partner's own grouping: the pivotGrouping setting applies again. */
 const GROUPING_CHOICES = [...PIVOT_GROUPINGS, 'default'] as const;
+const FORMAT_CHOICES = [...STATUS_FORMATS, 'default'] as const;
 
 export function registerPartners(program: Command): void {
   const partners = program.command('partners').description('EDI partners: inbox/<code>/ folders and what each may do.');
@@ -19,20 +20,24 @@ export function registerPartners(program: Command): void {
     .option('--supplier <id>', 'a supplier identifier it may deposit invoices for (repeatable)', collect, [] as string[])
     .option('--recipient <siret>', 'a recipient SIRET it may send statuses for (repeatable)', collect, [] as string[])
     .option('--pivot-grouping <grouping>', 'pivots of its recipients and status files of its suppliers: recipient (one file per flow), invoice (one per invoice), or default (the pivotGrouping setting)')
-    .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice')
-    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string }) => {
+    .option('--status-format <format>', 'statuses of its suppliers and answers to its flows: cpp (CPPStatut), cdar (CDAR, flow 6), both, or default (the statusFormat setting)')
+    .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice\n  factflow partners add ACM001 --name "ACME EDI" --status-format both')
+    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string; statusFormat?: string }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
       const grouping = opts.pivotGrouping === undefined ? undefined : choice('--pivot-grouping', opts.pivotGrouping, GROUPING_CHOICES);
+      const format = opts.statusFormat === undefined ? undefined : choice('--status-format', opts.statusFormat, FORMAT_CHOICES);
       await withHub(program, false, async (hub) => {
         const existing = await hub.ledger.partners.get(code);
         // An update keeps the partner's grouping unless one is given.
         const pivotGrouping = grouping === undefined ? existing?.pivotGrouping : grouping === 'default' ? undefined : grouping;
+        const statusFormat = format === undefined ? existing?.statusFormat : format === 'default' ? undefined : format;
         await hub.ledger.transaction((tx) => tx.partners.save({
           code,
           name: opts.name,
           suppliers: [...new Set([...(existing?.suppliers ?? []), ...opts.supplier])],
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
           ...(pivotGrouping ? { pivotGrouping } : {}),
+          ...(statusFormat ? { statusFormat } : {}),
         }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
       }, 'existing');
@@ -47,7 +52,7 @@ export function registerPartners(program: Command): void {
       await withHub(program, false, async (hub) => {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
-        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`]));
+        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING', 'STATUSES'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.statusFormat ?? `(${hub.settings.statusFormat}, the setting)`]));
       }, 'read');
     });
 
