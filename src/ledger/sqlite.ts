@@ -112,7 +112,7 @@ function flowStore(db: Db): FlowStore {
           FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`).all(params) as ListedFlow[];
     },
     async replayable(since) {
-      return sql(db, `SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') <> 'statut'
+      return sql(db, `SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') NOT IN ('statut', 'cdar')
           AND state IN ('IN_REJETE', 'IN_INTEGRE_PARTIEL', 'QP_IRRECEVABLE') AND (@since IS NULL OR received_at >= @since) ORDER BY received_at, id`)
         .all({ since: since ?? null }) as FlowRow[];
     },
