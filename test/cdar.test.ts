@@ -5,6 +5,10 @@ import { cdarXml, type CdarMessage } from '../src/emit/cdar.js';
 import { CDAR_REASONS, CDAR_TABLE, cdarOf, reasonOf, type CdarRow } from '../src/lifecycle/cdar.js';
 import { processFile } from '../src/app/run.js';
 import { invoiceHistory, resolveInvoice } from '../src/app/queries.js';
+import { setStatus } from '../src/app/requests.js';
+import { readCdarStatuses } from '../src/formats/cdar.js';
+import { readStatusUpdates, type StatusUpdate } from '../src/formats/statut.js';
+import { parseXml } from '../src/xml/parse.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import type { Hub } from '../src/hub.js';
 import { CDAR_EXAMPLES, cdarXsdErrors, cdvFailures, hasCdarCorpus } from './cdv.js';
@@ -117,4 +121,78 @@ corpusTest('every FNFE CDAR example is read; those a recipient may send are appl
   expect(answers.length).toBe(8);
   expect(answers.map((f) => codeOf(fs.readFileSync(f, 'utf8')))).toEqual(Array(8).fill('213'));
   await checkAll(answers);
+});
+
+/** The supplier's CDAR messages read back into the model, by invoice number and status. */
+function readBack(files: string[]): Map<string, StatusUpdate> {
+  const all = new Map<string, StatusUpdate>();
+  for (const f of files) {
+    const parsed = parseXml(fs.readFileSync(f), undefined, readCdarStatuses);
+    if (!parsed.ok) throw new Error(`${f}: ${parsed.errors[0]!.message}`);
+    for (const u of parsed.value) all.set(`${u.number} ${u.status}`, u);
+  }
+  return all;
+}
+
+corpusTest('round trip CPPStatut → CDAR → CPPStatut keeps the status, the reason, the comment and the time', async () => {
+  const hub = await trackedHub({ statusFormat: 'both' });
+  await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true });
+  const flow = (await processFile(hub, fixture('statuses', 'commune-statuses.xml'), { copy: true }))!;
+  const dir = path.join(hub.layout.outbox, 'suppliers', SUPPLIER);
+  const cpp = parseXml(fs.readFileSync(path.join(dir, `CPPStatut_${flow.id}.xml`)), undefined, readStatusUpdates);
+  if (!cpp.ok) throw new Error('CPPStatut unreadable');
+  const back = readBack(cdarFiles(dir).filter((f) => f.includes(flow.id)));
+  // 07 and 06 have CDAR codes (205, 208); 08 has none, and is in the CPPStatut only.
+  expect([...back.keys()].sort()).toEqual(['FA-2026-0002 07', 'FA-2026-0004 06']);
+  for (const u of cpp.value.filter((x) => x.status !== '08')) {
+    const b = back.get(`${u.number} ${u.status}`)!;
+    expect({ status: b.status, complement: b.complement, comment: b.comment, producedAt: b.producedAt, date: b.invoiceDate })
+      .toEqual({ status: u.status, complement: u.complement, comment: u.comment, producedAt: u.producedAt, date: '2026-11-02' });
+  }
+  await checkAll(cdarFiles(dir));
+});
+
+corpusTest('statusFormat cdar: every code the hub emits (200, 203, 205, 208, 210, 211, 213, 221, 501), with its reasons, valid, and no CPPStatut', async () => {
+  const hub = await trackedHub({ statusFormat: 'cdar' });
+  await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true });
+  const inv = (ref: string) => resolveInvoice(hub, `${SUPPLIER}/${ref}`);
+  const ok = async (ref: string, change: Parameters<typeof setStatus>[2]) => expect((await setStatus(hub, await inv(ref), change)).errors).toEqual([]);
+  await ok('FA-2026-0002', { status: '07', producer: 'recipient', comment: 'Livraison conforme' });
+  await ok('FA-2026-0002', { status: '08', producer: 'recipient', mandate: 'MDT-1' });
+  await ok('FA-2026-0002', { status: '09', producer: 'recipient' });
+  await ok('FA-2026-0002', { status: '10', producer: 'accountant' });
+  await ok('FA-2026-0002', { status: '11', producer: 'accountant' });
+  await ok('FA-2026-0004', { status: '05', producer: 'recipient', motif: 'DOUBLON' });
+  await ok('FA-2026-0003', { status: '04', producer: 'recipient', motif: 'Service inconnu chez nous' });
+  await ok('FA-2026-0001', { status: '06', producer: 'recipient', motif: 'Bon de livraison manquant' });
+  await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
+  await processFile(hub, fixture('hostile', 'truncated.xml'), { copy: true });
+  const dir = path.join(hub.layout.outbox, 'suppliers', SUPPLIER);
+  expect(listFiles(dir).filter((f) => f.startsWith('CPPStatut_'))).toEqual([]);
+  const files = cdarFiles(dir);
+  const seen = files.map((f) => {
+    const xml = fs.readFileSync(f, 'utf8');
+    return `${codeOf(xml)} ${/<ram:ReasonCode>([^<]+)</.exec(xml)?.[1] ?? '-'}`;
+  });
+  expect([...new Set(seen)].sort()).toEqual(['200 -', '203 -', '205 -', '208 JUSTIF_ABS', '210 DOUBLON', '211 -', '213 CALCUL_ERR', '213 DEST_INC', '221 ROUTAGE_ERR']);
+  const reasons = readBack(files);
+  expect(reasons.get('FA-2026-0003 04')!.motif).toBe('Service inconnu chez nous');
+  expect(reasons.get('FA-2026-0002 07')!.comment).toBe('Livraison conforme');
+  const ppf = cdarFiles(path.join(hub.layout.outbox, 'ppf')).map((f) => codeOf(fs.readFileSync(f, 'utf8')));
+  expect([...new Set(ppf)].sort()).toEqual(['200', '210', '213']);
+  const refused = listFiles(path.join(hub.layout.outbox, 'reports')).filter((f) => f.endsWith('_CDAR_501.xml')).map((f) => path.join(hub.layout.outbox, 'reports', f));
+  expect(refused.length).toBe(1);
+  expect(fs.readFileSync(refused[0]!, 'utf8')).toContain('<ram:ReasonCode>IRR_SYNTAX</ram:ReasonCode>');
+  await checkAll([...files, ...cdarFiles(path.join(hub.layout.outbox, 'ppf')), ...refused]);
+});
+
+test('a partner overrides the statusFormat setting for its suppliers; a bad value is refused', async () => {
+  const hub = await trackedHub({ statusFormat: 'cpp' });
+  await hub.ledger.transaction((tx) => tx.partners.save({ code: 'ACM001', name: 'ACME EDI', suppliers: [SUPPLIER], recipients: [], statusFormat: 'cdar' }));
+  expect((await hub.ledger.partners.get('ACM001'))!.statusFormat).toBe('cdar');
+  await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true });
+  const files = listFiles(path.join(hub.layout.outbox, 'suppliers', SUPPLIER));
+  expect(files.some((f) => f.startsWith('CDAR_'))).toBe(true);
+  expect(files.some((f) => f.startsWith('CPPStatut_'))).toBe(false);
+  await expect(trackedHub({ statusFormat: 'xml' as never })).rejects.toThrow(/statusFormat .* must be one of cpp, cdar, both/);
 });
