@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cdarXml, type CdarMessage } from '../src/emit/cdar.js';
-import { CDAR_REASONS, CDAR_TABLE, cdarOf, reasonOf, type CdarRow } from '../src/lifecycle/cdar.js';
+import { CDAR_REASONS, CDAR_TABLE, CDAR_WITHOUT_CPP, cdarOf, cppOf, reasonOf, type CdarRow } from '../src/lifecycle/cdar.js';
 import { processFile } from '../src/app/run.js';
 import { invoiceHistory, resolveInvoice } from '../src/app/queries.js';
 import { setStatus } from '../src/app/requests.js';
@@ -12,7 +12,7 @@ import { parseXml } from '../src/xml/parse.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import type { Hub } from '../src/hub.js';
 import { CDAR_EXAMPLES, cdarXsdErrors, cdvFailures, hasCdarCorpus } from './cdv.js';
-import { closeHubs, fixture, listFiles, readJson, tempDir, trackedHub } from './helpers.js';
+import { closeHubs, fixture, listFiles, readJson, ROOT, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
 
@@ -195,4 +195,18 @@ test('a partner overrides the statusFormat setting for its suppliers; a bad valu
   expect(files.some((f) => f.startsWith('CDAR_'))).toBe(true);
   expect(files.some((f) => f.startsWith('CPPStatut_'))).toBe(false);
   await expect(trackedHub({ statusFormat: 'xml' as never })).rejects.toThrow(/statusFormat .* must be one of cpp, cdar, both/);
+});
+
+test("the README's CDAR table is the code's table, row for row", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## CDAR statuses'), readme.indexOf('## The directory'));
+  for (const r of CDAR_TABLE) {
+    const cells = [`${r.cpp} ${r.cppName}`, r.cdar ? `${r.cdar} ${r.label!.replace(/_/g, ' ')}` : '—', r.phase ?? '', r.statusCode ?? '', r.reason ?? '', r.ppf ? 'yes' : '', r.why];
+    expect(section).toContain(`| ${cells.join(' | ')} |`);
+  }
+  for (const [code, why] of Object.entries(CDAR_WITHOUT_CPP)) expect(section).toContain(`| ${code} | ${why} |`);
+  // Every CDAR code is either in the table or said to have no Chorus Pro status, never both.
+  for (const code of Object.keys(CDAR_WITHOUT_CPP)) expect(cppOf(code)).toBeUndefined();
+  for (const r of CDAR_TABLE.filter((x) => x.cdar)) expect(cppOf(r.cdar!)).toBe(r.cpp);
+  expect(Object.keys(CDAR_REASONS).length).toBeGreaterThan(0);
 });

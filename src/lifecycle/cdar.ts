@@ -47,7 +47,9 @@ export const CDAR_TABLE: readonly CdarRow[] = [
   { cpp: '11', cppName: 'MISE_EN_PAIEMENT', cdar: '211', label: 'Paiement_transmis', phase: '23', statusCode: '47', why: 'the payment is sent' },
   { cpp: '90', cppName: 'IN_INTEGRE', why: "none: CDAR speaks of invoices, not flows; each invoice's 200 says it" },
   { cpp: '96', cppName: 'IN_INTEGRE_PARTIEL', cdar: '213', label: 'Rejetée', phase: '305', statusCode: '8', reason: 'REJ_SEMAN', ppf: true, why: "each rejected invoice of the flow gets 213 Rejetée with the reason of its first error; the accepted ones get 200" },
-  { cpp: '93', cppName: 'IN_REJETE', cdar: '501', label: 'Irrecevable', phase: '305', reason: 'IRR_SYNTAX', why: 'the whole flow is refused: 501 Irrecevable with an IRR_ reason, to its sender' },
+  { cpp: '93', cppName: 'QP_IRRECEVABLE', cdar: '501', label: 'Irrecevable', phase: '305', reason: 'IRR_SYNTAX', why: "the flow itself is refused: 501 Irrecevable with an IRR_ reason, to its sender (IN_REJETE, also 93, rejects every invoice: each gets 213)" },
+  { cpp: '91', cppName: '(not used)', why: 'none: factflow never gives a flow this status' },
+  { cpp: '95', cppName: '(not used)', why: 'none: factflow never gives a flow this status' },
   { cpp: '92', cppName: 'RECU_DESTINATAIRE', why: "none: a recipient's acknowledgment of a pivot flow (CPPFluxStatuts), which names a flow, not an invoice" },
   { cpp: '94', cppName: 'ERREUR_RECEPTION', why: "none: as 92, a pivot flow's acknowledgment" },
 ];
