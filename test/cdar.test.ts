@@ -210,3 +210,13 @@ test("the README's CDAR table is the code's table, row for row", () => {
   for (const r of CDAR_TABLE.filter((x) => x.cdar)) expect(cppOf(r.cdar!)).toBe(r.cpp);
   expect(Object.keys(CDAR_REASONS).length).toBeGreaterThan(0);
 });
+
+corpusTest('a CDAR flow refused whole (not valid against the CDAR schema) is answered 501 Irrecevable, IRR_SYNTAX', async () => {
+  const hub = await trackedHub();
+  const broken = adapted('UC1_F202500003_05-CDV-205_Approuvee.xml', 'FA-2026-0002', COMMUNE).replace(/<rsm:ExchangedDocument>[\s\S]*<\/rsm:ExchangedDocument>/, '');
+  const { outcome, report } = await dropCdar(hub, broken);
+  expect(report.errors[0]!.code).toBe('SCHEMA_INVALID');
+  const answer = fs.readFileSync(path.join(hub.layout.outbox, 'reports', `${outcome.id}_CDAR_501.xml`), 'utf8');
+  expect(answer).toContain('<ram:ReasonCode>IRR_SYNTAX</ram:ReasonCode>');
+  expect({ xsd: cdarXsdErrors(answer), cdv: cdvFailures(answer) }).toEqual({ xsd: [], cdv: [] });
+});
