@@ -79,10 +79,14 @@ export interface Settings {
   notifyMaxAttempts: number;
   /** How long a webhook receiver has to answer (ms). */
   webhookTimeoutMs: number;
+  /** How suppliers receive their statuses: CPPStatut, CDAR (flow 6), or both; a partner may override it. */
+  statusFormat: StatusFormat;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
 export type PivotGrouping = (typeof PIVOT_GROUPINGS)[number];
+export const STATUS_FORMATS = ['cpp', 'cdar', 'both'] as const;
+export type StatusFormat = (typeof STATUS_FORMATS)[number];
 
 const MB = 1024 * 1024;
 
@@ -122,6 +126,7 @@ export const DEFAULTS: Settings = {
   notifyRetryMaxMs: 3_600_000,
   notifyMaxAttempts: 20,
   webhookTimeoutMs: 10_000,
+  statusFormat: 'cpp',
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -160,6 +165,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   notifyRetryMaxMs: 'FACTFLOW_NOTIFY_RETRY_MAX_MS',
   notifyMaxAttempts: 'FACTFLOW_NOTIFY_MAX_ATTEMPTS',
   webhookTimeoutMs: 'FACTFLOW_WEBHOOK_TIMEOUT_MS',
+  statusFormat: 'FACTFLOW_STATUS_FORMAT',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -250,6 +256,7 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     if (key === 'ledger' && raw !== 'sqlite' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${key} from ${source} must be sqlite or a postgres:// URL, got ${shown}`);
     // The name is a folder of the spool and a key of the ledger.
     if (key === 'node' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(`${key} from ${source} must be 1 to 63 letters, digits, '.', '_' or '-', got ${shown}`);
+    if (key === 'statusFormat' && !(STATUS_FORMATS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${STATUS_FORMATS.join(', ')}, got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {

@@ -15,7 +15,7 @@ import { exists } from '../ingest/claim.js';
 import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
-import { groupingFor, PARTNER_CODE } from '../route/partners.js';
+import { groupingFor, PARTNER_CODE, statusFormatFor } from '../route/partners.js';
 import { recordFlowDone, recordStatusChange } from './outbox.js';
 
 export interface Delivery {
@@ -42,7 +42,14 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
   if (deliver.length && !models && !source) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
   const read = deliver.length ? (models ?? readFlowFile(source!, hub.settings, flow.channel).invoices) : [];
   const structures = await ledger.directory.structures([...new Set(deliver.map((r) => r.recipient_siret))]);
-  const partner = flow.partner && PARTNER_CODE.test(flow.partner) && (await ledger.partners.get(flow.partner)) ? flow.partner : undefined;
+  const registered = flow.partner && PARTNER_CODE.test(flow.partner) ? await ledger.partners.get(flow.partner) : undefined;
+  const partner = registered ? flow.partner! : undefined;
+  const statusUpdates = await ledger.statusUpdates.ofFlow(flow.id);
+  const lineInvoices = new Map<number, InvoiceRow>();
+  for (const u of statusUpdates) {
+    const named = !u.accepted && u.invoice_id !== null ? await ledger.invoices.get(u.invoice_id) : undefined;
+    if (named) lineInvoices.set(named.id, named);
+  }
   return planDelivery({
     flow,
     rows,
@@ -51,7 +58,9 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     models: new Map(read.map((m) => [m.position, m])),
     events,
     grouping,
-    statusUpdates: await ledger.statusUpdates.ofFlow(flow.id),
+    statusUpdates,
+    lineInvoices,
+    senderFormat: registered?.statusFormat ?? hub.settings.statusFormat,
     structureNames: new Map([...structures].map(([siret, s]) => [siret, s.name])),
     partner,
     source,
@@ -72,7 +81,8 @@ async function groupingOf(hub: Hub, rows: InvoiceRow[], events: { supplier_id: s
   const partners = await hub.ledger.partners.list();
   const recipients = new Map(rows.map((r) => [r.recipient_siret, groupingFor(partners, 'recipients', r.recipient_siret, setting)]));
   const suppliers = new Map([...rows, ...events].map((r) => [r.supplier_id, groupingFor(partners, 'suppliers', r.supplier_id, setting)]));
-  return { recipients, suppliers };
+  const formats = new Map([...rows, ...events].map((r) => [r.supplier_id, statusFormatFor(partners, r.supplier_id, hub.settings.statusFormat)]));
+  return { recipients, suppliers, formats };
 }
 
 interface InProgress extends Delivery {

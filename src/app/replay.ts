@@ -33,7 +33,7 @@ export interface ReplayPlan {
 export function replaySkipReason(flow: FlowRow): string | undefined {
   if (flow.stage !== 'DONE') return `not finished (stage ${flow.stage}); the daemon resumes it`;
   if (flow.duplicate_of) return `a duplicate of ${flow.duplicate_of}; replay that flow instead`;
-  if (flow.channel !== 'edi' || flow.kind === 'statut') return 'not an invoice flow';
+  if (flow.channel !== 'edi' || flow.kind === 'statut' || flow.kind === 'cdar') return 'not an invoice flow';
   if (!REPLAYABLE_STATES.includes(flow.state ?? '')) return `already ${flow.state}`;
   return undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { pdfHeaderAt } from '../formats/pdf.js';
 
-export type FlowKind = 'mixed' | 'statut' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'facturx' | 'zip' | 'tar.gz' | 'request';
+export type FlowKind = 'mixed' | 'statut' | 'cdar' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'facturx' | 'zip' | 'tar.gz' | 'request';
 
 /* --- hardening (issue 13): UTF-16 in either byte order, with or without a BOM --- */
 

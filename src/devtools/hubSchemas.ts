@@ -260,7 +260,33 @@ function ciiSchemas(): Record<string, string> {
   };
 }
 
-export const hubSchemas = (): Record<string, string> => ({ ...ublSchemas(), ...ciiSchemas() });
+/* ------------------------------------------------------------------ CDAR D22B */
+
+const CDAR_NS = 'urn:un:unece:uncefact:data:standard:CrossDomainAcknowledgementAndResponse:100';
+
+/** CDAR (CrossDomainAcknowledgementAndResponse D22B) types the hub reads; code lists are left to the CDV rules. */
+const CDAR_TYPES: Record<string, string> = {
+  CrossDomainAcknowledgementAndResponse: 'ExchangedDocumentContext?:Lax ExchangedDocument:ExchangedDocument AcknowledgementDocument+:AcknowledgementDocument',
+  ExchangedDocument: 'ID?:Text Name?:Text TypeCode?:Text StatusCode?:Text IssueDateTime?:DateTime LanguageID?:Text ElectronicPresentationIndicator?:Lax VersionID?:Text GlobalID?:Text IncludedNote*:Lax EffectiveSpecifiedPeriod?:Lax SenderTradeParty?:TradeParty IssuerTradeParty?:TradeParty RecipientTradeParty+:TradeParty',
+  TradeParty: 'ID*:Text GlobalID*:Text Name?:Text RoleCode?:Text DefinedTradeContact*:Lax PostalTradeAddress?:Lax URIUniversalCommunication?:Lax',
+  AcknowledgementDocument: 'MultipleReferencesIndicator?:Lax ID?:Text TypeCode?:Text Name?:Text IssueDateTime?:DateTime StatusCode?:Text AcknowledgementStatusCode?:Text ItemIdentificationID?:Text ReasonInformation*:Text ChannelCode?:Text ProcessConditionCode?:Text ProcessCondition*:Text Status*:Text ReferenceReferencedDocument+:ReferencedDocument',
+  ReferencedDocument: 'IssuerAssignedID?:Text StatusCode?:Text CopyIndicator?:Lax LineID?:Text TypeCode?:Text GlobalID?:Text RevisionID?:Text Name?:Text ReceiptDateTime?:DateTime AttachmentBinaryObject*:Lax ReferenceTypeCode?:Text LanguageID?:Text Description*:Text FormattedIssueDateTime?:Lax IncludedAmount*:Lax VersionID?:Text TotalIssueCountNumeric?:Text Status*:Text ProcessConditionCode?:Text ProcessCondition*:Text Type?:Text IssuerTradeParty?:TradeParty RecipientTradeParty*:TradeParty SenderTradeParty?:TradeParty SpecifiedDocumentStatus*:DocumentStatus ValiditySpecifiedPeriod?:Lax',
+  DocumentStatus: 'ReferenceDateTime?:DateTime ConditionCode?:Text ReasonCode?:Text Reason*:Text Condition*:Text ProcessConditionCode?:Text ProcessCondition*:Text ReasonInformationCode?:Text ReasonInformation*:Text ReasonClassificationCode?:Text ReasonClassification*:Text RequestedActionCode?:Text RequestedAction*:Text InvalidInformation?:Text ValidInformation?:Text SequenceNumeric?:Text IncludedNote*:Note SpecifiedDocumentCharacteristic*:Lax',
+  Note: 'ContentCode?:Text Content*:Text SubjectCode?:Text',
+};
+
+/** The CDAR hub schema: its root in CDAR-hub.xsd, its aggregates in cdar/ram-hub.xsd, the CII data types. */
+function cdarSchemas(): Record<string, string> {
+  const { CrossDomainAcknowledgementAndResponse: rootModel, ...types } = CDAR_TYPES;
+  const variant = ciiVariant({ CrossIndustryInvoice: rootModel!, ...types }, 'CDAR-hub.xsd', 'cdar', 'CDAR D22B (CrossDomainAcknowledgementAndResponse)');
+  const root = variant['CDAR-hub.xsd']!
+    .replace(`targetNamespace="${NS.rsm}"`, `targetNamespace="${CDAR_NS}"`)
+    .replace('<xs:element name="CrossIndustryInvoice">', '<xs:element name="CrossDomainAcknowledgementAndResponse">')
+    .replace('UN/CEFACT Cross Industry Invoice CDAR', 'UN/CEFACT CDAR');
+  return { ...variant, 'CDAR-hub.xsd': root };
+}
+
+export const hubSchemas = (): Record<string, string> => ({ ...ublSchemas(), ...ciiSchemas(), ...cdarSchemas() });
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');

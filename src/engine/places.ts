@@ -37,6 +37,21 @@ export class Places {
     return path.join(this.layout.outbox, 'suppliers', safeName(supplierId), `CPPStatut_${flowId}${unitSuffix(unit)}${attemptSuffix(attempt)}.xml`);
   }
 
+  /** A supplier's CDAR message (one status of one invoice), beside its CPPStatut files. */
+  supplierCdar(supplierId: string, flowId: string, attempt: number, unit: string): string {
+    return path.join(this.layout.outbox, 'suppliers', safeName(supplierId), `CDAR_${flowId}${unitSuffix(unit)}${attemptSuffix(attempt)}.xml`);
+  }
+
+  /** The concentrator's (PPF) variant of a mandatory CDAR status. */
+  ppfCdar(flowId: string, attempt: number, unit: string): string {
+    return path.join(this.layout.outbox, 'ppf', `CDAR_${flowId}${unitSuffix(unit)}${attemptSuffix(attempt)}.xml`);
+  }
+
+  /** A CDAR answer to a flow's sender, beside the flow's report. */
+  answerCdar(flowId: string, partner: string | undefined, unit: string): string {
+    return path.join(path.dirname(this.reports(flowId, partner).xml), `${flowId}_CDAR${unitSuffix(unit)}.xml`);
+  }
+
   /** Reports go to the partner's own folder when the flow came from a registered partner. */
   reports(flowId: string, partner?: string): { xml: string; json: string } {
     const dir = partner ? path.join(this.layout.outbox, 'partners', safeName(partner)) : path.join(this.layout.outbox, 'reports');

@@ -5,7 +5,7 @@
  * from the ledger, applies the plans, and owns every write. Every status change planned here
  * goes through the lifecycle table, the platform's own included.
  */
-import type { PivotGrouping } from '../config.js';
+import type { PivotGrouping, StatusFormat } from '../config.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
@@ -16,6 +16,8 @@ import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
 import { localDate, type Places } from './places.js';
+import { planCdar } from './cdarPlan.js';
+import { wantsCpp } from '../lifecycle/cdar.js';
 
 // ---------------------------------------------------------------------------- the decision
 
@@ -191,6 +193,8 @@ export const lifecycleRow = (row: InvoiceRow, origins: Map<number, InvoiceRow>):
 export interface Grouping {
   recipients: Map<string, PivotGrouping>;
   suppliers: Map<string, PivotGrouping>;
+  /** Each supplier's status format (CPPStatut, CDAR or both); missing: CPPStatut. */
+  formats?: Map<string, StatusFormat>;
 }
 
 const NO_GROUPING: Grouping = { recipients: new Map(), suppliers: new Map() };
@@ -237,10 +241,14 @@ export interface DeliveryInput {
   grouping?: Grouping;
   places: Places;
   now: string;
+  /** The status format of the flow's sender, for CDAR answers to what it refused. */
+  senderFormat?: StatusFormat;
+  /** The invoices this flow's refused status lines named. */
+  lineInvoices?: Map<number, InvoiceRow>;
 }
 
 export interface PlannedFile {
-  kind: 'pivot' | 'supplier-status' | 'report' | 'report-beside';
+  kind: 'pivot' | 'supplier-status' | 'report' | 'report-beside' | 'supplier-cdar' | 'ppf-cdar' | 'answer-cdar';
   path: string;
   chunks: () => Iterable<string | Uint8Array>;
 }
@@ -325,7 +333,8 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     };
   });
   const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
-  const notices: PlannedFile[] = [...groupBy(entries, statusFileOf(flow, places, grouping))].map(([statusPath, group]) => {
+  const cppEntries = entries.filter((e) => wantsCpp(grouping.formats?.get(e.supplier_id)));
+  const notices: PlannedFile[] = [...groupBy(cppEntries, statusFileOf(flow, places, grouping))].map(([statusPath, group]) => {
     const statuses: StatusEntry[] = group.map((e) => ({
       supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
       recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
@@ -340,6 +349,11 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     const xml = invoiceStatusesXml(flow.id, depositDate, { id: input.defaultPartnerId, label: statuses[0]!.supplier.name }, input.platform, statuses);
     return { kind: 'supplier-status' as const, path: statusPath, chunks: () => [xml] };
   });
+
+  notices.push(...planCdar({
+    flow, entries, rows: input.rows, rowsById, statusUpdates: input.statusUpdates, lineInvoices: input.lineInvoices ?? new Map(),
+    formats: grouping.formats ?? new Map(), senderFormat: input.senderFormat ?? 'cpp', partner: input.partner, platform: { name: input.platform.label ?? input.platform.id }, places,
+  }));
 
   // An operator's request is answered on the command line and in the invoice's history: no report.
   let report: IntegrationReport | undefined;

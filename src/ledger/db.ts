@@ -259,6 +259,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE partners ADD COLUMN email TEXT;
   `,
+  // 11: a partner's own status format for its suppliers (NULL: the statusFormat setting).
+  `
+  ALTER TABLE partners ADD COLUMN status_format TEXT CHECK (status_format IN ('cpp', 'cdar', 'both'));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

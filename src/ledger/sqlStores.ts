@@ -105,7 +105,7 @@ function flowStore(db: LedgerDb): FlowStore {
           FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`, params);
     },
     async replayable(since) {
-      return db.all<FlowRow>(`SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') <> 'statut'
+      return db.all<FlowRow>(`SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') NOT IN ('statut', 'cdar')
           AND state IN ('IN_REJETE', 'IN_INTEGRE_PARTIEL', 'QP_IRRECEVABLE') AND (CAST(@since AS TEXT) IS NULL OR received_at >= @since) ORDER BY received_at, id`, { since: since ?? null });
     },
     async purgeable(cutoff) {
@@ -348,12 +348,14 @@ interface PartnerRow {
   recipients: string;
   pivot_grouping: Partner['pivotGrouping'] | null;
   email: string | null;
+  status_format: Partner['statusFormat'] | null;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
   code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
   ...(r.email ? { email: r.email } : {}),
+  ...(r.status_format ? { statusFormat: r.status_format } : {}),
 });
 
 function partnerStore(db: LedgerDb): PartnerStore {
@@ -366,9 +368,9 @@ function partnerStore(db: LedgerDb): PartnerStore {
       return (await db.all<PartnerRow>('SELECT * FROM partners ORDER BY code')).map(partnerOf);
     },
     async save(p) {
-      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, email, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @email, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, email = excluded.email`,
-      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, email: p.email ?? null, at: new Date().toISOString() });
+      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, email, status_format, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @email, @format, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, email = excluded.email, status_format = excluded.status_format`,
+      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, email: p.email ?? null, format: p.statusFormat ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return (await db.run('DELETE FROM partners WHERE code = ?', [code])).changes > 0;

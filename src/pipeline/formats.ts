@@ -5,6 +5,8 @@
  * generated docs/FORMATS.md all use this table: adding a format is an entry and an adapter.
  */
 import { isPdf, type FlowKind } from '../detect/detect.js';
+import { readCdarStatuses } from '../formats/cdar.js';
+import { CDAR_NS } from '../emit/cdar.js';
 import { readCii } from '../formats/cii.js';
 import { readMixedFlow } from '../formats/mixed.js';
 import { readFlowAcks, readStatusUpdates } from '../formats/statut.js';
@@ -59,6 +61,10 @@ export const XML_FORMATS: readonly XmlFormat[] = [
   {
     kind: 'statut', label: 'Statuses sent back by recipients (CPPStatut)', root: 'CPPStatut', ns: '', schema: 'statut', inArchives: false,
     read: (root) => ({ invoices: [], errors: [], statuses: { producer: 'recipient', updates: readStatusUpdates(root), acks: readFlowAcks(root) } }),
+  },
+  {
+    kind: 'cdar', label: 'Statuses sent back by recipients as CDAR (CrossDomainAcknowledgementAndResponse D22B, flow 6), read through the CDAR table', root: 'CrossDomainAcknowledgementAndResponse', ns: CDAR_NS, schema: 'cdar', inArchives: false,
+    read: (root) => ({ invoices: [], errors: [], statuses: { producer: 'recipient', updates: readCdarStatuses(root), acks: [] } }),
   },
   { kind: 'ubl-invoice', label: 'E1 UBL 2.1 invoice', root: 'Invoice', ns: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2', schema: 'ubl-invoice', inArchives: true, read: structured(readUbl) },
   { kind: 'ubl-creditnote', label: 'E1 UBL 2.1 credit note', root: 'CreditNote', ns: 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2', schema: 'ubl-creditnote', inArchives: true, read: structured(readUbl) },

@@ -3,7 +3,7 @@
  * recipients it is registered for. A flat inbox (no partner folder) is a single-partner
  * installation and is not checked.
  */
-import type { PivotGrouping } from '../config.js';
+import type { PivotGrouping, StatusFormat } from '../config.js';
 
 export interface Partner {
   code: string;
@@ -14,6 +14,8 @@ export interface Partner {
   pivotGrouping?: PivotGrouping;
   /** Contact address: receives an e-mail on refusals and status changes of its invoices (when SMTP is set up). */
   email?: string;
+  /** Overrides the statusFormat setting for its suppliers' statuses (and its own flows' answers). */
+  statusFormat?: StatusFormat;
 }
 
 /** Partner codes look like AAA999; nothing else is used to build a path. */
@@ -27,6 +29,12 @@ export const recipientAllowed = (partner: Partner | undefined, siret: string): b
  * whose list holds it. Its grouping, when it has one, overrides the setting.
  */
 export function groupingFor(partners: Partner[], side: 'recipients' | 'suppliers', id: string, setting: PivotGrouping): PivotGrouping {
-  const serving = [...partners].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)).find((p) => p[side].includes(id));
-  return serving?.pivotGrouping ?? setting;
+  return servingPartner(partners, side, id)?.pivotGrouping ?? setting;
 }
+
+const servingPartner = (partners: Partner[], side: 'recipients' | 'suppliers', id: string): Partner | undefined =>
+  [...partners].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)).find((p) => p[side].includes(id));
+
+/** The status format of a supplier: the override of the partner serving it, else the setting. */
+export const statusFormatFor = (partners: Partner[], supplierId: string, setting: StatusFormat): StatusFormat =>
+  servingPartner(partners, 'suppliers', supplierId)?.statusFormat ?? setting;

@@ -15,12 +15,13 @@ import { libxmlErrors } from './parse.js';
 export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
 export type SchemaName = 'mixed' | 'statut' | 'pivot' | 'ubl-invoice' | 'ubl-creditnote' | 'cii' | 'cii-d16b' | 'cii-d22b'
-  | 'facturx-minimum' | 'facturx-basicwl' | 'facturx-basic' | 'facturx-en16931' | 'facturx-extended';
+  | 'cdar' | 'facturx-minimum' | 'facturx-basicwl' | 'facturx-basic' | 'facturx-en16931' | 'facturx-extended';
 
 const FILES: Record<SchemaName, string> = {
   mixed: 'CPPFactureMixte.xsd',
   statut: 'CPPStatut.xsd',
   pivot: 'CPPFacturePivot.xsd',
+  cdar: 'CDAR-hub.xsd',
   'ubl-invoice': 'UBL-Invoice-hub.xsd',
   'ubl-creditnote': 'UBL-CreditNote-hub.xsd',
   // 'cii' is told apart by content (see ciiSchema); the others are plain files.

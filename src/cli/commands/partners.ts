@@ -1,6 +1,6 @@
 /** EDI partners: who may drop flows in inbox/<code>/ and for whom. */
 import type { Command } from 'commander';
-import { PIVOT_GROUPINGS } from '../../config.js';
+import { PIVOT_GROUPINGS, STATUS_FORMATS } from '../../config.js';
 import { PARTNER_CODE } from '../../route/partners.js';
 import { choice, EXIT, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
@@ -8,6 +8,7 @@ import { printTable } from '../table.js';
 const collect = (v: string, all: string[]) => [...all, v];
 /** `default` drops the partner's own grouping: the pivotGrouping setting applies again. */
 const GROUPING_CHOICES = [...PIVOT_GROUPINGS, 'default'] as const;
+const FORMAT_CHOICES = [...STATUS_FORMATS, 'default'] as const;
 
 /** An address (a plain check: one @, no spaces), `none` to remove it (''), or undefined when not given. */
 function emailOption(value: string | undefined): string | undefined {
@@ -28,16 +29,19 @@ export function registerPartners(program: Command): void {
     .option('--recipient <siret>', 'a recipient SIRET it may send statuses for (repeatable)', collect, [] as string[])
     .option('--pivot-grouping <grouping>', 'pivots of its recipients and status files of its suppliers: recipient (one file per flow), invoice (one per invoice), or default (the pivotGrouping setting)')
     .option('--email <address>', 'contact address told of refusals and status changes (needs smtpHost); none to remove it')
-    .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice')
-    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string; email?: string }) => {
+    .option('--status-format <format>', 'statuses of its suppliers and answers to its flows: cpp (CPPStatut), cdar (CDAR, flow 6), both, or default (the statusFormat setting)')
+    .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice\n  factflow partners add ACM001 --name "ACME EDI" --status-format both')
+    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string; email?: string; statusFormat?: string }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
       const grouping = opts.pivotGrouping === undefined ? undefined : choice('--pivot-grouping', opts.pivotGrouping, GROUPING_CHOICES);
       const email = emailOption(opts.email);
+      const format = opts.statusFormat === undefined ? undefined : choice('--status-format', opts.statusFormat, FORMAT_CHOICES);
       await withHub(program, false, async (hub) => {
         const existing = await hub.ledger.partners.get(code);
         // An update keeps the partner's grouping and address unless one is given.
         const pivotGrouping = grouping === undefined ? existing?.pivotGrouping : grouping === 'default' ? undefined : grouping;
         const address = email === undefined ? existing?.email : email || undefined;
+        const statusFormat = format === undefined ? existing?.statusFormat : format === 'default' ? undefined : format;
         await hub.ledger.transaction((tx) => tx.partners.save({
           code,
           name: opts.name,
@@ -45,6 +49,7 @@ export function registerPartners(program: Command): void {
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
           ...(pivotGrouping ? { pivotGrouping } : {}),
           ...(address ? { email: address } : {}),
+          ...(statusFormat ? { statusFormat } : {}),
         }));
         console.log(`${existing ? 'Updated' : 'Registered'} partner ${code}; its flows go in inbox/${code}/, its reports come out in outbox/partners/${code}/.`);
       }, 'existing');
@@ -80,7 +85,7 @@ export function registerPartners(program: Command): void {
       await withHub(program, false, async (hub) => {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
-        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.email]));
+        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING', 'STATUSES', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.statusFormat ?? `(${hub.settings.statusFormat}, the setting)`, p.email]));
       }, 'read');
     });
 
