@@ -18,7 +18,11 @@ function manifestRow(file: string): string[] {
   if (!row) throw new Error(`${file} is not in MANIFEST.tsv`);
   return row;
 }
-/** `EN16931-CII:FAIL[BR-16,BR-CO-10]` → the ids; `…:PASS` → none. */
+/**
+ * `EN16931-CII:FAIL[BR-16,BR-CO-10]` → the ids; `…:PASS` → none. The MANIFEST lists at most 8
+ * ids per cell (no cell has more): a full cell is the first 8 of the sorted ids.
+ */
+const LISTED = 8;
 const expectedIds = (cell: string) => (/:FAIL\[([^\]]*)\]/.exec(cell)?.[1]?.split(',') ?? []).sort();
 
 const CASES: [string, number, string][] = [
@@ -31,7 +35,9 @@ const CASES: [string, number, string][] = [
   test.each(CASES)('%s, column %i, %s', (file, column, xslt) => {
     const verdict = officialVerdict(fs.readFileSync(path.join(CORPUS, 'examples', file)), path.join(XSLT, xslt));
     expect('error' in verdict ? verdict.error : '').toBe('');
-    expect(fatalIds(verdict)).toEqual(expectedIds(manifestRow(file)[column]!));
+    const expected = expectedIds(manifestRow(file)[column]!);
+    const ids = fatalIds(verdict);
+    expect(expected.length === LISTED ? ids.slice(0, LISTED) : ids).toEqual(expected);
     if (!('error' in verdict)) for (const f of verdict.failed) expect(f.location).toMatch(/^\//);
   }, 300_000);
 });
