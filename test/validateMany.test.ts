@@ -5,8 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { codeOf } from '../src/cli/context.js';
 import { ERRORS, type ErrorCode, type FlowError } from '../src/errors/catalog.js';
-import { cli, fixture, tempDir, variant } from './helpers.js';
+import { reportXml, type IntegrationReport } from '../src/emit/report.js';
+import { AIFE, cli, fixture, hasShared, schemaErrors, tempDir, variant } from './helpers.js';
 
 const home = tempDir();
 cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home });
@@ -68,4 +70,19 @@ test('processed, the over-long EJ refuses the invoice and flows show gives the c
   // The XML integration report names the code (schema validity is checked by the report tests).
   const xml = fs.readdirSync(path.join(home, 'outbox', 'reports')).filter((f) => f.endsWith('.xml'));
   expect(xml.some((f) => fs.readFileSync(path.join(home, 'outbox', 'reports', f), 'utf8').includes('RULE_ENGAGEMENT_TOO_LONG'))).toBe(true);
+});
+
+// An error with an official id (a made-up one here: no catalog code has one yet): printed after the code, and in
+// the XML report inside DescriptionErreur, the one free-text slot CPPStatut has for it.
+(hasShared ? test : test.skip)('an error\'s rule id reaches the text output and a schema-valid CPPStatut report', () => {
+  // Its own copy: the tests above processed long-ej.xml, which validate would now call a duplicate.
+  const copy = variant(longEj, path.join(work, 'long-ej-2.xml'), [['<rsm:CrossIndustryInvoice', '<!-- copy -->\n<rsm:CrossIndustryInvoice']]);
+  const report = JSON.parse(cli(['validate', '--json', copy], { home }).stdout) as IntegrationReport;
+  const withRule = { ...report.invoices[0]!.errors[0]!, rule: 'BR-TEST-01' };
+  expect(codeOf(withRule)).toBe('RULE_ENGAGEMENT_TOO_LONG [BR-TEST-01]');
+  const xml = reportXml({ ...report, invoices: [{ ...report.invoices[0]!, errors: [withRule] }] }, '2026-12-02T05:00:00.000Z', { id: 'ACM009' }, { id: 'FFLOW01' });
+  expect(xml).toMatch(/<DescriptionErreur>[^<]*rule BR-TEST-01<\/DescriptionErreur>/);
+  const file = path.join(work, 'report.xml');
+  fs.writeFileSync(file, xml);
+  expect(schemaErrors(path.join(AIFE, 'CPPStatutPivot_V1_19.xsd'), file)).toEqual([]);
 });

@@ -2,8 +2,8 @@
  * `npm run bench:rules` (also run by `npm run bench`): the official engine and factflow on the
  * same corpus UBL and CII invoices (../shared/corpus, skipped when absent), side by side.
  *   - SaxonJS 2.7 with the official compiled XSLTs (FNFE 1.4.0.03 package: CEN EN 16931 and the
- *     fatal BR-FR variant), warm: the median ms per invoice, document parse included, for CEN
- *     alone and for CEN + BR-FR;
+ *     fatal BR-FR variant), warm: the median over the invoices of each one's best time, document
+ *     parse included, for CEN alone and for CEN + BR-FR;
  *   - factflow: the marginal ms per invoice of one many-file `factflow validate --json` through
  *     the real CLI, (time of 2N files − time of N files) / N, so that start-up is taken out and
  *     parse, XSD, mapping, rules, routing and the report are in;
@@ -68,21 +68,33 @@ function invoicesOf(folder: string): string[] {
     .filter((f) => readFlowFile(f, settings).errors.length === 0);
 }
 
-/** SaxonJS, warm: each document once per stylesheet after a warm-up pass; per-invoice medians. */
+/**
+ * Repetitions of each measurement, the best kept: on a shared machine the other jobs only ever
+ * add time, so the minimum is the figure closest to the engine's own cost.
+ */
+const PASSES = Math.max(1, Number(process.env.BENCH_RULES_PASSES ?? 3));
+
+/** SaxonJS, warm: each document once per stylesheet and pass after a warm-up; per invoice the best pass, then the median. */
 function saxonMs(files: string[], cen: string, brfr: string): { cen: number; both: number; findings: number } {
   const docs = files.map((f) => fs.readFileSync(f));
   for (const d of docs.slice(0, 10)) {
     officialVerdict(d, cen);
     officialVerdict(d, brfr);
   }
-  // The rules failed, counted: a run that finds nothing measured nothing.
+  // The rules failed, counted (first pass): a run that finds nothing measured nothing.
   let findings = 0;
-  const run = (d: Buffer, xslt: string) => () => {
+  const run = (d: Buffer, xslt: string, pass: number) => () => {
     const v = officialVerdict(d, xslt);
-    findings += 'error' in v ? 0 : v.failed.length;
+    if (pass === 0) findings += 'error' in v ? 0 : v.failed.length;
   };
-  const cenMs = docs.map((d) => msOf(run(d, cen)));
-  const brfrMs = docs.map((d) => msOf(run(d, brfr)));
+  const cenMs = docs.map(() => Infinity);
+  const brfrMs = docs.map(() => Infinity);
+  for (let pass = 0; pass < PASSES; pass++) {
+    docs.forEach((d, i) => {
+      cenMs[i] = Math.min(cenMs[i]!, msOf(run(d, cen, pass)));
+      brfrMs[i] = Math.min(brfrMs[i]!, msOf(run(d, brfr, pass)));
+    });
+  }
   return { cen: median(cenMs), both: median(cenMs.map((c, i) => c + brfrMs[i]!)), findings };
 }
 
@@ -94,18 +106,18 @@ function validateSeconds(home: string, files: string[]): number {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
-/** factflow's marginal ms per invoice: medians of 3 runs on N and on 2N files, the difference over N. */
+/** factflow's marginal ms per invoice: the best of PASSES runs on N and on 2N files, the difference over N. */
 function factflowMs(files: string[]): number {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'factflow-rules-bench-'));
   try {
     spawnSync(process.execPath, [CLI, '--home', home, 'init'], { stdio: 'ignore' });
     const once: number[] = [];
     const twice: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < PASSES; i++) {
       once.push(validateSeconds(home, files));
       twice.push(validateSeconds(home, [...files, ...files]));
     }
-    return ((median(twice) - median(once)) * 1000) / files.length;
+    return ((Math.min(...twice) - Math.min(...once)) * 1000) / files.length;
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
@@ -142,7 +154,7 @@ export async function rulesBench(): Promise<RulesBenchRow[]> {
   const table = [
     `SaxonJS vs factflow on the corpus invoices, ${activeRules()}. Machine: ${machine}.`,
     '',
-    '| syntax | invoices (failed rules found by SaxonJS) | SaxonJS CEN (ms, median) | SaxonJS CEN + BR-FR (ms, median) | factflow validate, marginal (ms) | ratio CEN | ratio CEN + BR-FR | target ≥ 50× |',
+    '| syntax | invoices (failed rules found by SaxonJS) | SaxonJS CEN (ms) | SaxonJS CEN + BR-FR (ms) | factflow validate, marginal (ms) | ratio CEN | ratio CEN + BR-FR | target ≥ 50× |',
     '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.syntax} | ${r.invoices} (${r.officialFindings}) | ${fmt(r.saxonCenMs)} | ${fmt(r.saxonCenBrfrMs)} | ${fmt(r.factflowMs, 2)} | ${fmt(r.ratioCen)} × | ${fmt(r.ratioCenBrfr)} × | ${r.met ? 'met' : '**missed**'} |`),
   ].join('\n');
