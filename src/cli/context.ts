@@ -96,7 +96,7 @@ export function printReport(report: IntegrationReport, file: string): void {
   for (const u of units) for (const e of u.errors) console.log(`  ${[u.label, u.number].filter(Boolean).join(' ')}: ${codeOf(e)}: ${e.message}${where(e)}`);
 }
 
-/** An error's code as printed: with its official rule id when it has one, e.g. `ROUTE_SERVICE_REQUIRED [BR-FR-CPRO-11]`. */
+/** An error's code as printed: with its official rule id when it has one, e.g. `CODE [BR-CO-10]`. */
 export const codeOf = (e: FlowError): string => {
   const rule = ruleOf(e);
   return rule ? `${e.code} [${rule}]` : e.code;
