@@ -47,6 +47,12 @@ const judgeOne = (change: (i: Invoice) => void, ctx = context()): FlowError[] =>
   return judgeFlow({ kind: 'mixed', invoices: [inv], errors: [] }, ctx).invoices[0]!.errors;
 };
 const flowErrors = (read: ReadResult, ctx = context()) => judgeFlow(read, ctx).flowErrors;
+/** A fixture with one text replaced, read by the real reader and judged: its first invoice's errors. */
+const judgeEdited = (file: string[], from: string, to: string): FlowError[] => {
+  const text = bytesOf(...file).toString('utf8');
+  expect(text).toContain(from);
+  return judgeFlow(readFlow(Buffer.from(text.replace(from, to)), settings), context()).invoices[0]!.errors;
+};
 
 const row = (over: Partial<InvoiceRow> = {}): InvoiceRow => ({
   id: 7, flow_id: 'FFX', position: 1, label: 'NumOrdre 1', number: 'FA-1', supplier_type: '1', supplier_id: '81234567800013', supplier_name: 'ACME',
@@ -107,6 +113,9 @@ const CASES: Record<ErrorCode, Producer> = {
   RULE_RECIPIENT_ID_MISSING: () => judgeOne((i) => (i.recipient.siret = '')),
   RULE_INVOICE_NUMBER_MISSING: () => judgeOne((i) => (i.number = '')),
   RULE_INVOICE_NUMBER_TOO_LONG: () => judgeOne((i) => (i.number = 'F'.repeat(21))),
+  RULE_SERVICE_CODE_TOO_LONG: () => judgeEdited(['cii', 'invoice-etat.xml'], 'SGAMI-SUD', 'S'.repeat(101)),
+  RULE_ENGAGEMENT_TOO_LONG: () => judgeEdited(['cii', 'invoice-etat.xml'], 'EJ-CII-2026-001', 'EJ-'.padEnd(51, '7')),
+  RULE_CONTRACT_NUMBER_TOO_LONG: () => judgeEdited(['ubl', 'invoice-commune.xml'], 'MARCHE-2026-7', 'MARCHE-'.padEnd(51, '7')),
   RULE_ISSUE_DATE_INVALID: () => judgeOne((i) => (i.issueDate = '2026-02-30')),
   RULE_ISSUE_DATE_FUTURE: () => judgeOne((i) => (i.issueDate = '2026-11-21')),
   RULE_CURRENCY_INVALID: () => judgeOne((i) => (i.currency = 'EUX')),

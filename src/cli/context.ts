@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { isPostgres, layoutOf, loadConfig, type Settings } from '../config.js';
-import { flowError, type FlowError } from '../errors/catalog.js';
+import { flowError, ruleOf, type FlowError } from '../errors/catalog.js';
 import type { IntegrationReport } from '../emit/report.js';
 import { closeHub, openHub, type Hub } from '../hub.js';
 import { closeLogger } from '../log.js';
@@ -96,9 +96,15 @@ export function printReport(report: IntegrationReport, file: string): void {
   const accepted = units.filter((i) => i.status === 'ACCEPTED').length;
   const what = report.statusUpdates ? 'status updates applied' : 'invoices integrated';
   console.log(`${report.flowId}  ${report.state} (${report.statusCode})  ${file}: ${accepted}/${units.length} ${what}`);
-  for (const e of report.errors) console.log(`  ${e.code}: ${e.message}${where(e)}`);
-  for (const u of units) for (const e of u.errors) console.log(`  ${[u.label, u.number].filter(Boolean).join(' ')}: ${e.code}: ${e.message}${where(e)}`);
+  for (const e of report.errors) console.log(`  ${codeOf(e)}: ${e.message}${where(e)}`);
+  for (const u of units) for (const e of u.errors) console.log(`  ${[u.label, u.number].filter(Boolean).join(' ')}: ${codeOf(e)}: ${e.message}${where(e)}`);
 }
+
+/** An error's code as printed: with its official rule id when it has one, e.g. `CODE [BR-CO-10]`. */
+export const codeOf = (e: FlowError): string => {
+  const rule = ruleOf(e);
+  return rule ? `${e.code} [${rule}]` : e.code;
+};
 
 export const where = (e: FlowError) => (e.line ? ` (line ${e.line}${e.column ? `, column ${e.column}` : ''})` : '');
 
@@ -180,6 +186,8 @@ export function existingFiles(files: string[]): string[] {
   const missing = files.flatMap((file) => {
     try {
       fs.accessSync(file, fs.constants.R_OK);
+      // A folder is not a flow: said like a missing file, before any other file is read.
+      if (fs.statSync(file).isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
       return [];
     } catch (e) {
       const err = flowError('INPUT_NOT_FOUND', { file, detail: (e as NodeJS.ErrnoException).code ?? String(e) });

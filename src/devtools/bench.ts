@@ -23,6 +23,7 @@ import { extractFacturx } from '../formats/facturx.js';
 import { readFacturx } from '../formats/facturxDocument.js';
 import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
 import { benchNodes } from './benchNodes.js';
+import { rulesBench } from './benchRules.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -382,6 +383,7 @@ async function main(): Promise<void> {
   if (!only.length || only.includes('NODES')) await benchNodes();
   const fx = !only.length || only.includes('FX') ? facturxCost() : undefined;
   if (fx) writeFacturxCost(fx);
+  if (!only.length || only.includes('RULES')) await rulesBench();
   if (!scenarios.length) return;
   const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });

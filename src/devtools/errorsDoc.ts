@@ -8,7 +8,10 @@ import { BINARY_FORMATS, XML_FORMATS } from '../pipeline/formats.js';
 const REFUSES: Record<Scope, string> = { flow: 'whole flow (93)', invoice: 'this invoice / update', system: 'nothing: a fault, retried', warning: 'nothing: a warning in the report' };
 
 export function errorsMarkdown(): string {
-  const rows = Object.entries(ERRORS).map(([code, spec]) => `| \`${code}\` | ${spec.stage} | ${REFUSES[spec.scope]} | ${spec.message.replace(/\|/g, '\\|')} |`);
+  const rows = Object.entries(ERRORS).map(([code, spec]) => {
+    const rule = (spec as { rule?: string }).rule;
+    return `| \`${code}\` | ${rule ? `\`${rule}\`` : ''} | ${spec.stage} | ${REFUSES[spec.scope]} | ${spec.message.replace(/\|/g, '\\|')} |`;
+  });
   return [
     '# factflow error codes',
     '',
@@ -16,8 +19,10 @@ export function errorsMarkdown(): string {
     'A *whole flow* error refuses the flow (state `QP_IRRECEVABLE`, status 93); the others refuse one invoice or one status update and let the rest through.',
     'A *system* code is not a refusal: the flow stays in the spool with that code as its fault (`flows list`, `flows show`) and is retried with backoff.',
     '',
-    '| code | stage | refuses | message |',
-    '|---|---|---|---|',
+    'The *rule* column gives the official rule id a code is (BR-FR-CPRO-… of the B2G rules) where a published source numbers it; errors carry it as `rule` (JSON) and in `DescriptionErreur` (XML).',
+    '',
+    '| code | rule | stage | refuses | message |',
+    '|---|---|---|---|---|',
     ...rows,
     '',
   ].join('\n');

@@ -2,7 +2,7 @@
  * The integration report: how a flow was received, as CPPStatut/CPPFluxStatuts for EDI
  * partners and as a JSON twin for scripts. Both are derived from the same value.
  */
-import type { FlowError } from '../errors/catalog.js';
+import { ruleOf, type FlowError } from '../errors/catalog.js';
 import { el, leaf, XML_DECLARATION } from '../xml/write.js';
 import { envelope, type Partner } from './envelope.js';
 
@@ -72,6 +72,8 @@ function describe(e: FlowError, invoice?: InvoiceReport): string {
     e.line !== undefined && `line ${e.line}`,
     e.column !== undefined && `column ${e.column}`,
     e.element && `element ${e.element}`,
+    // CPPStatut has no element for the official rule id: it travels in the free-text description.
+    ruleOf(e) && `rule ${ruleOf(e)}`,
   ];
   return parts.filter(Boolean).join(', ');
 }

@@ -16,6 +16,8 @@ interface ErrorSpec {
   scope: Scope;
   /** Message template; `{name}` placeholders are filled from the error's params. */
   message: string;
+  /** The official rule this code is (e.g. a BR-FR-CPRO id), only where a published source numbers it. */
+  rule?: string;
 }
 
 // `const` keeps each message as its literal type, so that its {placeholders} type the params.
@@ -88,6 +90,9 @@ export const ERRORS = define({
   RULE_ATTACHMENT_NAME_UNSAFE: { stage: 'rules', scope: 'invoice', message: 'Attachment name "{name}" is not a plain file name ({reason}); buyers would receive it as a path.' },
   RULE_ATTACHMENT_EXTENSION: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" has an extension outside the allowed list ({allowed}).' },
   RULE_ATTACHMENT_ZIP_INVALID: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is a zip archive that does not hold exactly one file with a plain name.' },
+  RULE_SERVICE_CODE_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Service code "{value}" is {length} characters; Chorus Pro allows at most 100.' },
+  RULE_ENGAGEMENT_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Engagement number (EJ) "{value}" is {length} characters; Chorus Pro allows at most 50.' },
+  RULE_CONTRACT_NUMBER_TOO_LONG: { stage: 'rules', scope: 'invoice', message: 'Contract number "{value}" is {length} characters; Chorus Pro allows at most 50.' },
   RULE_DOUBLE_INVOICING: { stage: 'rules', scope: 'invoice', message: 'Double invoicing: supplier {supplier} already deposited invoice {number} in {year} (flow {earlierFlowId}).' },
   RULE_DUPLICATE_IN_FLOW: { stage: 'rules', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} appears more than once in this flow.' },
 
@@ -146,6 +151,7 @@ export interface Location {
 export interface FlowError extends Location {
   code: ErrorCode;
   message: string;
+  rule?: string;
 }
 
 /** The names between braces in a message template, as a union of string literal types. */
@@ -159,11 +165,16 @@ export function flowError<C extends ErrorCode>(code: C, ...[params, at = {}]: Er
   const values = (params ?? {}) as Record<string, Value>;
   const message = ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key]));
   const error: FlowError = { code, message };
+  const rule = (ERRORS[code] as ErrorSpec).rule;
+  if (rule !== undefined) error.rule = rule;
   if (at.line !== undefined) error.line = at.line;
   if (at.column !== undefined) error.column = at.column;
   if (at.element !== undefined) error.element = at.element;
   return error;
 }
+
+/** An error's official rule id: the one it carries, else its code's (errors kept before the code had one). */
+export const ruleOf = (e: Pick<FlowError, 'code' | 'rule'>): string | undefined => e.rule ?? (ERRORS[e.code] as ErrorSpec | undefined)?.rule;
 
 /** A system fault caught as `unknown`, as an Error (one from another realm, e.g. a native addon's under a VM, is kept as it is). */
 export const asError = (e: unknown): Error => (e instanceof Error || (typeof e === 'object' && e !== null && typeof (e as Error).message === 'string') ? (e as Error) : new Error(String(e)));

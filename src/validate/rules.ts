@@ -51,6 +51,24 @@ const invoiceNumber: Rule = (inv) => {
   return [];
 };
 
+/**
+ * The routing references as long as Chorus Pro keeps them (domain §2, the pivot's CodeService,
+ * NumeroEngagement, NumeroMarche): a structured invoice's schema bounds none of them, and a
+ * longer one would be cut or make an invalid pivot.
+ */
+const REFERENCE_LIMITS = [
+  ['RULE_SERVICE_CODE_TOO_LONG', 100, (inv: Invoice) => inv.recipient.serviceCode, 'serviceCode'],
+  ['RULE_ENGAGEMENT_TOO_LONG', 50, (inv: Invoice) => inv.engagementNumber, 'engagementNumber'],
+  ['RULE_CONTRACT_NUMBER_TOO_LONG', 50, (inv: Invoice) => inv.contractNumber, 'engagementNumber'],
+] as const;
+
+const references: Rule = (inv) =>
+  REFERENCE_LIMITS.flatMap(([code, max, value, field]) => {
+    const v = value(inv);
+    const length = v ? [...v].length : 0;
+    return v && length > max ? [flowError(code, { value: v, length }, inv.where[field] ?? inv.where.invoice)] : [];
+  });
+
 export function isIsoDate(value: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return false;
@@ -176,7 +194,7 @@ const facturxProfile: Rule = (inv, ctx) => {
 };
 
 export const DEPOSIT_RULES: readonly Rule[] = [
-  supplierIdentity, recipientPresent, invoiceNumber, issueDate, currency, invoiceType, cadre, paymentMeans, amounts, attachments, facturxProfile,
+  supplierIdentity, recipientPresent, invoiceNumber, references, issueDate, currency, invoiceType, cadre, paymentMeans, amounts, attachments, facturxProfile,
 ];
 
 export function checkInvoice(inv: Invoice, ctx: RuleContext): FlowError[] {

@@ -4,7 +4,7 @@ import { flowDetails } from '../../app/queries.js';
 import { failedFlows, planReplay, replayFlow, type ReplayPlan } from '../../app/replay.js';
 import type { FlowRow, FlowFilter } from '../../ledger/stores.js';
 import { flowStateOption } from '../choices.js';
-import { countOption, EXIT, parseWhen, progress, UsageError, where, withHub } from '../context.js';
+import { codeOf, countOption, EXIT, parseWhen, progress, UsageError, where, withHub } from '../context.js';
 import { flowNote, refusalCodes } from '../notes.js';
 import { printTable } from '../table.js';
 
@@ -94,13 +94,13 @@ export function registerFlows(program: Command): void {
         if (d.lastError) console.log(`Last system fault (attempt ${d.attempts}): ${d.lastError}`);
         for (const r of d.replays) console.log(`Replay ${r.attempt} at ${r.started_at}: ${r.accepted} accepted, ${r.still_rejected} still rejected`);
         for (const a of d.acknowledgments) console.log(`Acknowledged ${a.status} by the recipient at ${a.at} (flow ${a.byFlow})`);
-        for (const e of d.errors) console.log(`Flow error ${e.code}: ${e.message}${where(e)}${e.element ? ` at ${e.element}` : ''}`);
+        for (const e of d.errors) console.log(`Flow error ${codeOf(e)}: ${e.message}${where(e)}${e.element ? ` at ${e.element}` : ''}`);
         if (d.invoices.length) {
           printTable(['ID', 'ENTRY', 'NUMBER', 'RECIPIENT', 'SERVICE', 'DECISION', 'STATUS', 'ERRORS'], d.invoices.map((i) => [
-            i.id, i.label, i.number, i.recipient, i.serviceCode, i.accepted ? 'accepted' : 'rejected', i.status, i.errors.map((e) => `${e.code}${where(e)}`).join('; '),
+            i.id, i.label, i.number, i.recipient, i.serviceCode, i.accepted ? 'accepted' : 'rejected', i.status, i.errors.map((e) => `${codeOf(e)}${where(e)}`).join('; '),
           ]));
         }
-        for (const u of d.statusUpdates ?? []) console.log(`${u.label} ${u.number} → ${u.requestedStatus}: ${u.status}${u.errors.length ? ` (${u.errors.map((e) => e.code).join(', ')})` : ''}`);
+        for (const u of d.statusUpdates ?? []) console.log(`${u.label} ${u.number} → ${u.requestedStatus}: ${u.status}${u.errors.length ? ` (${u.errors.map(codeOf).join(', ')})` : ''}`);
         for (const o of d.outputs) console.log(`Output ${o.kind}: ${o.path}`);
         return EXIT.OK;
       }, 'read');

@@ -7,7 +7,7 @@ import type { Hub } from '../../hub.js';
 import { parseErrors, type InvoiceRow } from '../../ledger/stores.js';
 import { statusRule, STATUS_NAMES } from '../../lifecycle/statuses.js';
 import { producerOption, statusOption } from '../choices.js';
-import { countOption, EXIT, parseWhen, printRefusal, withHub, type HomeMode } from '../context.js';
+import { codeOf, countOption, EXIT, parseWhen, printRefusal, withHub, type HomeMode } from '../context.js';
 import { printTable } from '../table.js';
 
 const statusLabel = (s: string | null) => (s ? `${s} ${STATUS_NAMES[s] ?? ''}`.trim() : '');
@@ -143,7 +143,7 @@ export function registerInvoices(program: Command): void {
         console.log(`Invoice #${found.id} ${found.number} (${found.type}), issued ${found.issue_date}, ${found.amount_gross} ${found.currency}`);
         console.log(`From ${found.supplier_name} (${found.supplier_id}) to ${found.recipient_name ?? ''} ${found.recipient_siret}${found.service_code ? `, service ${found.service_code}` : ''}${found.engagement ? `, EJ ${found.engagement}` : ''}`);
         console.log(`Flow ${found.flow_id} (${found.label}): ${found.accepted ? `accepted, now ${statusLabel(found.status)}` : 'rejected at deposit'}`);
-        for (const e of details.errors) console.log(`  ${e.code}: ${e.message}`);
+        for (const e of details.errors) console.log(`  ${codeOf(e)}: ${e.message}`);
         if (found.pivot_path) console.log(`Delivered in ${found.pivot_path}`);
         return EXIT.OK;
       });
