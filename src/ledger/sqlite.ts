@@ -11,7 +11,7 @@ import { WriteLock } from './writeLock.js';
 import type { Partner } from '../route/partners.js';
 import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
-  DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
+  CircuitStore, DirectoryStore, EarlierDeposit, HoldRow, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow,
 } from './stores.js';
 
@@ -138,6 +138,7 @@ function flowStore(db: Db): FlowStore {
         for (const table of ['status_updates', 'outputs', 'replays']) sql(db, `DELETE FROM ${table} WHERE flow_id = ?`).run(id);
         sql(db, 'UPDATE status_updates SET invoice_id = NULL WHERE invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)').run(id);
         sql(db, 'UPDATE invoices SET origin_invoice_id = NULL WHERE origin_invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)').run(id);
+        sql(db, 'DELETE FROM circuit_holds WHERE invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)').run(id);
         sql(db, 'DELETE FROM invoices WHERE flow_id = ?').run(id);
         sql(db, 'UPDATE flows SET duplicate_of = NULL WHERE duplicate_of = ?').run(id);
         sql(db, 'DELETE FROM flows WHERE id = ?').run(id);
@@ -266,6 +267,8 @@ interface StructureRow {
   requires_engagement: number;
   requires_service: number;
   requires_service_engagement: number;
+  is_moa: number | null;
+  moa_only: number;
 }
 
 interface ServiceRow {
@@ -285,6 +288,8 @@ const structureOf = (r: StructureRow): ImportedStructure => ({
   requiresService: !!r.requires_service,
   requiresServiceAndEngagement: !!r.requires_service_engagement,
   ediReceiver: !!r.edi_receiver,
+  ...(r.is_moa === null || r.is_moa === undefined ? {} : { moa: !!r.is_moa }),
+  moaOnly: !!r.moa_only,
 });
 const serviceOf = (r: ServiceRow): Service => ({ siret: r.siret, code: r.code, name: r.name, active: !!r.active, requiresEngagement: !!r.requires_engagement });
 
@@ -315,13 +320,13 @@ function directoryStore(db: Db, write: <T>(fn: () => T) => T): DirectoryStore {
     async replace(structures, services, source, onRow) {
       write(() => {
         db.exec('DELETE FROM services; DELETE FROM structures;');
-        const insertStructure = sql(db, 'INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+        const insertStructure = sql(db, 'INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver, is_moa, moa_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
         const insertService = sql(db, 'INSERT INTO services (siret, code, name, active, requires_engagement) VALUES (?, ?, ?, ?, ?)');
         const total = structures.length + services.length;
         let done = 0;
         const tick = () => (++done % 5000 === 0 || done === total) && onRow?.(done, total);
         for (const x of structures) {
-          insertStructure.run(x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver);
+          insertStructure.run(x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver, x.moa === undefined ? null : +x.moa, +!!x.moaOnly);
           tick();
         }
         for (const x of services) {
@@ -351,10 +356,11 @@ interface PartnerRow {
   suppliers: string;
   recipients: string;
   pivot_grouping: Partner['pivotGrouping'] | null;
+  validators: string;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
-  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
+  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients), validators: JSON.parse(r.validators ?? '[]'),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
 });
 
@@ -368,12 +374,36 @@ function partnerStore(db: Db): PartnerStore {
       return (sql(db, 'SELECT * FROM partners ORDER BY code').all() as PartnerRow[]).map(partnerOf);
     },
     async save(p) {
-      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping`)
-        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
+      sql(db, `INSERT INTO partners (code, name, suppliers, recipients, validators, pivot_grouping, created_at) VALUES (@code, @name, @suppliers, @recipients, @validators, @grouping, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, validators = excluded.validators, pivot_grouping = excluded.pivot_grouping`)
+        .run({ code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), validators: JSON.stringify(p.validators ?? []), grouping: p.pivotGrouping ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return sql(db, 'DELETE FROM partners WHERE code = ?').run(code).changes > 0;
+    },
+  };
+}
+
+/** The circuit statuses that await a level: only these invoices have a deadline running. */
+const PENDING = ['13', '18'];
+
+function circuitStore(db: Db): CircuitStore {
+  return {
+    async hold(h) {
+      sql(db, `INSERT INTO circuit_holds (invoice_id, cadre, validator_1, validator_2, level, due_at) VALUES (?, ?, ?, ?, ?, ?)
+          ON CONFLICT (invoice_id) DO UPDATE SET cadre = excluded.cadre, validator_1 = excluded.validator_1, validator_2 = excluded.validator_2, level = excluded.level, due_at = excluded.due_at`)
+        .run(h.invoice_id, h.cadre, h.validator_1, h.validator_2, h.level, h.due_at);
+    },
+    async setLevel(invoiceId, level, dueAt) {
+      sql(db, 'UPDATE circuit_holds SET level = ?, due_at = ? WHERE invoice_id = ?').run(level, dueAt, invoiceId);
+    },
+    async ofInvoices(ids) {
+      const rows = inSlices([...new Set(ids)], 500, (slice) => sql(db, `SELECT * FROM circuit_holds WHERE invoice_id IN (${placeholders(slice.length)})`).all(...slice) as HoldRow[]);
+      return new Map(rows.map((r) => [r.invoice_id, r]));
+    },
+    async due(now, limit) {
+      return sql(db, `SELECT h.*, i.number, i.issue_date, i.supplier_id, i.recipient_siret, i.status FROM circuit_holds h JOIN invoices i ON i.id = h.invoice_id
+          WHERE h.due_at IS NOT NULL AND h.due_at <= ? AND i.status IN (${placeholders(PENDING.length)}) ORDER BY h.due_at LIMIT ?`).all(now, ...PENDING, limit) as Awaited<ReturnType<CircuitStore['due']>>;
     },
   };
 }
@@ -390,6 +420,7 @@ export class SqliteLedger implements Ledger {
   readonly statusUpdates: StatusUpdateStore;
   readonly directory: DirectoryStore;
   readonly partners: PartnerStore;
+  readonly circuits: CircuitStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Transactions of this connection, one at a time. */
@@ -410,6 +441,7 @@ export class SqliteLedger implements Ledger {
     this.statusUpdates = stores.statusUpdates;
     this.directory = stores.directory;
     this.partners = stores.partners;
+    this.circuits = stores.circuits;
   }
 
   private storesOf(db: Db): Stores {
@@ -421,6 +453,7 @@ export class SqliteLedger implements Ledger {
       // A directory import is its own transaction when it is not inside one.
       directory: directoryStore(db, (fn) => (db.inTransaction ? fn() : this.writeSync(fn))),
       partners: partnerStore(db),
+      circuits: circuitStore(db),
     };
   }
 
@@ -463,6 +496,7 @@ export class SqliteLedger implements Ledger {
       statusUpdates: this.statusUpdates,
       directory: this.directory,
       partners: this.partners,
+      circuits: this.circuits,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);
