@@ -360,7 +360,8 @@ interface PartnerRow {
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
-  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients), validators: JSON.parse(r.validators ?? '[]'),
+  code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
+  ...(r.validators && r.validators !== '[]' ? { validators: JSON.parse(r.validators) as string[] } : {}),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
 });
 
