@@ -41,6 +41,12 @@ export interface Settings {
    * its flows are done.
    */
   workerMemoryMb: number;
+  /**
+   * Days a validator has to decide on an invoice held in a validation circuit, at level 1 and
+   * level 2 (src/lifecycle/circuits.ts says what happens after: by default it goes on).
+   */
+  validationDeadlineDays: number;
+  validation2DeadlineDays: number;
   /** Add a readable PDF rendered by the hub to structured invoices that carry none (PJ 02 `PJ00….pdf`). */
   renderPdf: boolean;
   /** Factur-X profiles accepted: comma-separated, `PROFILE<YYYY-MM-DD` for deposits before a date only. */
@@ -107,6 +113,8 @@ export const DEFAULTS: Settings = {
   retentionDays: 3650,
   workerMemoryMb: 128,
   renderPdf: true,
+  validationDeadlineDays: 15,
+  validation2DeadlineDays: 15,
   facturxProfiles: DEFAULT_FACTURX_PROFILES,
   pdfMaxObjects: 50_000,
   pdfMaxDepth: 48,
@@ -146,6 +154,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   retentionDays: 'FACTFLOW_RETENTION_DAYS',
   workerMemoryMb: 'FACTFLOW_WORKER_MEMORY_MB',
   renderPdf: 'FACTFLOW_RENDER_PDF',
+  validationDeadlineDays: 'FACTFLOW_VALIDATION_DEADLINE_DAYS',
+  validation2DeadlineDays: 'FACTFLOW_VALIDATION2_DEADLINE_DAYS',
   facturxProfiles: 'FACTFLOW_FACTURX_PROFILES',
   pdfMaxObjects: 'FACTFLOW_PDF_MAX_OBJECTS',
   pdfMaxDepth: 'FACTFLOW_PDF_MAX_DEPTH',

@@ -60,11 +60,16 @@ const row = (over: Partial<InvoiceRow> = {}): InvoiceRow => ({
   amount_gross: '120.00', currency: 'EUR', accepted: 1, status: '03', errors: '[]', pivot_path: 'x', renvoi: 'Non', origin_invoice_id: null, role: 'invoice', ...over,
 });
 const update = (over: Partial<StatusUpdate> = {}): StatusUpdate => ({ position: 1, supplierId: '81234567800013', recipientSiret: '21450001200015', number: 'FA-1', status: '07', where: {}, ...over });
-const statusErrors = (u: StatusUpdate, ctx: Partial<JudgeContext> = {}, producer: 'recipient' | 'accountant' = 'recipient', acks: ReadResult['statuses'] extends infer S ? (S extends { acks: infer A } ? A : never) : never = []) => {
+const statusErrors = (u: StatusUpdate, ctx: Partial<JudgeContext> = {}, producer: 'recipient' | 'accountant' | 'platform' = 'recipient', acks: ReadResult['statuses'] extends infer S ? (S extends { acks: infer A } ? A : never) : never = []) => {
   const c = context({ statusTargets: new Map([[statusTargetKey('81234567800013', 'FA-1'), [row()]]]), ...ctx });
   const lines = judgeFlow({ kind: 'statut', invoices: [], errors: [], statuses: { producer, updates: acks.length ? [] : [u], acks } }, c).statusLines;
   return lines.flatMap((l) => l.errors);
 };
+/** FA-1 held at validation level 1 by 81234567800013, due 2026-12-01. */
+const held = (): Partial<JudgeContext> => ({
+  statusTargets: new Map([[statusTargetKey('81234567800013', 'FA-1'), [row({ status: '13', pivot_path: null })]]]),
+  holds: new Map([[7, { invoice_id: 7, cadre: 'A9', validator_1: '81234567800013', validator_2: null, level: 1, due_at: '2026-12-01T00:00:00.000Z' }]]),
+});
 const archiveLimits = (over: Partial<Settings>) => ({ ...settings, ...over });
 const ubl = bytesOf('ubl', 'invoice-commune.xml');
 const ciiXml = bytesOf('cii', 'invoice-etat.xml');
@@ -122,6 +127,13 @@ const CASES: Record<ErrorCode, Producer> = {
   RULE_TYPE_INVALID: () => judgeOne((i) => (i.type = '386')),
   RULE_CADRE_INVALID: () => judgeOne((i) => (i.cadre = 'A11')),
   RULE_CADRE_VALIDATOR_MISSING: () => judgeOne((i) => (i.cadre = 'A9')),
+  RULE_CADRE_MOE_MISSING: () => judgeOne((i) => (i.cadre = 'A4')),
+  // The fixture commune is not a MOA (EstMOA Non); the circuits fixture's département is a MOA only.
+  ROUTE_RECIPIENT_NOT_MOA: () => judgeOne((i) => ((i.cadre = 'A6'), (i.moe = { idType: '1', id: '49123456000028' }))),
+  ROUTE_RECIPIENT_MOA_ONLY: () => judgeOne((i) => (i.recipient.siret = '21330001100011'), context({ structures: new Map(readStructures(fixture('circuits', 'structures.csv')).structures.map((s) => [s.siret, s])) })),
+  VALIDATION_NOT_VALIDATOR: () => statusErrors(update({ status: '16', producerId: '49123456000028' }), held()),
+  PARTNER_VALIDATOR_NOT_ALLOWED: () => statusErrors(update({ status: '16', producerId: '81234567800013' }), { ...held(), partner: { kind: 'registered', partner: { code: 'OTH001', name: 'Other', suppliers: [], recipients: [], validators: [] } } }),
+  VALIDATION_DEADLINE_NOT_REACHED: () => statusErrors(update({ status: '17' }), { ...held(), receivedAt: '2026-11-20T00:00:00.000Z' }, 'platform'),
   RULE_PAYMENT_MODE_INVALID: () => judgeOne((i) => (i.paymentMeans = { code: '99' })),
   RULE_AMOUNT_INVALID: () => judgeOne((i) => (i.totals.net = '12,00')),
   RULE_AMOUNT_TTC_MISMATCH: () => judgeOne((i) => (i.totals.gross = '999.00')),

@@ -244,7 +244,7 @@ describe('directory import that cannot hurt', () => {
     const lookup = json(cli(['directory', 'lookup', '21450001200015', '--json'], { home: h }));
     expect(lookup.structure).toEqual({
       siret: '21450001200015', idType: 'SIRET', name: 'Œuvre d’entraide – 5 € à Évry', active: true,
-      requiresEngagement: false, requiresService: false, requiresServiceAndEngagement: false, ediReceiver: true,
+      requiresEngagement: false, requiresService: false, requiresServiceAndEngagement: false, ediReceiver: true, moa: false, moaOnly: false,
     });
     // ISO-8859-1 (no byte 0x80–0x9F) stays ISO-8859-1.
     fs.writeFileSync(file, Buffer.from(`${HEADER}\n${structureRow('21450001200015', 'Mairie d\'Évry')}\n`, 'latin1'));

@@ -30,7 +30,7 @@ test('an ISO-8859-1 export with Oui/Non and 1/0 booleans and quoted fields is re
   fs.writeFileSync(file, Buffer.from(text, 'latin1'));
   expect(await importDirectory(hub.ledger.directory, file)).toEqual({ structures: 1, services: 0 });
   expect(await structure(hub, '21450001200015')).toEqual({
-    siret: '21450001200015', name: "Commune d'Évry; annexe", active: true, requiresEngagement: true, requiresService: false, requiresServiceAndEngagement: false, idType: 'SIRET', ediReceiver: true,
+    siret: '21450001200015', name: "Commune d'Évry; annexe", active: true, requiresEngagement: true, requiresService: false, requiresServiceAndEngagement: false, idType: 'SIRET', ediReceiver: true, moa: false, moaOnly: false,
   });
 });
 

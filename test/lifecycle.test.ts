@@ -59,7 +59,7 @@ test('the transition table: terminal statuses are terminal; 04, 05, 06 need a mo
   expect(checkTransition({ number: 'X', from: '03', to: '07', producer: 'supplier' }).map((e) => e.code)).toEqual(['LIFE_PRODUCER_FORBIDDEN']);
   expect(checkTransition({ number: 'X', from: '05', to: '07', producer: 'recipient' }).map((e) => e.code)).toEqual(['LIFE_TRANSITION_FORBIDDEN']);
   expect(checkTransition({ number: 'X', from: '03', to: 'SERVICE_FAIT', producer: 'recipient' })).toEqual([]);
-  expect(checkTransition({ number: 'X', from: '03', to: '17', producer: 'recipient' }).map((e) => e.code)).toEqual(['LIFE_STATUS_UNKNOWN']);
+  expect(checkTransition({ number: 'X', from: '03', to: '42', producer: 'recipient' }).map((e) => e.code)).toEqual(['LIFE_STATUS_UNKNOWN']);
 });
 
 test('from deposit to payment: the recipient by status files, the accountant by CLI; the supplier follows every step', async () => {

@@ -18,6 +18,7 @@ import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
 import { recordDecisionCounts, recordStatusChange } from './outbox.js';
+import { deadlinesOf } from './circuits.js';
 
 export interface Decided {
   read: ReadResult;
@@ -45,6 +46,7 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
   const partner = code && PARTNER_CODE.test(code) ? await stores.partners.get(code) : undefined;
   const statusTargets = new Map<string, InvoiceRow[]>();
   for (const [supplier, number] of needs.statusTargets) statusTargets.set(statusTargetKey(supplier, number), await stores.invoices.bySupplierNumber(supplier, number));
+  const holds = await stores.circuits.ofInvoices([...statusTargets.values()].flat().map((r) => r.id));
   const duplicate = opts.acceptedBefore ? undefined : await stores.flows.earlierSameContent(flow.sha256, opts.flowId);
   return {
     channel: flow.channel,
@@ -57,6 +59,8 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
     earlier: await stores.invoices.earlierDeposits(needs.invoiceKeys),
     acceptedBefore,
     statusTargets,
+    receivedAt: flow.received_at,
+    holds,
     deliveredRecipients: await stores.flows.deliveredRecipients(needs.ackFlows),
     limits: { maxAttachmentBytes: hub.settings.maxAttachmentBytes, maxInvoiceTotalBytes: hub.settings.maxInvoiceTotalBytes, facturxProfiles: parseProfileRules(hub.settings.facturxProfiles) },
   };
@@ -65,12 +69,14 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
 /** Records a decision plan: the flow's new stage and state first (it guards against a concurrent decider), then its rows and events. */
 export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, owner: Owner): Promise<boolean> {
   if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, owner))) return false;
-  for (const { record, event } of plan.invoices) {
+  for (const { record, event, hold } of plan.invoices) {
     const id = await tx.invoices.record(flowId, record);
     if (event) await recordStatusChange(tx, { ...event, invoiceId: event.invoiceId === 'self' ? id : event.invoiceId });
+    if (hold) await tx.circuits.hold({ ...hold, invoice_id: id });
   }
   for (const u of plan.statusUpdates) await tx.statusUpdates.add({ ...u, flow_id: flowId });
   for (const e of plan.events) await recordStatusChange(tx, e);
+  for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);
   await recordDecisionCounts(tx, plan);
   return true;
 }
@@ -84,7 +90,7 @@ export async function judgeAndApply(hub: Hub, tx: Tx, flowId: string, read: Read
   // Read ahead as a duplicate but no longer one (its original was purged meanwhile): read it now.
   const source = read ?? (ctx.duplicateOf ? { invoices: [], errors: [] } : readFlowFile(flow.spool_path, hub.settings, flow.channel));
   const decision = judgeFlow(source, ctx);
-  const plan = planDecision({ flow, decision, replay: !!replay, completionComment: source.completionComment, at, places: hub.places });
+  const plan = planDecision({ flow, decision, replay: !!replay, completionComment: source.completionComment, at, places: hub.places, deadlines: deadlinesOf(hub.settings) });
   if (!(await applyDecision(tx, flowId, plan, me(hub)))) return { skipped: 'decided meanwhile by another process' };
   return { read: source, decision, plan };
 }

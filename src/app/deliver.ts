@@ -17,6 +17,7 @@ import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { groupingFor, PARTNER_CODE, statusFormatFor } from '../route/partners.js';
 import { recordFlowDone, recordStatusChange } from './outbox.js';
+import { deadlinesOf, gatherReleases } from './circuits.js';
 
 export interface Delivery {
   flow: FlowRow;
@@ -36,12 +37,13 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     if (r.role === 'completion' && r.origin_invoice_id) origins.set(r.origin_invoice_id, (await ledger.invoices.get(r.origin_invoice_id))!);
   }
   const events = await ledger.events.ofAttempt(flow.id, flow.replays);
-  const grouping = await groupingOf(hub, rows, events);
+  const releases = await gatherReleases(hub, events);
+  const grouping = await groupingOf(hub, [...rows, ...releases.map((r) => r.row)], events);
   const deliver = deliverableRows(flow, rows, origins, places, grouping);
   const source = sourceOf(hub, flow);
   if (deliver.length && !models && !source) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
   const read = deliver.length ? (models ?? readFlowFile(source!, hub.settings, flow.channel).invoices) : [];
-  const structures = await ledger.directory.structures([...new Set(deliver.map((r) => r.recipient_siret))]);
+  const structures = await ledger.directory.structures([...new Set([...deliver, ...releases.map((r) => r.row)].map((r) => r.recipient_siret))]);
   const registered = flow.partner && PARTNER_CODE.test(flow.partner) ? await ledger.partners.get(flow.partner) : undefined;
   const partner = registered ? flow.partner! : undefined;
   const statusUpdates = await ledger.statusUpdates.ofFlow(flow.id);
@@ -69,6 +71,8 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     renderPdf: hub.settings.renderPdf,
     places,
     now: new Date().toISOString(),
+    releases,
+    deadlines: deadlinesOf(hub.settings),
   });
 }
 
@@ -128,15 +132,17 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
     f.plan = await planFor(hub, f);
     for (const p of f.plan.pivots) {
       writeFileAtomic(p.path, p.chunks(), pending);
-      hub.log.info(`pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });
+      hub.log.info(p.kind === 'validator' ? `held for validation: ${p.rows[0]!.number} (${p.path})` : `pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });
     }
   });
   await commitEach(async ({ flow, plan }, tx) => {
     for (const p of plan.pivots) {
-      for (const r of p.rows) await tx.invoices.setPivot(r.id, p.path);
-      await tx.flows.recordOutput(flow.id, 'pivot', p.path);
+      // A validator's copy is not the delivery: the invoice's pivot is the one its recipient gets.
+      if (p.kind === 'pivot') for (const r of p.rows) await tx.invoices.setPivot(r.id, p.path);
+      await tx.flows.recordOutput(flow.id, p.kind, p.path);
     }
     for (const e of plan.madeAvailable) await recordStatusChange(tx, e);
+    for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);
   });
   await each(({ plan }) => {
     for (const n of plan.notices) writeFileAtomic(n.path, n.chunks(), pending);

@@ -14,6 +14,7 @@ import { requestBytes, type OperatorRequest } from '../formats/request.js';
 import type { Hub } from '../hub.js';
 import { parseErrors, type FlowRow, type InvoiceRow } from '../ledger/stores.js';
 import type { Producer } from '../lifecycle/statuses.js';
+import { CIRCUITS, type CircuitLevel } from '../lifecycle/circuits.js';
 import type { Attachment } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { sourceOf } from './deliver.js';
@@ -24,10 +25,16 @@ export interface RequestOutcome {
   errors: FlowError[];
 }
 
-/** Writes the request where only the hub writes, claims it (a rename) and runs it. */
-async function runRequest(hub: Hub, request: OperatorRequest, label: string): Promise<RequestOutcome> {
+/** Writes a request where only the hub writes; claiming it (a rename) is the caller's. */
+export function writeRequest(hub: Hub, request: OperatorRequest): string {
   const file = path.join(hub.layout.var, 'requests', `${crypto.randomUUID()}.json`);
   writeFileAtomic(file, [requestBytes(request)]);
+  return file;
+}
+
+/** Writes the request, claims it and runs it. */
+async function runRequest(hub: Hub, request: OperatorRequest, label: string): Promise<RequestOutcome> {
+  const file = writeRequest(hub, request);
   const flow = (await processFile(hub, file, { channel: 'operator', name: label }))!;
   const refused = [
     ...parseErrors(flow.errors),
@@ -38,6 +45,11 @@ async function runRequest(hub: Hub, request: OperatorRequest, label: string): Pr
   else hub.log.info(`${label}: done`, { flowId: flow.id });
   return { flow, errors: refused };
 }
+
+/** Every circuit's level 1 and level 2 use the same statuses. */
+const LEVELS: CircuitLevel[] = [CIRCUITS.flatMap((c) => c.levels).find((l) => l.level === 1)!, CIRCUITS.flatMap((c) => c.levels).find((l) => l.level === 2)!];
+/** The level an invoice awaits (18: level 2; anything else is judged as level 1, and refused if not 13). */
+const circuitLevelOf = (status: string | null): CircuitLevel => (status === LEVELS[1]!.pending ? LEVELS[1]! : LEVELS[0]!);
 
 export interface StatusChange {
   status: string;
@@ -62,6 +74,49 @@ export function setStatus(hub: Hub, invoice: InvoiceRow, change: StatusChange): 
   };
   return runRequest(hub, { factflowRequest: 1, action: 'status', producer: change.producer, updates: [update] }, `invoice status ${invoice.number} ${change.status}`);
 }
+
+const updateOf = (invoice: Pick<InvoiceRow, 'supplier_id' | 'recipient_siret' | 'number' | 'issue_date'>, status: string, position = 1) => ({
+  position, supplierId: invoice.supplier_id, recipientSiret: invoice.recipient_siret, number: invoice.number, invoiceDate: invoice.issue_date, status,
+});
+
+export interface ValidationDecision {
+  approve: boolean;
+  /** The motif of a refusal (required: the supplier receives it). */
+  reason?: string;
+  comment?: string;
+  /** The validator says the supplier named the wrong validator (ERREUR_…_SUR_VALIDEUR) rather than refusing. */
+  wrongValidator?: boolean;
+  /** Who acts; by default the validator the invoice awaits. */
+  validator?: string;
+}
+
+/**
+ * A validator approves or refuses a held invoice at the level it awaits, as a status request:
+ * the judge checks the validator and the transition like a validator's status file.
+ */
+export async function decideValidation(hub: Hub, invoice: InvoiceRow, d: ValidationDecision): Promise<RequestOutcome> {
+  const level = circuitLevelOf(invoice.status);
+  const hold = (await hub.ledger.circuits.ofInvoices([invoice.id])).get(invoice.id);
+  const status = d.approve ? level.validated : d.wrongValidator ? level.wrongValidator : level.refused;
+  const producerId = d.validator ?? (level.level === 2 ? hold?.validator_2 : hold?.validator_1) ?? undefined;
+  const update = { ...updateOf(invoice, status), complement: d.reason, comment: d.comment, motif: d.reason ?? d.comment, producerId };
+  const what = d.approve ? 'validate' : 'refuse';
+  return runRequest(hub, { factflowRequest: 1, action: 'status', producer: 'validator', updates: [update] }, `invoice ${what} ${invoice.number}`);
+}
+
+/** The platform's declaration that held invoices' deadlines passed (ABSENCE_VALIDATION_n_HORS_DELAI). */
+export function lapsedRequest(due: { level: number; supplier_id: string; recipient_siret: string; number: string; issue_date: string }[]): OperatorRequest {
+  return { factflowRequest: 1, action: 'status', producer: 'platform', updates: due.map((h, i) => updateOf(h, (h.level === 2 ? LEVELS[1] : LEVELS[0])!.lapsed, i + 1)) };
+}
+
+/** Deadlines passed now, applied in this process (`factflow resume`, and tests); the daemon runs its own check. */
+export async function applyDeadlines(hub: Hub, now = new Date().toISOString()): Promise<RequestOutcome | undefined> {
+  const due = await hub.ledger.circuits.due(now, DEADLINE_BATCH);
+  return due.length ? runRequest(hub, lapsedRequest(due), `validation deadline passed for ${due.length} invoice(s)`) : undefined;
+}
+
+/** Held invoices declared past their deadline per request (the rest wait for the next check). */
+export const DEADLINE_BATCH = 500;
 
 const MIME_OF_EXTENSION: Record<string, string> = { pdf: 'application/pdf', xml: 'application/xml', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', csv: 'text/csv', txt: 'text/plain', zip: 'application/zip' };
 

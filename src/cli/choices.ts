@@ -12,10 +12,12 @@ export function statusOption(option: string, value: string, extra: readonly stri
   const names = [...LIFECYCLE.map((s) => s.name), ...extra];
   const byCode: Record<string, string> = {};
   for (const s of LIFECYCLE) byCode[s.code] = byCode[String(Number(s.code))] = s.name;
-  const name = choice(option, value, names, byCode, ' (or a status code, 01 to 12; any case)');
+  const name = choice(option, value, names, byCode, ' (or a status code, 01 to 22; any case)');
   return LIFECYCLE.find((s) => s.name === name)?.code ?? name;
 }
 
 /** Who sets a status from the command line (the platform's own statuses are never typed). */
 export const PRODUCERS = ['recipient', 'accountant', 'supplier'] as const satisfies readonly Producer[];
 export const producerOption = (value: string) => choice('--as', value, PRODUCERS);
+/** `invoice validate|refuse --as`: only a circuit's validator decides there. */
+export const validatorOption = (value: string) => choice('--as', value, ['validator'] as const);

@@ -14,6 +14,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Hub } from '../hub.js';
 import { runFlow, removeOrphans, unfinishedFlows } from '../app/run.js';
 import { claimFiles } from '../ingest/claim.js';
+import { DEADLINE_BATCH, lapsedRequest, writeRequest } from '../app/requests.js';
 import { isIgnoredName, scanInbox } from '../ingest/inboxScan.js';
 import { openForWriting } from '../ingest/openWriters.js';
 import { flowError } from '../errors/catalog.js';
@@ -191,6 +192,35 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   });
   await resume();
 
+  /**
+   * Validation deadlines: at start and at each sweep, held invoices past due (an indexed query)
+   * are declared so by one operator's request, claimed and run like any flow.
+   */
+  let checkingDeadlines = false;
+  /** The last deadline request: the next check waits for it, so that no invoice is declared twice. */
+  let deadlineFlow: string | undefined;
+  const checkDeadlines = async () => {
+    if (checkingDeadlines || stopped || !ledgerUsable() || (deadlineFlow && inFlight.has(deadlineFlow))) return;
+    checkingDeadlines = true;
+    try {
+      const due = await hub.ledger.circuits.due(new Date().toISOString(), DEADLINE_BATCH);
+      if (!due.length) return;
+      const file = writeRequest(hub, lapsedRequest(due));
+      const [claimed] = await claimFiles(hub, [{ source: file, channel: 'operator', name: `validation deadline passed for ${due.length} invoice(s)` }]);
+      if (claimed) {
+        deadlineFlow = claimed.id;
+        hub.log.info(`validation deadline passed for ${due.length} invoice(s)`, { flowId: claimed.id });
+        runClaimed(claimed.id, claimed.size);
+      }
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      hub.log.error(`validation deadline check failed, will retry: ${message}`, { fault: message });
+    } finally {
+      checkingDeadlines = false;
+    }
+  };
+  await checkDeadlines();
+
   const enqueue = (file: string, st: fs.Stats) => {
     pending.delete(file);
     queued.set(file, { size: st.size, mtimeMs: st.mtimeMs });
@@ -335,6 +365,7 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     }
     void resume();
     void drain();
+    void checkDeadlines();
     writeState();
   }, hub.settings.sweepIntervalMs);
   writeState();

@@ -17,6 +17,10 @@ export interface PivotInvoice {
   /** The hub's own id for the invoice (IdCPRO). */
   hubId: number;
   renvoi: Renvoi;
+  /** Its own deposit date when it differs from the flow's (an invoice released by a validation circuit). */
+  receivedOn?: string;
+  /** The day a works statement was made available to its MOE (DateMiseADispositionMOE). */
+  moeOn?: string;
 }
 
 export interface PivotHeader {
@@ -38,7 +42,7 @@ export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Gen
   yield '</CPPFactures>\n</CPPFacturePivot>\n';
 }
 
-function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: number, depositDate: string, renderPdf: boolean): string {
+function pivotInvoice({ invoice: inv, hubId, renvoi, receivedOn, moeOn }: PivotInvoice, numOrdre: number, depositDate: string, renderPdf: boolean): string {
   const bank = inv.supplier.bankAccount;
   return el('CPPFacturePivotUnitaire', [
     el('Fournisseur', [
@@ -65,7 +69,8 @@ function pivotInvoice({ invoice: inv, hubId, renvoi }: PivotInvoice, numOrdre: n
       leaf('DateEmissionFacture', inv.issueDate),
       leaf('DateLivraison', inv.deliveryDate),
       el('ModePaiement', [leaf('Code', pivotPaymentCode(inv.paymentMeans.code)), leaf('Libelle', pivotPaymentLabel(inv.paymentMeans.code))]),
-      leaf('DateReception', depositDate),
+      leaf('DateReception', receivedOn ?? depositDate),
+      leaf('DateMiseADispositionMOE', moeOn),
       leaf('Devise', inv.currency),
       el('Montants', [leaf('MontantHT', inv.totals.net), leaf('MontantTTC', inv.totals.gross), leaf('MontantNetAPayer', inv.totals.payable)]),
       inv.vat.length > 0 && el('TVAs', inv.vat.map((t) => el('TVA', [leaf('Taux', t.rate), leaf('BaseHt', t.base), leaf('MontantTVA', t.amount)]))),

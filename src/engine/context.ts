@@ -4,7 +4,7 @@
  * function. `needsOf` says what to gather for a given read flow.
  */
 import type { ProfileRule } from '../formats/facturxProfiles.js';
-import type { Channel, EarlierDeposit, InvoiceRow } from '../ledger/stores.js';
+import type { Channel, EarlierDeposit, HoldRow, InvoiceRow } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import type { ReadResult } from '../pipeline/readResult.js';
 import type { Service, Structure } from '../route/directory.js';
@@ -31,6 +31,10 @@ export interface JudgeContext {
   acceptedBefore: Set<number>;
   /** Accepted invoices a status update may concern, by `supplier\0number`. */
   statusTargets: Map<string, InvoiceRow[]>;
+  /** When the flow was received (ISO): validation deadlines are judged against it. */
+  receivedAt?: string;
+  /** The validation circuits the invoices of statusTargets are held in, by invoice id. */
+  holds?: Map<number, HoldRow>;
   /** The recipients each pivot flow was delivered to, for acknowledgments. */
   deliveredRecipients: Map<string, string[]>;
   /** The deposit rules' settings: attachment caps, the Factur-X profiles accepted. */

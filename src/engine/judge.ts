@@ -17,6 +17,7 @@ import type { FlowKind } from '../detect/detect.js';
 import type { ReadResult } from '../pipeline/readResult.js';
 import type { Directory } from '../route/directory.js';
 import { recipientAllowed, supplierAllowed, type Partner } from '../route/partners.js';
+import { circuitChecks, lineProducer } from './circuitJudge.js';
 import { checkRouting } from '../route/routing.js';
 import { checkInvoice } from '../validate/rules.js';
 import { invoiceKey, serviceKey, statusTargetKey, type JudgeContext } from './context.js';
@@ -153,7 +154,6 @@ function targetOf(u: StatusUpdate, ctx: JudgeContext): InvoiceRow[] {
 
 /** Judges updates in order; later updates of the same flow see the earlier ones' effect. */
 function judgeStatuses(statuses: NonNullable<ReadResult['statuses']>, ctx: JudgeContext, partner?: Partner): { lines: StatusLine[]; updates: AcceptedUpdate[] } {
-  const { producer } = statuses;
   const current = new Map<number, string | null>();
   const updates: AcceptedUpdate[] = [];
   const lines: StatusLine[] = statuses.updates.map((u) => {
@@ -161,7 +161,9 @@ function judgeStatuses(statuses: NonNullable<ReadResult['statuses']>, ctx: Judge
     const refuse = (e: FlowError, invoiceId?: number): StatusLine => ({ ...line, invoiceId, errors: [e] });
     const tooLong = wordsOverLimit('CPPFactureStatutUnitaire', { ComplementStatut: u.complement, Commentaire: u.comment })[0];
     if (tooLong) return refuse(flowError('STATUS_TEXT_TOO_LONG', tooLong, u.where));
-    if (!recipientAllowed(partner, u.recipientSiret)) return refuse(flowError('PARTNER_RECIPIENT_NOT_ALLOWED', { partner: partner!.code, recipient: u.recipientSiret || '(none)' }, u.where));
+    // A circuit status in a status file comes from a validator, not from the recipient.
+    const producer = lineProducer(statuses.producer, u.status);
+    if (producer !== 'validator' && !recipientAllowed(partner, u.recipientSiret)) return refuse(flowError('PARTNER_RECIPIENT_NOT_ALLOWED', { partner: partner!.code, recipient: u.recipientSiret || '(none)' }, u.where));
     const found = targetOf(u, ctx);
     const params = { number: u.number, supplier: u.supplierId };
     if (!found.length) return refuse(flowError('LIFE_INVOICE_UNKNOWN', params, u.where));
@@ -171,6 +173,8 @@ function judgeStatuses(statuses: NonNullable<ReadResult['statuses']>, ctx: Judge
       return refuse(flowError('LIFE_NOT_RECIPIENT', { number: u.number, recipient: invoice.recipient_siret, sender: u.recipientSiret || '(none)' }, u.where), invoice.id);
     }
     const from = current.has(invoice.id) ? current.get(invoice.id)! : invoice.status;
+    const circuit = circuitChecks(u, producer, from, invoice, ctx, partner)[0];
+    if (circuit) return refuse(circuit, invoice.id);
     const errors = checkTransition({ number: u.number, from, to: u.status, producer, motif: u.motif, mandate: u.mandate }).map((e) => ({ ...e, ...u.where }));
     if (!errors.length) {
       const status = statusRule(u.status)!.code;

@@ -52,6 +52,11 @@ export class Places {
     return path.join(path.dirname(this.reports(flowId, partner).xml), `${flowId}_CDAR${unitSuffix(unit)}.xml`);
   }
 
+  /** An invoice made available to its validator (a validation circuit), one file per invoice and level, named by its hub id. */
+  validator(validatorId: string, flowId: string, attempt: number, hubId: number): string {
+    return path.join(this.layout.outbox, 'validators', safeName(validatorId), `CPPFacturePivot_${flowId}${unitSuffix(hubId)}${attemptSuffix(attempt)}.xml`);
+  }
+
   /** Reports go to the partner's own folder when the flow came from a registered partner. */
   reports(flowId: string, partner?: string): { xml: string; json: string } {
     const dir = partner ? path.join(this.layout.outbox, 'partners', safeName(partner)) : path.join(this.layout.outbox, 'reports');

@@ -15,6 +15,8 @@ import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, t
 import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
+import { heldAtDeposit, holdOf, levelsClosedBy, planReleases, type LevelChange, type PlannedHold, type Release } from './circuitPlan.js';
+import { actorId, circuitOf, type Deadlines } from '../lifecycle/circuits.js';
 import { localDate, type Places } from './places.js';
 import { planCdar } from './cdarPlan.js';
 import { wantsCpp } from '../lifecycle/cdar.js';
@@ -25,6 +27,8 @@ export interface PlannedInvoice {
   record: InvoiceRecord;
   /** The event its acceptance records: 01 on itself, or 12 on the suspended invoice it completes. */
   event?: Omit<EventRecord, 'invoiceId'> & { invoiceId: number | 'self' };
+  /** The validation circuit it is held in until its validators approve it. */
+  hold?: PlannedHold;
 }
 
 export interface DecisionPlan {
@@ -35,6 +39,8 @@ export interface DecisionPlan {
   statusUpdates: Omit<StatusUpdateRow, 'flow_id'>[];
   /** Status changes sent in (recipients' statuses, operators' requests). */
   events: EventRecord[];
+  /** Circuit levels these changes decide. */
+  levels: LevelChange[];
 }
 
 export interface DecisionInput {
@@ -45,7 +51,12 @@ export interface DecisionInput {
   completionComment?: string;
   at: string;
   places: Places;
+  /** Validation deadlines per level, in days (settings). */
+  deadlines?: Deadlines;
 }
+
+/** The settings' defaults, for callers that plan without settings. */
+export const DEFAULT_DEADLINES: Deadlines = { 1: 15, 2: 15 };
 
 export const invoiceRecord = ({ invoice: i, errors, resend }: InvoiceDecision): InvoiceRecord => ({
   position: i.position,
@@ -70,7 +81,7 @@ export const invoiceRecord = ({ invoice: i, errors, resend }: InvoiceDecision): 
   originId: resend?.originId,
 });
 
-export function planDecision({ flow, decision: d, replay, completionComment, at, places }: DecisionInput): DecisionPlan {
+export function planDecision({ flow, decision: d, replay, completionComment, at, places, deadlines = DEFAULT_DEADLINES }: DecisionInput): DecisionPlan {
   const attempt = replay ? flow.replays + 1 : flow.replays;
   const source = { sourceFlow: flow.id, attempt, at };
   const invoices = d.invoices.map((inv): PlannedInvoice => {
@@ -80,7 +91,8 @@ export function planDecision({ flow, decision: d, replay, completionComment, at,
       assertTransition({ number: record.number, from: '06', to: '12', producer: 'supplier' });
       return { record, event: { ...source, invoiceId: inv.resend.originId, status: '12', producer: 'supplier', comment: completionComment } };
     }
-    return { record, event: { ...source, invoiceId: 'self', status: assertTransition({ number: record.number, from: null, to: '01', producer: 'platform' }), producer: 'platform' } };
+    const hold = holdOf(inv.invoice, at, deadlines);
+    return { record, event: { ...source, invoiceId: 'self', status: assertTransition({ number: record.number, from: null, to: '01', producer: 'platform' }), producer: 'platform' }, ...(hold ? { hold } : {}) };
   });
   const events = d.updates.map((u): EventRecord => ({
     ...source,
@@ -109,6 +121,7 @@ export function planDecision({ flow, decision: d, replay, completionComment, at,
     invoices,
     statusUpdates: d.statusLines.map((l) => statusUpdateRow(l)),
     events,
+    levels: levelsClosedBy(d.updates),
   };
 }
 
@@ -245,18 +258,24 @@ export interface DeliveryInput {
   senderFormat?: StatusFormat;
   /** The invoices this flow's refused status lines named. */
   lineInvoices?: Map<number, InvoiceRow>;
+  /** Held invoices this flow's decisions moved on (gathered by the application), and the deadlines of the levels they reach. */
+  releases?: Release[];
+  deadlines?: Deadlines;
 }
 
 export interface PlannedFile {
-  kind: 'pivot' | 'supplier-status' | 'report' | 'report-beside' | 'supplier-cdar' | 'ppf-cdar' | 'answer-cdar';
+  /** `validator`: an invoice made available to its validator (a validation circuit), pivot-like. */
+  kind: 'pivot' | 'validator' | 'supplier-status' | 'report' | 'report-beside' | 'supplier-cdar' | 'ppf-cdar' | 'answer-cdar';
   path: string;
   chunks: () => Iterable<string | Uint8Array>;
 }
 
 export interface DeliveryPlan {
   pivots: (PlannedFile & { rows: InvoiceRow[] })[];
-  /** Status 03 for the invoices of the pivots. */
+  /** Status 03 for the invoices of the pivots (A_VALIDER_n for those made available to a validator). */
   madeAvailable: EventRecord[];
+  /** Circuit levels awaited from now on (a release to level 2). */
+  levels: LevelChange[];
   /** Supplier statuses and the report, written once the 03s are recorded. */
   notices: PlannedFile[];
   source?: { from: string; to: string; removeBeside: string[] };
@@ -301,27 +320,50 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   const attempt = flow.replays;
   const depositDate = localDate(flow.received_at);
   const grouping = input.grouping ?? NO_GROUPING;
-  // Rows are grouped by the file they go into: their recipient's, or their own.
-  const pivots = [...groupBy(input.deliver, (r) => pivotPathOf(flow, r, places, grouping))].map(([pivotPath, group]) => {
-    const siret = group[0]!.recipient_siret;
-    const invoices: PivotInvoice[] = group.map((r) => {
-      const invoice = input.models.get(r.position);
-      if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
-      return { invoice, hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi };
-    });
-    const header = { flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf };
-    return { kind: 'pivot' as const, path: pivotPath, rows: group, chunks: () => pivotChunks(header, invoices) };
+  const modelOf = (r: InvoiceRow) => {
+    const invoice = input.models.get(r.position);
+    if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
+    return invoice;
+  };
+  const header = (siret: string) => ({ flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf });
+  // Invoices of a validation circuit go to their level-1 validator first, one file each.
+  const held = new Set(input.deliver.filter((r) => heldAtDeposit(r, input.models.get(r.position))).map((r) => r.id));
+  const toValidators = input.deliver.filter((r) => held.has(r.id)).map((r) => {
+    const invoice = modelOf(r);
+    const first = circuitOf(invoice.cadre)!.levels[0]!;
+    const p: PivotInvoice = { invoice, hubId: r.id, renvoi: r.renvoi as Renvoi, ...(first.by === 'moe' ? { moeOn: localDate(now) } : {}) };
+    return { kind: 'validator' as const, path: places.validator(actorId(invoice, first.by) ?? '', flow.id, attempt, r.id), rows: [r], chunks: () => pivotChunks(header(r.recipient_siret), [p]) };
   });
+  const releases = planReleases(input.releases ?? [], flow, places, now, input.deadlines ?? DEFAULT_DEADLINES);
+  const releasedTo = releases.flatMap((r) => (r.to.kind === 'validator' ? [{ kind: 'validator' as const, path: r.to.path, rows: [r.row], chunks: () => pivotChunks(header(r.row.recipient_siret), [{ invoice: r.model, hubId: r.row.id, renvoi: 'Non', receivedOn: r.receivedOn, moeOn: r.moeOn }]) }] : []));
+  const releasedPivots = releases.filter((r) => r.to.kind === 'pivot');
+  // Rows are grouped by the file they go into: their recipient's, or their own.
+  const direct = input.deliver.filter((r) => !held.has(r.id));
+  const pivots = [
+    ...[...groupBy(direct, (r) => pivotPathOf(flow, r, places, grouping))].map(([pivotPath, group]) => {
+      const invoices: PivotInvoice[] = group.map((r) => ({ invoice: modelOf(r), hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi }));
+      return { kind: 'pivot' as const, path: pivotPath, rows: group, chunks: () => pivotChunks(header(group[0]!.recipient_siret), invoices) };
+    }),
+    // Released invoices come from other flows: under grouping by invoice, their file is named by hub id.
+    ...[...groupBy(releasedPivots, (r) => (grouping.recipients.get(r.row.recipient_siret) === 'invoice' ? places.pivot(r.row.recipient_siret, flow.id, attempt, r.row.id) : places.pivot(r.row.recipient_siret, flow.id, attempt)))].map(([pivotPath, group]) => {
+      const invoices: PivotInvoice[] = group.map((r) => ({ invoice: r.model, hubId: r.row.id, renvoi: 'Non', receivedOn: r.receivedOn, moeOn: r.moeOn }));
+      return { kind: 'pivot' as const, path: pivotPath, rows: group.map((r) => r.row), chunks: () => pivotChunks(header(group[0]!.row.recipient_siret), invoices) };
+    }),
+    ...toValidators,
+    ...releasedTo,
+  ];
   const madeAvailable: EventRecord[] = [];
   for (const r of input.deliver) {
     const target = lifecycleRow(r, input.origins);
     // A pivot rewritten after a crash: its 03 is recorded already.
     if (target.status !== '01' && target.status !== '12') continue;
-    madeAvailable.push({ invoiceId: target.id, status: assertTransition({ number: target.number, from: target.status, to: '03', producer: 'platform' }), at: now, producer: 'platform', sourceFlow: flow.id, attempt });
+    const to = held.has(r.id) ? '13' : '03';
+    madeAvailable.push({ invoiceId: target.id, status: assertTransition({ number: target.number, from: target.status, to, producer: 'platform' }), at: now, producer: 'platform', sourceFlow: flow.id, attempt });
   }
+  madeAvailable.push(...releases.map((r) => r.event));
 
   // The supplier's statuses: what this attempt recorded, then the 03s it makes now, per invoice.
-  const rowsById = new Map<number, InvoiceRow>([...input.rows, ...input.origins.values()].map((r) => [r.id, r]));
+  const rowsById = new Map<number, InvoiceRow>([...input.rows, ...input.origins.values(), ...releases.map((r) => r.row)].map((r) => [r.id, r]));
   const recorded: EventWithInvoice[] = input.events.map((e) => ({ ...e, position: rowsById.get(e.invoice_id)?.position ?? 0, seq: e.id }));
   const planned: EventWithInvoice[] = madeAvailable.map((e, i) => {
     const r = rowsById.get(e.invoiceId)!;
@@ -372,6 +414,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   return {
     pivots,
     madeAvailable,
+    levels: releases.flatMap((r) => (r.level ? [r.level] : [])),
     notices,
     // The report that stood beside the file in failed/ goes with it (the current one is written anew).
     ...(moves ? { source: { from: input.source!, to: flow.final_path!, removeBeside: [`${input.source}.report.json`, `${input.source}.report.xml`] } } : {}),

@@ -73,6 +73,7 @@ export const ERRORS = define({
   RULE_TYPE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Invoice type "{value}" is neither 380 (invoice) nor 381 (credit note).' },
   RULE_CADRE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Billing framework "{value}" is not one of A1-A25 (there is no A11).' },
   RULE_CADRE_VALIDATOR_MISSING: { stage: 'rules', scope: 'invoice', message: 'Billing framework {value} requires the main contractor (Valideur) to be identified.' },
+  RULE_CADRE_MOE_MISSING: { stage: 'rules', scope: 'invoice', message: 'Billing framework {value} is a works statement approved by the project manager: the MOE (MaitreOeuvre) must be identified.' },
   RULE_PAYMENT_MODE_INVALID: { stage: 'rules', scope: 'invoice', message: 'Payment means code "{value}" has no pivot equivalent (10, 20, 30, 31, 42, 48, 49, 97).' },
   RULE_AMOUNT_INVALID: { stage: 'rules', scope: 'invoice', message: '{element} "{value}" is not a decimal amount.' },
   RULE_AMOUNT_TTC_MISMATCH: { stage: 'rules', scope: 'invoice', message: 'Total with VAT {ttc} differs from total without VAT {ht} plus VAT {vat} (expected {expected}).' },
@@ -108,12 +109,14 @@ export const ERRORS = define({
   ROUTE_SERVICE_UNKNOWN: { stage: 'routing', scope: 'invoice', message: 'Service code "{service}" does not exist under recipient {siret}.' },
   ROUTE_SERVICE_INACTIVE: { stage: 'routing', scope: 'invoice', message: 'Service "{service}" of recipient {siret} is not active.' },
   ROUTE_ENGAGEMENT_REQUIRED: { stage: 'routing', scope: 'invoice', message: '{requiredBy} requires an engagement number (EJ); fill the engagement number.' },
+  ROUTE_RECIPIENT_NOT_MOA: { stage: 'routing', scope: 'invoice', message: 'Billing framework {cadre} is a works contract statement, but recipient {siret} ({name}) is not a contracting authority (EstMOA) in the directory.' },
+  ROUTE_RECIPIENT_MOA_ONLY: { stage: 'routing', scope: 'invoice', message: 'Recipient {siret} ({name}) receives works contract statements only (EstMOAUniquement); billing framework {cadre} is not one.' },
   ROUTE_SERVICE_AND_ENGAGEMENT_REQUIRED: { stage: 'routing', scope: 'invoice', message: 'Recipient {siret} requires both a service code and an engagement number; missing: {missing}.' },
 
   // Lifecycle (statuses sent in by recipients).
   LIFE_INVOICE_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'No delivered invoice {number} from supplier {supplier}.' },
   LIFE_NOT_RECIPIENT: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} is addressed to {recipient}, not to {sender}; only its recipient may update it.' },
-  LIFE_STATUS_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Status "{status}" is not an invoice status factflow knows (01-12).' },
+  LIFE_STATUS_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Status "{status}" is not an invoice status factflow knows (01-22).' },
   LIFE_TRANSITION_FORBIDDEN: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} is {from}; it cannot become {to}.' },
   LIFE_PRODUCER_FORBIDDEN: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} is set by the {allowed}, not by the {producer}.' },
   LIFE_MOTIF_REQUIRED: { stage: 'lifecycle', scope: 'invoice', message: 'Status {to} requires a motif (ComplementStatut or Commentaire).' },
@@ -121,6 +124,9 @@ export const ERRORS = define({
   LIFE_ACK_STATUS_INVALID: { stage: 'lifecycle', scope: 'invoice', message: 'Flow status {status} cannot be sent by a recipient; only 92 (received by the final recipient) and 94 (reception error at the final recipient) can.' },
   LIFE_ACK_FLOW_UNKNOWN: { stage: 'lifecycle', scope: 'invoice', message: 'Flow {flowId} is not a pivot flow this hub delivered.' },
   STATUS_TEXT_TOO_LONG: { stage: 'lifecycle', scope: 'invoice', message: '{element} is {length} characters long; CPPStatutPivot_V1_19 allows at most {max} there. The status was refused, not cut: send it again shorter.' },
+  VALIDATION_NOT_VALIDATOR: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} awaits validation level {level} by {validator}, not by {sender}; only its named validator may act (Producteur/@Id names who sends the status).' },
+  VALIDATION_DEADLINE_NOT_REACHED: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number}: validation level {level} is due at {due}; its deadline has not passed.' },
+  PARTNER_VALIDATOR_NOT_ALLOWED: { stage: 'lifecycle', scope: 'invoice', message: 'Partner {partner} may not act as validator {validator}.' },
   LIFE_AMBIGUOUS_INVOICE: { stage: 'lifecycle', scope: 'invoice', message: 'Invoice {number} of supplier {supplier} matches several deliveries; give its date.' },
 
   // Operators' requests (factflow invoice status / complete, factflow process).

@@ -49,6 +49,7 @@ export function readInvoice(unit: XNode, maxAttachmentSize: number, position: nu
   const engagement = child(data, 'Engagement');
   const bank = child(supplier, 'ReferenceBancaire');
   const validator = child(data, 'Valideur');
+  const moe = child(data, 'MaitreOeuvre');
   const payment = child(data, 'ModePaiement');
   const invoice: Invoice = {
     position,
@@ -73,6 +74,7 @@ export function readInvoice(unit: XNode, maxAttachmentSize: number, position: nu
     contractNumber: textOf(engagement, 'NumeroMarche') || undefined,
     engagementNumber: textOf(engagement, 'NumeroEngagement') || undefined,
     validator: validator ? { idType: textOf(validator, 'TypeIdentifiant') ?? '', id: textOf(validator, 'Identifiant') ?? '' } : undefined,
+    moe: moe ? { idType: textOf(moe, 'TypeIdentifiant') ?? '', id: textOf(moe, 'Identifiant') ?? '' } : undefined,
     lines: childrenNamed(child(data, 'Lignes'), 'Ligne').map((l) => ({
       productRef: textOf(l, 'ReferenceProduit'),
       unitPrice: textOf(l, 'PrixUnitaire') ?? '',

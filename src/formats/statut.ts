@@ -17,6 +17,8 @@ export interface StatusUpdate {
   mandate?: string;
   /** The producer's own Horodatage. */
   producedAt?: string;
+  /** Producteur/@Id: who sends the status (a validator names itself so). */
+  producerId?: string;
   where: Location;
 }
 
@@ -35,6 +37,7 @@ export function readStatusUpdates(root: XNode): StatusUpdate[] {
       motif: textOf(data, 'ComplementStatut') || textOf(data, 'Commentaire') || undefined,
       mandate: textOf(data, 'IdMandatDP'),
       producedAt: textOf(data, 'Horodatage') || undefined,
+      producerId: child(data, 'Producteur')?.attrs.Id?.trim() || undefined,
       where: at(u),
     };
   });

@@ -263,6 +263,24 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE partners ADD COLUMN status_format TEXT CHECK (status_format IN ('cpp', 'cdar', 'both'));
   `,
+  // 12: validation circuits. An invoice held for its validators (src/lifecycle/circuits.ts): who
+  // acts at each level, the level awaited, and when its deadline passes (NULL once decided; the
+  // deadline check reads this column through its index, never the history). The directory's
+  // EstMOA (NULL: the export did not say) and EstMOAUniquement; the validators a partner may act for.
+  `
+  CREATE TABLE circuit_holds (
+    invoice_id INTEGER PRIMARY KEY REFERENCES invoices(id),
+    cadre TEXT NOT NULL,
+    validator_1 TEXT NOT NULL,
+    validator_2 TEXT,
+    level INTEGER NOT NULL,
+    due_at TEXT
+  );
+  CREATE INDEX circuit_holds_due ON circuit_holds(due_at);
+  ALTER TABLE structures ADD COLUMN is_moa INTEGER;
+  ALTER TABLE structures ADD COLUMN moa_only INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE partners ADD COLUMN validators TEXT NOT NULL DEFAULT '[]';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

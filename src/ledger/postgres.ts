@@ -14,7 +14,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './db.js';
 import { ddl, toPostgres, valuesOf } from './dialect.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, LedgerHealth, NodeStore, NotifyStore, WebhookStore, CounterStore, PartnerStore, StatusUpdateStore, Stores, Tx } from './stores.js';
+import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, LedgerHealth, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, PartnerStore, StatusUpdateStore, Stores, Tx } from './stores.js';
 
 // BIGINT (counts, ids) as numbers, as SQLite gives them: ids and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -42,6 +42,7 @@ export class PostgresLedger implements Ledger {
   readonly notify: NotifyStore;
   readonly webhooks: WebhookStore;
   readonly counters: CounterStore;
+  readonly circuits: CircuitStore;
   /** Not a file: nothing to compare (see fileProblem). */
   readonly fileIdentity = { dev: 0, ino: 0 };
   private readonly pool: pg.Pool;
@@ -64,6 +65,7 @@ export class PostgresLedger implements Ledger {
     this.notify = stores.notify;
     this.webhooks = stores.webhooks;
     this.counters = stores.counters;
+    this.circuits = stores.circuits;
   }
 
   /** The URL without its password, for messages. */

@@ -11,7 +11,7 @@ import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, ListedFlow, NodeRow, NodeStore, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
-  NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
+  CircuitStore, HoldRow, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
@@ -130,6 +130,7 @@ function flowStore(db: LedgerDb): FlowStore {
         for (const table of ['status_updates', 'outputs', 'replays']) await db.run(`DELETE FROM ${table} WHERE flow_id = ?`, [id]);
         await db.run('UPDATE status_updates SET invoice_id = NULL WHERE invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id]);
         await db.run('UPDATE invoices SET origin_invoice_id = NULL WHERE origin_invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id]);
+        await db.run('DELETE FROM circuit_holds WHERE invoice_id IN (SELECT id FROM invoices WHERE flow_id = ?)', [id]);
         await db.run('DELETE FROM invoices WHERE flow_id = ?', [id]);
         await db.run('UPDATE flows SET duplicate_of = NULL WHERE duplicate_of = ?', [id]);
         await db.run('DELETE FROM flows WHERE id = ?', [id]);
@@ -264,6 +265,8 @@ interface StructureRow {
   requires_engagement: number;
   requires_service: number;
   requires_service_engagement: number;
+  is_moa: number | null;
+  moa_only: number;
 }
 
 interface ServiceRow {
@@ -283,6 +286,8 @@ const structureOf = (r: StructureRow): ImportedStructure => ({
   requiresService: !!r.requires_service,
   requiresServiceAndEngagement: !!r.requires_service_engagement,
   ediReceiver: !!r.edi_receiver,
+  ...(r.is_moa === null || r.is_moa === undefined ? {} : { moa: !!r.is_moa }),
+  moaOnly: !!r.moa_only,
 });
 const serviceOf = (r: ServiceRow): Service => ({ siret: r.siret, code: r.code, name: r.name, active: !!r.active, requiresEngagement: !!r.requires_engagement });
 
@@ -316,8 +321,8 @@ function directoryStore(db: LedgerDb): DirectoryStore {
         let done = 0;
         const tick = () => (++done % 5000 === 0 || done === total) && onRow?.(done, total);
         for (const x of structures) {
-          await w.run('INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-            [x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver]);
+          await w.run('INSERT INTO structures (siret, id_type, name, active, requires_engagement, requires_service, requires_service_engagement, edi_receiver, is_moa, moa_only) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [x.siret, x.idType, x.name, +x.active, +x.requiresEngagement, +x.requiresService, +x.requiresServiceAndEngagement, +x.ediReceiver, x.moa === undefined ? null : +x.moa, +!!x.moaOnly]);
           tick();
         }
         for (const x of services) {
@@ -349,10 +354,12 @@ interface PartnerRow {
   pivot_grouping: Partner['pivotGrouping'] | null;
   email: string | null;
   status_format: Partner['statusFormat'] | null;
+  validators: string;
 }
 
 const partnerOf = (r: PartnerRow): Partner => ({
   code: r.code, name: r.name, suppliers: JSON.parse(r.suppliers), recipients: JSON.parse(r.recipients),
+  ...(r.validators && r.validators !== '[]' ? { validators: JSON.parse(r.validators) as string[] } : {}),
   ...(r.pivot_grouping ? { pivotGrouping: r.pivot_grouping } : {}),
   ...(r.email ? { email: r.email } : {}),
   ...(r.status_format ? { statusFormat: r.status_format } : {}),
@@ -368,9 +375,9 @@ function partnerStore(db: LedgerDb): PartnerStore {
       return (await db.all<PartnerRow>('SELECT * FROM partners ORDER BY code')).map(partnerOf);
     },
     async save(p) {
-      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, pivot_grouping, email, status_format, created_at) VALUES (@code, @name, @suppliers, @recipients, @grouping, @email, @format, @at)
-          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, pivot_grouping = excluded.pivot_grouping, email = excluded.email, status_format = excluded.status_format`,
-      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), grouping: p.pivotGrouping ?? null, email: p.email ?? null, format: p.statusFormat ?? null, at: new Date().toISOString() });
+      await db.run(`INSERT INTO partners (code, name, suppliers, recipients, validators, pivot_grouping, email, status_format, created_at) VALUES (@code, @name, @suppliers, @recipients, @validators, @grouping, @email, @format, @at)
+          ON CONFLICT (code) DO UPDATE SET name = excluded.name, suppliers = excluded.suppliers, recipients = excluded.recipients, validators = excluded.validators, pivot_grouping = excluded.pivot_grouping, email = excluded.email, status_format = excluded.status_format`,
+      { code: p.code, name: p.name, suppliers: JSON.stringify(p.suppliers), recipients: JSON.stringify(p.recipients), validators: JSON.stringify(p.validators ?? []), grouping: p.pivotGrouping ?? null, email: p.email ?? null, format: p.statusFormat ?? null, at: new Date().toISOString() });
     },
     async remove(code) {
       return (await db.run('DELETE FROM partners WHERE code = ?', [code])).changes > 0;
@@ -496,6 +503,30 @@ function counterStore(db: LedgerDb): CounterStore {
   };
 }
 
+/** The circuit statuses that await a level: only these invoices have a deadline running. */
+const PENDING = ['13', '18'];
+
+function circuitStore(db: LedgerDb): CircuitStore {
+  return {
+    async hold(h) {
+      await db.run(`INSERT INTO circuit_holds (invoice_id, cadre, validator_1, validator_2, level, due_at) VALUES (?, ?, ?, ?, ?, ?)
+          ON CONFLICT (invoice_id) DO UPDATE SET cadre = excluded.cadre, validator_1 = excluded.validator_1, validator_2 = excluded.validator_2, level = excluded.level, due_at = excluded.due_at`,
+      [h.invoice_id, h.cadre, h.validator_1, h.validator_2, h.level, h.due_at]);
+    },
+    async setLevel(invoiceId, level, dueAt) {
+      await db.run('UPDATE circuit_holds SET level = ?, due_at = ? WHERE invoice_id = ?', [level, dueAt, invoiceId]);
+    },
+    async ofInvoices(ids) {
+      const rows = await inSlices([...new Set(ids)], 500, (slice) => db.all<HoldRow>(`SELECT * FROM circuit_holds WHERE invoice_id IN (${placeholders(slice.length)})`, slice));
+      return new Map(rows.map((r) => [r.invoice_id, r]));
+    },
+    async due(now, limit) {
+      return db.all<Awaited<ReturnType<CircuitStore['due']>>[number]>(`SELECT h.*, i.number, i.issue_date, i.supplier_id, i.recipient_siret, i.status FROM circuit_holds h JOIN invoices i ON i.id = h.invoice_id
+          WHERE h.due_at IS NOT NULL AND h.due_at <= ? AND i.status IN (${placeholders(PENDING.length)}) ORDER BY h.due_at LIMIT ?`, [now, ...PENDING, limit]);
+    },
+  };
+}
+
 export function storesOf(db: LedgerDb): Stores {
   return {
     flows: flowStore(db),
@@ -508,5 +539,6 @@ export function storesOf(db: LedgerDb): Stores {
     notify: notifyStore(db),
     webhooks: webhookStore(db),
     counters: counterStore(db),
+    circuits: circuitStore(db),
   };
 }

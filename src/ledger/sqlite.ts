@@ -11,7 +11,7 @@ import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
 import { WriteLock } from './writeLock.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
+import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -32,6 +32,7 @@ export class SqliteLedger implements Ledger {
   readonly notify: NotifyStore;
   readonly webhooks: WebhookStore;
   readonly counters: CounterStore;
+  readonly circuits: CircuitStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Prepared once per SQL text. */
@@ -58,6 +59,7 @@ export class SqliteLedger implements Ledger {
     this.notify = stores.notify;
     this.webhooks = stores.webhooks;
     this.counters = stores.counters;
+    this.circuits = stores.circuits;
   }
 
   private sql(text: string): Statement {
@@ -114,6 +116,7 @@ export class SqliteLedger implements Ledger {
       notify: this.notify,
       webhooks: this.webhooks,
       counters: this.counters,
+      circuits: this.circuits,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);

@@ -277,6 +277,27 @@ export interface DirectoryStore {
   all(): Promise<{ structures: ImportedStructure[]; services: Service[] }>;
 }
 
+/** An invoice held in a validation circuit. */
+export interface HoldRow {
+  invoice_id: number;
+  cadre: string;
+  validator_1: string;
+  validator_2: string | null;
+  /** The level awaited (or last awaited, once decided). */
+  level: number;
+  /** When the awaited level's deadline passes (ISO, UTC); null once it is decided. */
+  due_at: string | null;
+}
+
+export interface CircuitStore {
+  hold(row: HoldRow): Promise<void>;
+  /** A level is awaited from now on (`dueAt`), or decided (`dueAt` null). */
+  setLevel(invoiceId: number, level: number, dueAt: string | null): Promise<void>;
+  ofInvoices(ids: number[]): Promise<Map<number, HoldRow>>;
+  /** Held invoices still awaiting a level whose deadline is at or before `now`, earliest first (by the due-time index). */
+  due(now: string, limit: number): Promise<(HoldRow & Pick<InvoiceRow, 'number' | 'issue_date' | 'supplier_id' | 'recipient_siret' | 'status'>)[]>;
+}
+
 export interface PartnerStore {
   get(code: string): Promise<Partner | undefined>;
   list(): Promise<Partner[]>;
@@ -463,6 +484,7 @@ export interface Stores {
   notify: NotifyStore;
   webhooks: WebhookStore;
   counters: CounterStore;
+  circuits: CircuitStore;
 }
 
 /** Stores inside a write transaction; `savepoint` undoes only what its function did if it throws. */

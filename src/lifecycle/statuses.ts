@@ -7,7 +7,7 @@
  */
 import { flowError, type FlowError } from '../errors/catalog.js';
 
-export type Producer = 'platform' | 'recipient' | 'supplier' | 'accountant';
+export type Producer = 'platform' | 'recipient' | 'supplier' | 'accountant' | 'validator';
 
 export interface StatusRule {
   code: string;
@@ -23,7 +23,8 @@ export interface StatusRule {
 export const LIFECYCLE: readonly StatusRule[] = [
   { code: '01', name: 'DEPOSEE', setBy: ['platform'], from: [null] },
   { code: '02', name: 'EN_COURS_ACHEMINEMENT', setBy: ['platform'], from: ['01'] },
-  { code: '03', name: 'MISE_A_DISPOSITION', setBy: ['platform'], from: ['01', '02', '12'] },
+  // 03 after a validation circuit too: validated, or its deadline passed (src/lifecycle/circuits.ts).
+  { code: '03', name: 'MISE_A_DISPOSITION', setBy: ['platform'], from: ['01', '02', '12', '16', '17', '21', '22'] },
   { code: '04', name: 'A_RECYCLER', setBy: ['recipient'], from: ['03'], needsMotif: true, terminal: true },
   { code: '05', name: 'REJETEE', setBy: ['recipient'], from: ['03', '07'], needsMotif: true, terminal: true },
   { code: '06', name: 'SUSPENDUE', setBy: ['recipient'], from: ['03', '07'], needsMotif: true },
@@ -33,6 +34,19 @@ export const LIFECYCLE: readonly StatusRule[] = [
   { code: '09', name: 'MISE_A_DISPOSITION_COMPTABLE', setBy: ['recipient', 'accountant'], from: ['08'] },
   { code: '10', name: 'COMPTABILISEE', setBy: ['accountant'], from: ['09'] },
   { code: '11', name: 'MISE_EN_PAIEMENT', setBy: ['accountant'], from: ['09', '10'], terminal: true },
+  // Validation circuits (src/lifecycle/circuits.ts). The official CPPStatut schema allows IdStatut
+  // 01–41 and documents only 01–12: these codes follow the order in which the platform lists its
+  // circuit statuses (README, "Validation circuits"). The name travels in ComplementStatut.
+  { code: '13', name: 'A_VALIDER_1', setBy: ['platform'], from: ['01'] },
+  { code: '14', name: 'ERREUR_FOURNISSEUR_SUR_VALIDEUR', setBy: ['validator'], from: ['13'], needsMotif: true, terminal: true },
+  { code: '15', name: 'REFUSEE_1', setBy: ['validator'], from: ['13'], needsMotif: true, terminal: true },
+  { code: '16', name: 'VALIDEE_1', setBy: ['validator'], from: ['13'] },
+  { code: '17', name: 'ABSENCE_VALIDATION_1_HORS_DELAI', setBy: ['platform'], from: ['13'] },
+  { code: '18', name: 'A_VALIDER_2', setBy: ['platform'], from: ['16', '17'] },
+  { code: '19', name: 'ERREUR_COTRAITANT_SUR_VALIDEUR', setBy: ['validator'], from: ['18'], needsMotif: true, terminal: true },
+  { code: '20', name: 'REFUSEE_2', setBy: ['validator'], from: ['18'], needsMotif: true, terminal: true },
+  { code: '21', name: 'VALIDEE_2', setBy: ['validator'], from: ['18'] },
+  { code: '22', name: 'ABSENCE_VALIDATION_2_HORS_DELAI', setBy: ['platform'], from: ['18'] },
 ];
 
 const BY_CODE = new Map(LIFECYCLE.map((s) => [s.code, s]));

@@ -89,6 +89,8 @@ export interface Invoice {
   engagementNumber?: string;
   /** Main contractor (validator) for frameworks A9/A12. */
   validator?: { idType: string; id: string };
+  /** Project manager (MOE) of a works statement: the validator of its MOE level (src/lifecycle/circuits.ts). */
+  moe?: { idType: string; id: string };
   lines: InvoiceLine[];
   supplier: Party;
   recipient: Recipient;

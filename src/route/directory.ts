@@ -10,6 +10,10 @@ export interface Structure {
   requiresService: boolean;
   /** GestionServiceEngagement: service code and EJ are both mandatory. */
   requiresServiceAndEngagement: boolean;
+  /** EstMOA: may receive works contract statements as their contracting authority (undefined: the export did not say). */
+  moa?: boolean;
+  /** EstMOAUniquement: receives works contract statements only. */
+  moaOnly?: boolean;
 }
 
 export interface Service {

@@ -155,7 +155,7 @@ export function readStructures(file: string): { structures: ImportedStructure[];
     const bad = siret && idType.toUpperCase() === 'SIRET' ? siretProblem(siret) : undefined;
     if (bad) t.problems.push({ file, line: r.line, message: bad });
     // Flags factflow does not route on are still checked: a bad value means a bad export.
-    for (const column of ['EmetteurEdi', 'GestionStatutMiseEnPaiement', 'EstMOA', 'EstMOAUniquement']) optionalBool(t, r, column);
+    for (const column of ['EmetteurEdi', 'GestionStatutMiseEnPaiement']) optionalBool(t, r, column);
     return {
       siret,
       idType,
@@ -165,6 +165,9 @@ export function readStructures(file: string): { structures: ImportedStructure[];
       requiresService: bool(t, r, 'GestionService'),
       requiresServiceAndEngagement: bool(t, r, 'GestionServiceEngagement'),
       ediReceiver: optionalBool(t, r, 'RecepteurEdi'),
+      // Routing honours them (works statements); an export without EstMOA leaves it unchecked.
+      ...(t.header.includes('estmoa') ? { moa: bool(t, r, 'EstMOA') } : {}),
+      moaOnly: optionalBool(t, r, 'EstMOAUniquement'),
     };
   });
   return { structures, problems: t.problems, encoding: t.encoding };

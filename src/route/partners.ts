@@ -10,6 +10,8 @@ export interface Partner {
   name: string;
   suppliers: string[];
   recipients: string[];
+  /** Validators (main contractors, agents, MOEs) it may send circuit statuses for. */
+  validators?: string[];
   /** Overrides the pivotGrouping setting for its recipients' pivots and its suppliers' status files. */
   pivotGrouping?: PivotGrouping;
   /** Contact address: receives an e-mail on refusals and status changes of its invoices (when SMTP is set up). */
@@ -22,6 +24,7 @@ export interface Partner {
 export const PARTNER_CODE = /^[A-Z]{3}\d{3}$/;
 
 export const supplierAllowed = (partner: Partner | undefined, supplierId: string): boolean => !partner || partner.suppliers.includes(supplierId);
+export const validatorAllowed = (partner: Partner | undefined, id: string): boolean => !partner || (partner.validators ?? []).includes(id);
 export const recipientAllowed = (partner: Partner | undefined, siret: string): boolean => !partner || partner.recipients.includes(siret);
 
 /**

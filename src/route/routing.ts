@@ -7,6 +7,10 @@ import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
 import { isValidSiret } from '../validate/identifiers.js';
 import type { Directory } from './directory.js';
+import { WORKS_CADRES } from '../lifecycle/circuits.js';
+
+/** A framework code (an invalid one is the deposit rules' to report). */
+const CADRE = /^A\d{1,2}$/;
 
 export function checkRouting(inv: Invoice, directory: Directory): FlowError[] {
   const { siret, serviceCode } = inv.recipient;
@@ -16,6 +20,9 @@ export function checkRouting(inv: Invoice, directory: Directory): FlowError[] {
   const structure = directory.structure(siret);
   if (!structure) return [flowError('ROUTE_RECIPIENT_UNKNOWN', { siret }, whereId)];
   if (!structure.active) return [flowError('ROUTE_RECIPIENT_INACTIVE', { siret, name: structure.name }, whereId)];
+  const works = WORKS_CADRES.has(inv.cadre);
+  if (works && structure.moa === false) return [flowError('ROUTE_RECIPIENT_NOT_MOA', { cadre: inv.cadre, siret, name: structure.name }, whereId)];
+  if (!works && structure.moaOnly && CADRE.test(inv.cadre)) return [flowError('ROUTE_RECIPIENT_MOA_ONLY', { cadre: inv.cadre, siret, name: structure.name }, whereId)];
 
   const errors: FlowError[] = [];
   const engagement = inv.engagementNumber;

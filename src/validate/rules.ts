@@ -10,6 +10,7 @@ import { isValidSiret } from './identifiers.js';
 import { fmt2, MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, parseDecimal, round2, withinLimits } from './decimal.js';
 import Big from 'big.js';
 import { unsafeFileNameReason } from '../util/fileNames.js';
+import { actorId, circuitOf } from '../lifecycle/circuits.js';
 import { DEFAULT_FACTURX_PROFILES, parseProfileRules, profileAccepted, type FacturxProfile, type ProfileRule } from '../formats/facturxProfiles.js';
 
 export interface RuleContext {
@@ -24,7 +25,6 @@ export interface RuleContext {
 type Rule = (inv: Invoice, ctx: RuleContext) => FlowError[];
 
 const CADRES = new Set(Array.from({ length: 25 }, (_, i) => `A${i + 1}`).filter((c) => c !== 'A11'));
-const NEEDS_VALIDATOR = new Set(['A9', 'A12']);
 export const ALLOWED_EXTENSIONS = [
   'pdf', 'xml', 'zip', 'jpg', 'jpeg', 'png', 'tif', 'tiff', 'gif', 'bmp', 'csv', 'txt', 'odt', 'ods', 'odp',
   'doc', 'docx', 'xls', 'xlsx', 'ppt', 'pptx', 'rtf', 'htm', 'html', 'msg', 'eml', 'p7s', 'xhtml', 'svg',
@@ -92,7 +92,10 @@ const invoiceType: Rule = (inv) =>
 
 const cadre: Rule = (inv) => {
   if (!CADRES.has(inv.cadre)) return [flowError('RULE_CADRE_INVALID', { value: inv.cadre }, inv.where.cadre)];
-  if (NEEDS_VALIDATOR.has(inv.cadre) && !inv.validator?.id) return [flowError('RULE_CADRE_VALIDATOR_MISSING', { value: inv.cadre }, inv.where.cadre)];
+  // Whoever acts in the framework's validation circuit must be named.
+  const levels = circuitOf(inv.cadre)?.levels ?? [];
+  if (levels.some((l) => l.by === 'valideur' && !actorId(inv, 'valideur'))) return [flowError('RULE_CADRE_VALIDATOR_MISSING', { value: inv.cadre }, inv.where.cadre)];
+  if (levels.some((l) => l.by === 'moe' && !actorId(inv, 'moe'))) return [flowError('RULE_CADRE_MOE_MISSING', { value: inv.cadre }, inv.where.cadre)];
   return [];
 };
 

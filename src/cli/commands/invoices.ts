@@ -2,11 +2,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { invoiceHistory, InvoiceRefError, resolveInvoice } from '../../app/queries.js';
-import { completeInvoice, setStatus } from '../../app/requests.js';
+import { completeInvoice, decideValidation, setStatus } from '../../app/requests.js';
 import type { Hub } from '../../hub.js';
 import { parseErrors, type InvoiceRow } from '../../ledger/stores.js';
 import { statusRule, STATUS_NAMES } from '../../lifecycle/statuses.js';
-import { producerOption, statusOption } from '../choices.js';
+import { producerOption, statusOption, validatorOption } from '../choices.js';
 import { codeOf, countOption, EXIT, parseWhen, printRefusal, withHub, type HomeMode } from '../context.js';
 import { printTable } from '../table.js';
 
@@ -51,6 +51,38 @@ export function registerInvoices(program: Command): void {
         return EXIT.OK;
       });
     });
+
+  // A validator of a circuit (main contractor, co-contractors' agent, MOE) decides on a held invoice.
+  const decide = (approve: boolean) => async (ref: string, opts: { as: string; validator?: string; reason?: string; comment?: string; wrongValidator?: boolean }) => {
+    validatorOption(opts.as);
+    process.exitCode = await onInvoice(ref, 'existing', async (hub, row) => {
+      const result = await decideValidation(hub, row, { approve, reason: opts.reason, comment: opts.comment, wrongValidator: opts.wrongValidator, validator: opts.validator });
+      if (result.errors.length) return printRefusal(result.errors);
+      const now = (await hub.ledger.invoices.get(row.id))!;
+      console.log(`Invoice ${row.number} (${row.supplier_id}) is now ${statusLabel(now.status)}; supplier notified (flow ${result.flow!.id}).`);
+      return EXIT.OK;
+    });
+  };
+  invoice
+    .command('validate')
+    .description('Approve an invoice held in a validation circuit, as its validator: it goes on to the next level or to its recipient.')
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .option('--as <producer>', 'validator', 'validator')
+    .option('--validator <id>', 'who approves (default: the validator the invoice awaits)')
+    .option('--comment <text>', 'a comment for the supplier (Commentaire)')
+    .addHelpText('after', '\nExample:\n  factflow invoice validate 81234567800013/ST-2026-0001 --as validator')
+    .action(decide(true));
+  invoice
+    .command('refuse')
+    .description('Refuse an invoice held in a validation circuit, as its validator: it goes back to its supplier with the reason.')
+    .argument('<invoice>', 'hub id (IdCPRO), supplier/number, or number')
+    .requiredOption('--reason <text>', 'why (ComplementStatut), sent to the supplier')
+    .option('--as <producer>', 'validator', 'validator')
+    .option('--validator <id>', 'who refuses (default: the validator the invoice awaits)')
+    .option('--wrong-validator', 'the supplier named the wrong validator (ERREUR_FOURNISSEUR_SUR_VALIDEUR, or ERREUR_COTRAITANT_SUR_VALIDEUR at level 2)')
+    .option('--comment <text>', 'a comment for the supplier (Commentaire)')
+    .addHelpText('after', '\nExample:\n  factflow invoice refuse 81234567800013/ST-2026-0001 --as validator --reason "Travaux non réalisés"')
+    .action(decide(false));
 
   invoice
     .command('complete')

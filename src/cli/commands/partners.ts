@@ -27,11 +27,12 @@ export function registerPartners(program: Command): void {
     .requiredOption('--name <name>', 'who the partner is')
     .option('--supplier <id>', 'a supplier identifier it may deposit invoices for (repeatable)', collect, [] as string[])
     .option('--recipient <siret>', 'a recipient SIRET it may send statuses for (repeatable)', collect, [] as string[])
+    .option('--validator <id>', 'a validator (main contractor, agent, MOE) it may send validation circuit statuses for (repeatable)', collect, [] as string[])
     .option('--pivot-grouping <grouping>', 'pivots of its recipients and status files of its suppliers: recipient (one file per flow), invoice (one per invoice), or default (the pivotGrouping setting)')
     .option('--email <address>', 'contact address told of refusals and status changes (needs smtpHost); none to remove it')
     .option('--status-format <format>', 'statuses of its suppliers and answers to its flows: cpp (CPPStatut), cdar (CDAR, flow 6), both, or default (the statusFormat setting)')
     .addHelpText('after', '\nExamples:\n  factflow partners add ACM001 --name "ACME EDI" --supplier 81234567800013\n  (then ACME drops its flows in inbox/ACM001/)\n  factflow partners add PAS001 --name "Pastell" --recipient 21450001200015 --pivot-grouping invoice\n  factflow partners add ACM001 --name "ACME EDI" --status-format both')
-    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; pivotGrouping?: string; email?: string; statusFormat?: string }) => {
+    .action(async (code: string, opts: { name: string; supplier: string[]; recipient: string[]; validator: string[]; pivotGrouping?: string; email?: string; statusFormat?: string }) => {
       if (!PARTNER_CODE.test(code)) throw new UsageError(`partner codes are three capital letters and three digits, like ACM001 (got "${code}")`);
       const grouping = opts.pivotGrouping === undefined ? undefined : choice('--pivot-grouping', opts.pivotGrouping, GROUPING_CHOICES);
       const email = emailOption(opts.email);
@@ -47,6 +48,7 @@ export function registerPartners(program: Command): void {
           name: opts.name,
           suppliers: [...new Set([...(existing?.suppliers ?? []), ...opts.supplier])],
           recipients: [...new Set([...(existing?.recipients ?? []), ...opts.recipient])],
+          validators: [...new Set([...(existing?.validators ?? []), ...opts.validator])],
           ...(pivotGrouping ? { pivotGrouping } : {}),
           ...(address ? { email: address } : {}),
           ...(statusFormat ? { statusFormat } : {}),
@@ -85,7 +87,7 @@ export function registerPartners(program: Command): void {
       await withHub(program, false, async (hub) => {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
-        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'GROUPING', 'STATUSES', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.statusFormat ?? `(${hub.settings.statusFormat}, the setting)`, p.email]));
+        else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'VALIDATORS', 'GROUPING', 'STATUSES', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), (p.validators ?? []).join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.statusFormat ?? `(${hub.settings.statusFormat}, the setting)`, p.email]));
       }, 'read');
     });
 

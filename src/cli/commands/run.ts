@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { flowReport } from '../../app/queries.js';
 import { processFile, resumeUnfinished } from '../../app/run.js';
+import { applyDeadlines } from '../../app/requests.js';
 import { validateFile } from '../../app/validate.js';
 import { startDaemon } from '../../daemon/watcher.js';
 import { closeHub, openHub } from '../../hub.js';
@@ -58,16 +59,19 @@ export function registerRun(program: Command): void {
 
   program
     .command('resume')
-    .description('Finish the flows a crash or a fault left in the spool, without starting the daemon (which does this itself).')
+    .description('Finish the flows a crash or a fault left in the spool, and apply the validation deadlines that passed, without starting the daemon (which does both itself).')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExample:\n  factflow resume')
     .action(async (opts: { json?: boolean }) => {
       process.exitCode = await withHub(program, !opts.json, async (hub) => {
         const { done, failed } = await resumeUnfinished(hub);
-        const summary = { done: done.map((f) => ({ id: f.id, state: f.state })), failed: failed.map((f) => ({ id: f.id, stage: f.stage, lastError: f.last_error })) };
+        const lapsed = await applyDeadlines(hub);
+        const deadlines = lapsed ? (await hub.ledger.statusUpdates.ofFlow(lapsed.flow!.id)).filter((u) => u.accepted).length : 0;
+        const summary = { done: done.map((f) => ({ id: f.id, state: f.state })), failed: failed.map((f) => ({ id: f.id, stage: f.stage, lastError: f.last_error })), deadlinesPassed: deadlines };
         if (opts.json) console.log(JSON.stringify(summary, null, 2));
         else {
           console.log(`${done.length} flow(s) finished, ${failed.length} still failing.`);
+          if (deadlines) console.log(`${deadlines} invoice(s) past their validation deadline (flow ${lapsed!.flow!.id}).`);
           for (const f of failed) console.log(`  ${f.id} (${f.stage}): ${f.last_error} — fix the cause (factflow doctor) and run factflow resume again`);
         }
         return failed.length ? EXIT.SYSTEM : EXIT.OK;
