@@ -56,6 +56,8 @@ export interface Settings {
    * override it for the recipients and suppliers it is registered for.
    */
   pivotGrouping: PivotGrouping;
+  /** Where `watch` and `serve` listen for the API and the console: host:port, or `off`. */
+  httpListen: string;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -86,6 +88,7 @@ export const DEFAULTS: Settings = {
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
   pivotGrouping: 'recipient',
+  httpListen: '127.0.0.1:8480',
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -111,6 +114,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
   pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
+  httpListen: 'FACTFLOW_HTTP_LISTEN',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -198,6 +202,7 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
     if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
+    if (key === 'httpListen' && raw !== 'off' && !parseListen(raw)) throw new ConfigError(`${key} from ${source} must be host:port (like 127.0.0.1:8480, port 0 for any free one) or off, got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {
@@ -212,6 +217,13 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
   const n = Number(raw);
   if (!ok || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${key} from ${source} must be a non-negative whole number, got ${shown}`);
   return n;
+}
+
+/** host:port (an IPv6 host in brackets) of the httpListen setting; undefined when it is not one. */
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
+  if (!m || Number(m[2]) > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
 /** The folders under a home. */

@@ -9,6 +9,7 @@ import { registerAdmin } from './commands/admin.js';
 import { registerDirectory } from './commands/directory.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInvoices } from './commands/invoices.js';
+import { registerOperators } from './commands/operators.js';
 import { registerPartners } from './commands/partners.js';
 import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, NotFoundError, UsageError } from './context.js';
@@ -29,6 +30,7 @@ registerDirectory(program);
 registerFlows(program);
 registerInvoices(program);
 registerPartners(program);
+registerOperators(program);
 registerAdmin(program);
 
 try {

@@ -60,6 +60,8 @@ export interface Daemon {
   idle(): Promise<void>;
   /** The worker threads (absent when flows run in the main thread). */
   readonly pool?: FlowPool;
+  /** Runs a flow claimed elsewhere in this process (an HTTP deposit) like one claimed from the inbox. */
+  submit(flowId: string, size: number): void;
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
@@ -336,6 +338,9 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
 
   return {
     pool,
+    submit(flowId, size) {
+      if (!stopped && !inFlight.has(flowId)) runClaimed(flowId, size);
+    },
     async stop() {
       stopped = true;
       clearInterval(tick);

@@ -12,7 +12,7 @@ import type { Partner } from '../route/partners.js';
 import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
-  StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow,
+  StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow, TokenStore, TokenRow, DepositStore, DepositRow, Visibility,
 } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -34,6 +34,19 @@ function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => R[]): R[] 
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...fn(items.slice(i, i + size)));
   return out;
+}
+
+/** `column IN (@prefix0, …)` with its parameters; false (`1 = 0`) for an empty list. */
+function inList(column: string, prefix: string, values: string[], params: Record<string, unknown>): string {
+  if (!values.length) return '1 = 0';
+  values.forEach((v, i) => (params[`${prefix}${i}`] = v));
+  return `${column} IN (${values.map((_, i) => `@${prefix}${i}`).join(', ')})`;
+}
+
+/** What a partner may see of a flow: deposited by it, or holding an invoice of one of its suppliers or recipients. */
+function visibleFlow(v: Visibility, params: Record<string, unknown>): string {
+  params.vpartner = v.partner;
+  return `(f.partner = @vpartner OR EXISTS (SELECT 1 FROM invoices vi WHERE vi.flow_id = f.id AND (${inList('vi.supplier_id', 'vs', v.suppliers, params)} OR ${inList('vi.recipient_siret', 'vr', v.recipients, params)})))`;
 }
 
 function flowStore(db: Db): FlowStore {
@@ -107,6 +120,12 @@ function flowStore(db: Db): FlowStore {
       if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
       if (f.supplier) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier)'), (params.supplier = f.supplier));
       if (f.recipient) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient)'), (params.recipient = f.recipient));
+      if (f.states) where.push(`(${inList('f.state', 'st', f.states, params)} OR ${inList('f.stage', 'sg', f.states, params)})`);
+      if (f.unfinished) where.push("f.stage <> 'DONE'");
+      if (f.updatedAfter) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) > @updatedAfter'), (params.updatedAfter = f.updatedAfter));
+      if (f.updatedBefore) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) <= @updatedBefore'), (params.updatedBefore = f.updatedBefore));
+      if (f.trackingId) (where.push('EXISTS (SELECT 1 FROM api_deposits d WHERE d.flow_id = f.id AND d.tracking_id = @trackingId)'), (params.trackingId = f.trackingId));
+      if (f.visibleTo) where.push(visibleFlow(f.visibleTo, params));
       return sql(db, `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
           (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
           FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`).all(params) as ListedFlow[];
@@ -159,6 +178,16 @@ function flowStore(db: Db): FlowStore {
       const faulty = (sql(db, "SELECT count(*) n FROM flows WHERE stage <> 'DONE' AND last_error IS NOT NULL").get() as { n: number }).n;
       const spoolNames = (sql(db, "SELECT spool_path FROM flows WHERE stage <> 'DONE'").all() as { spool_path: string }[]).map((r) => r.spool_path);
       return { unfinished, faulty, spoolNames };
+    },
+    async perHour(since) {
+      const flows = sql(db, "SELECT substr(received_at, 1, 13) AS hour, count(*) AS n FROM flows WHERE channel = 'edi' AND received_at >= ? GROUP BY substr(received_at, 1, 13)").all(since) as { hour: string; n: number }[];
+      const invoices = sql(db, "SELECT substr(f.received_at, 1, 13) AS hour, count(*) AS n FROM invoices i JOIN flows f ON f.id = i.flow_id WHERE i.role = 'invoice' AND f.received_at >= ? GROUP BY substr(f.received_at, 1, 13)").all(since) as { hour: string; n: number }[];
+      const byHour = new Map(flows.map((r) => [r.hour, { hour: r.hour, flows: r.n, invoices: 0 }]));
+      for (const r of invoices) byHour.set(r.hour, { hour: r.hour, flows: byHour.get(r.hour)?.flows ?? 0, invoices: r.n });
+      return [...byHour.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1));
+    },
+    async oldestUnfinished() {
+      return sql(db, "SELECT * FROM flows WHERE stage <> 'DONE' ORDER BY received_at, id LIMIT 1").get() as FlowRow | undefined;
     },
   };
 }
@@ -221,6 +250,10 @@ function invoiceStore(db: Db): InvoiceStore {
       else if (f.status) (where.push('status = @status'), (params.status = f.status));
       if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
       if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
+      if (f.visibleTo) {
+        params.vpartner = f.visibleTo.partner;
+        where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
+      }
       return sql(db, `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`).all(params) as InvoiceRow[];
     },
   };
@@ -378,6 +411,36 @@ function partnerStore(db: Db): PartnerStore {
   };
 }
 
+function tokenStore(db: Db): TokenStore {
+  return {
+    async add(t) {
+      sql(db, 'INSERT INTO api_tokens (hash, kind, subject, created_at) VALUES (?, ?, ?, ?)').run(t.hash, t.kind, t.subject, t.created_at);
+    },
+    async get(hash) {
+      return sql(db, 'SELECT * FROM api_tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    },
+    async revoke(kind, subject, at) {
+      return sql(db, 'UPDATE api_tokens SET revoked_at = ? WHERE kind = ? AND subject = ? AND revoked_at IS NULL').run(at, kind, subject).changes;
+    },
+    async list(kind) {
+      return sql(db, 'SELECT * FROM api_tokens WHERE kind = ? ORDER BY subject, created_at').all(kind) as TokenRow[];
+    },
+  };
+}
+
+function depositStore(db: Db): DepositStore {
+  return {
+    async reserve(d) {
+      sql(db, `INSERT INTO api_deposits (partner, deposit_key, flow_id, tracking_id, at) VALUES (@partner, @deposit_key, @flow_id, @tracking_id, @at)
+          ON CONFLICT (partner, deposit_key) DO NOTHING`).run(d);
+      return sql(db, 'SELECT * FROM api_deposits WHERE partner = ? AND deposit_key = ?').get(d.partner, d.deposit_key) as DepositRow;
+    },
+    async ofFlow(flowId) {
+      return sql(db, 'SELECT * FROM api_deposits WHERE flow_id = ? ORDER BY at LIMIT 1').get(flowId) as DepositRow | undefined;
+    },
+  };
+}
+
 export interface SqliteOptions {
   /** The write lock shared by the threads of this process (the daemon and its workers). */
   writeLock?: SharedArrayBuffer;
@@ -390,6 +453,8 @@ export class SqliteLedger implements Ledger {
   readonly statusUpdates: StatusUpdateStore;
   readonly directory: DirectoryStore;
   readonly partners: PartnerStore;
+  readonly tokens: TokenStore;
+  readonly deposits: DepositStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Transactions of this connection, one at a time. */
@@ -410,6 +475,8 @@ export class SqliteLedger implements Ledger {
     this.statusUpdates = stores.statusUpdates;
     this.directory = stores.directory;
     this.partners = stores.partners;
+    this.tokens = stores.tokens;
+    this.deposits = stores.deposits;
   }
 
   private storesOf(db: Db): Stores {
@@ -421,6 +488,8 @@ export class SqliteLedger implements Ledger {
       // A directory import is its own transaction when it is not inside one.
       directory: directoryStore(db, (fn) => (db.inTransaction ? fn() : this.writeSync(fn))),
       partners: partnerStore(db),
+      tokens: tokenStore(db),
+      deposits: depositStore(db),
     };
   }
 
@@ -463,6 +532,8 @@ export class SqliteLedger implements Ledger {
       statusUpdates: this.statusUpdates,
       directory: this.directory,
       partners: this.partners,
+      tokens: this.tokens,
+      deposits: this.deposits,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);
