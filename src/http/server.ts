@@ -74,12 +74,21 @@ export async function buildServer(hub: Hub, opts: ServerOptions = {}): Promise<F
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  ROUTES.set(app, routes);
   app.addSchema(ERROR_SCHEMA);
   app.addSchema(FLOW_SCHEMA);
   for (const group of ROUTE_GROUPS) group.register(app, hub, { onClaimed });
   await app.ready();
   return app;
 }
+
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+/** Every route the server registered (HEAD twins of GET routes aside). */
+export const registeredRoutes = (app: FastifyInstance) => ROUTES.get(app) ?? [];
 
 export interface RunningServer {
   app: FastifyInstance;
