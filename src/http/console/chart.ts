@@ -2,7 +2,7 @@
 import { html, type Html } from './html.js';
 
 export function hourlyChart(hours: { hour: string; flows: number; invoices: number }[]): Html {
-  const W = 900, H = 220, left = 36, bottom = 24, top = 10;
+  const W = 1240, H = 210, left = 36, bottom = 24, top = 10;
   const max = Math.max(1, ...hours.map((h) => Math.max(h.flows, h.invoices)));
   const step = niceStep(max);
   const ceiling = Math.ceil(max / step) * step;

@@ -46,6 +46,9 @@ th{font-size:12px;color:var(--muted);font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr:last-child td{border-bottom:0}
 code,.mono{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,monospace;font-size:12.5px}
+h1 .mono{font-size:inherit}
+ul.errs{margin:0;padding:0;list-style:none}ul.errs li{margin-bottom:4px;overflow-wrap:anywhere;min-width:260px}
+.nowrap{white-space:nowrap}
 a{color:var(--accent)}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;font-weight:600;background:#e8edf3;color:var(--ink);white-space:nowrap}
 .badge.ok{background:#e2f3e8;color:var(--ok)}.badge.warn{background:#fdf0dc;color:var(--warn)}.badge.bad{background:#fbe4e2;color:var(--bad)}

@@ -193,9 +193,9 @@ export function registerConsole(app: FastifyInstance, hub: Hub): void {
       <div class="card" style="margin-top:14px"><h2>Flow errors</h2>${errorList(d.errors)}</div>
       ${rows.length ? html`<div class="card scroll" style="margin-top:14px"><h2>Invoices (${rows.filter((r) => r.accepted).length}/${rows.length} accepted)</h2>
         <table><thead><tr><th>#</th><th>Number</th><th>Supplier</th><th>Recipient</th><th>Service / EJ</th><th class="num">Amount</th><th>Decision</th><th>Status</th><th>Errors</th></tr></thead><tbody>
-        ${rows.map((r) => html`<tr><td>${r.label}</td><td><a href="/console/invoices/${r.id}">${r.number}</a></td><td>${r.supplier_name}<br><span class="mono muted">${r.supplier_id}</span></td>
+        ${rows.map((r) => html`<tr><td class="nowrap">${r.label}</td><td class="nowrap"><a href="/console/invoices/${r.id}">${r.number}</a></td><td>${r.supplier_name}<br><span class="mono muted">${r.supplier_id}</span></td>
           <td>${r.recipient_name ?? ''}<br><span class="mono muted">${r.recipient_siret}</span></td><td class="mono">${r.service_code ?? '—'}<br>${r.engagement ?? ''}</td>
-          <td class="num mono">${r.amount_gross} ${r.currency}</td><td>${stateBadge(r.accepted ? 'ACCEPTED' : 'REJECTED')}</td><td>${statusLabel(r.status)}</td>
+          <td class="num mono nowrap">${r.amount_gross} ${r.currency}</td><td>${stateBadge(r.accepted ? 'ACCEPTED' : 'REJECTED')}</td><td>${statusLabel(r.status)}</td>
           <td>${errorList([...parseErrors(r.errors), ...parseErrors(r.warnings)])}</td></tr>`)}</tbody></table></div>` : ''}
       ${d.statusUpdates?.length ? html`<div class="card" style="margin-top:14px"><h2>Status updates</h2><table><thead><tr><th>#</th><th>Invoice</th><th>Status</th><th>Applied</th><th>Errors</th></tr></thead><tbody>
         ${d.statusUpdates.map((u) => html`<tr><td>${u.label}</td><td>${u.number}</td><td>${statusLabel(u.requestedStatus)}</td><td>${stateBadge(u.status)}</td><td>${errorList(u.errors)}</td></tr>`)}</tbody></table></div>` : ''}`);
