@@ -196,3 +196,36 @@ test('tokens from the command line: shown once, hashed in the ledger, revocable'
     await closeHub(h);
   }
 });
+
+test('factflow watch serves the API: a deposit runs in the daemon like a file in the inbox', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./helpers.js');
+  const home = tempDir();
+  expect(cli(['init'], { home }).code).toBe(0);
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const op = cli(['operators', 'add', 'bob'], { home }).stdout.trim();
+  const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: '127.0.0.1:0', FACTFLOW_STABILITY_MS: '100' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!(url = /listen on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1])) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`watch did not listen: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const form = depositForm(fixture('mixed', 'three-recipients.xml'), { name: 'three.xml' });
+    const created = await (await fetch(`${url}/v1/flows`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${op}` } })).json() as { flowId: string };
+    let meta: any;
+    while ((meta = await (await fetch(`${url}/v1/flows/${created.flowId}`, { headers: { Authorization: `Bearer ${op}` } })).json()).acknowledgement.status === 'Pending') {
+      if (Date.now() > until) throw new Error('the deposit was not processed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(meta.hub).toMatchObject({ state: 'IN_INTEGRE', stage: 'DONE' });
+    expect(fs.readdirSync(`${home}/var/spool`)).toEqual([]);
+    expect(fs.readdirSync(`${home}/var/uploads`)).toEqual([]);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}, 120_000);
