@@ -21,7 +21,7 @@ export function registerDocs(app: FastifyInstance): void {
       Every route but <code>/v1/healthcheck</code> needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>
       <div class="card scroll"><table><thead><tr><th>Method</th><th>Path</th><th>What</th><th>Parameters</th><th>Answers</th></tr></thead><tbody>
       ${rows.map(({ path, method, op }) => html`<tr><td><span class="badge">${method}</span></td><td class="mono">${path}</td><td>${op.summary ?? ''}</td>
-        <td class="mono">${(op.parameters ?? []).filter((p) => p.in !== 'header').map((p) => html`${p.name}${p.required ? '*' : ''} <span class="muted">(${p.in})</span><br>`)}</td>
+        <td class="mono">${(op.parameters ?? []).filter((p) => p.in !== 'header').map((p) => html`<span class="nowrap">${p.name}${p.required ? '*' : ''} <span class="muted">(${p.in})</span></span><br>`)}</td>
         <td class="mono">${Object.keys(op.responses ?? {}).join(' ')}</td></tr>`)}
       </tbody></table></div>`;
     return reply.type('text/html; charset=utf-8').send(page({ title: 'API', nav: 'docs', ...(req.token && req.principal?.kind === 'operator' ? { csrf: csrfOf(req.token) } : {}) }, body));

@@ -257,7 +257,7 @@ export function registerConsole(app: FastifyInstance, hub: Hub): void {
           <dt>SIRET</dt><dd class="mono">${entry.siret}</dd><dt>Active</dt><dd>${yes(entry.active)}</dd><dt>Engagement (EJ) required</dt><dd>${yes(entry.requiresEngagement)}</dd>
           <dt>Service code required</dt><dd>${yes(entry.requiresService)}</dd><dt>Service and EJ required</dt><dd>${yes(entry.requiresServiceAndEngagement)}</dd><dt>Receives EDI</dt><dd>${yes(entry.ediReceiver)}</dd></dl></div>
         <div class="card"><h2>Services (${entry.services.length})</h2>${entry.services.length ? html`<table><thead><tr><th>Code</th><th>Name</th><th>Active</th><th>EJ required</th></tr></thead><tbody>
-          ${entry.services.map((s) => html`<tr><td class="mono">${s.code}</td><td>${s.name}</td><td>${yes(s.active)}</td><td>${yes(s.requiresEngagement)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}</div></div>` : ''}`);
+          ${entry.services.map((s) => html`<tr><td class="mono nowrap">${s.code}</td><td>${s.name}</td><td>${yes(s.active)}</td><td>${yes(s.requiresEngagement)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}</div></div>` : ''}`);
   });
 }
 
@@ -277,8 +277,8 @@ function flowTable(rows: (ListedFlow | FlowRow)[]): Html {
 
 function invoiceTable(rows: InvoiceRow[]): Html {
   return html`<table><thead><tr><th>IdCPRO</th><th>Number</th><th>Issued</th><th>Supplier</th><th>Recipient</th><th class="num">Amount</th><th>Status</th><th>Flow</th></tr></thead><tbody>
-    ${rows.map((r) => html`<tr><td><a href="/console/invoices/${r.id}">${r.id}</a></td><td>${r.number}</td><td>${r.issue_date}</td><td>${r.supplier_name}<br><span class="mono muted">${r.supplier_id}</span></td>
-      <td>${r.recipient_name ?? ''}<br><span class="mono muted">${r.recipient_siret}</span></td><td class="num mono">${r.amount_gross} ${r.currency}</td>
+    ${rows.map((r) => html`<tr><td><a href="/console/invoices/${r.id}">${r.id}</a></td><td class="nowrap"><a href="/console/invoices/${r.id}">${r.number}</a></td><td class="nowrap">${r.issue_date}</td><td>${r.supplier_name}<br><span class="mono muted">${r.supplier_id}</span></td>
+      <td>${r.recipient_name ?? ''}<br><span class="mono muted">${r.recipient_siret}</span></td><td class="num mono nowrap">${r.amount_gross} ${r.currency}</td>
       <td>${r.accepted ? statusLabel(r.status) : stateBadge('REJECTED')}</td><td><a class="mono" href="/console/flows/${r.flow_id}">${r.flow_id}</a></td></tr>`)}
   </tbody></table>`;
 }
