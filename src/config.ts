@@ -87,6 +87,8 @@ export interface Settings {
   webhookTimeoutMs: number;
   /** How suppliers receive their statuses: CPPStatut, CDAR (flow 6), or both; a partner may override it. */
   statusFormat: StatusFormat;
+  /** Where `watch` and `serve` listen for the API and the console: host:port, or `off`. */
+  httpListen: string;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -135,6 +137,7 @@ export const DEFAULTS: Settings = {
   notifyMaxAttempts: 20,
   webhookTimeoutMs: 10_000,
   statusFormat: 'cpp',
+  httpListen: '127.0.0.1:8480',
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -176,6 +179,7 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   notifyMaxAttempts: 'FACTFLOW_NOTIFY_MAX_ATTEMPTS',
   webhookTimeoutMs: 'FACTFLOW_WEBHOOK_TIMEOUT_MS',
   statusFormat: 'FACTFLOW_STATUS_FORMAT',
+  httpListen: 'FACTFLOW_HTTP_LISTEN',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -267,6 +271,7 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     // The name is a folder of the spool and a key of the ledger.
     if (key === 'node' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(`${key} from ${source} must be 1 to 63 letters, digits, '.', '_' or '-', got ${shown}`);
     if (key === 'statusFormat' && !(STATUS_FORMATS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${STATUS_FORMATS.join(', ')}, got ${shown}`);
+    if (key === 'httpListen' && raw !== 'off' && !parseListen(raw)) throw new ConfigError(`${key} from ${source} must be host:port (like 127.0.0.1:8480, port 0 for any free one) or off, got ${shown}`);
     return raw;
   }
   if (typeof DEFAULTS[key] === 'boolean') {
@@ -285,6 +290,12 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
 
 /** Whether the ledger is a PostgreSQL database (shared by nodes) rather than the home's SQLite file. */
 export const isPostgres = (s: Settings): boolean => s.ledger !== 'sqlite';
+/** host:port (an IPv6 host in brackets) of the httpListen setting; undefined when it is not one. */
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value.trim());
+  if (!m || Number(m[2]) > 65535) return undefined;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
 
 /** The folders under a home. */
 export interface Layout {

@@ -11,6 +11,7 @@ import { registerFlows } from './commands/flows.js';
 import { registerInvoices } from './commands/invoices.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerNotify } from './commands/notify.js';
+import { registerOperators } from './commands/operators.js';
 import { registerPartners } from './commands/partners.js';
 import { registerRun } from './commands/run.js';
 import { createProgram, EXIT, NotFoundError, UsageError } from './context.js';
@@ -32,6 +33,7 @@ registerFlows(program);
 registerInvoices(program);
 registerPartners(program);
 registerNotify(program);
+registerOperators(program);
 registerAdmin(program);
 registerNodes(program);
 

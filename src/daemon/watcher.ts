@@ -65,6 +65,8 @@ export interface Daemon {
   readonly pool?: FlowPool;
   /** Webhook calls and e-mails from the ledger's outbox. */
   readonly notifications: Dispatcher;
+  /** Runs a flow claimed elsewhere in this process (an HTTP deposit) like one claimed from the inbox. */
+  submit(flowId: string, size: number): void;
 }
 
 export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}): Promise<Daemon> {
@@ -377,6 +379,9 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
   return {
     pool,
     notifications,
+    submit(flowId, size) {
+      if (!stopped && !inFlight.has(flowId)) runClaimed(flowId, size);
+    },
     async stop() {
       stopped = true;
       clearInterval(tick);

@@ -62,6 +62,8 @@ export interface ClaimOptions {
    * still have them (a writer pausing mid-upload shows a change), else it is put back.
    */
   expect?: { size: number; mtimeMs: number };
+  /** The flow id to use, reserved beforehand (an API deposit records its key with it first). */
+  id?: string;
 }
 
 /** Copies a regular file from its descriptor (a FIFO or device is never opened, so never blocks). */
@@ -101,7 +103,7 @@ export async function claimFile(hub: Hub, source: string | Buffer, opts: ClaimOp
 export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } & ClaimOptions)[]): Promise<({ id: string; size: number } | undefined)[]> {
   const receivedAt = new Date().toISOString();
   const claims = files.map((f) => {
-    const id = newFlowId();
+    const id = f.id ?? newFlowId();
     const name = f.name ?? (typeof f.source === 'string' ? path.basename(f.source) : readableName(Buffer.from(path.basename(f.source.toString('latin1')), 'latin1')));
     return { ...f, name, id, spoolPath: path.join(hub.layout.spool, id), size: 0, moved: false };
   });

@@ -281,6 +281,27 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE structures ADD COLUMN moa_only INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE partners ADD COLUMN validators TEXT NOT NULL DEFAULT '[]';
   `,
+  // 13: the HTTP API: bearer tokens (only their SHA-256 is kept) of partners and operators, and
+  // deposits by key (a client's trackingId, or the content's hash), so that a retried deposit is one flow.
+  `
+  CREATE TABLE api_tokens (
+    hash TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('partner', 'operator')),
+    subject TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  );
+  CREATE INDEX api_tokens_subject ON api_tokens(kind, subject);
+  CREATE TABLE api_deposits (
+    partner TEXT NOT NULL,
+    deposit_key TEXT NOT NULL,
+    flow_id TEXT NOT NULL,
+    tracking_id TEXT,
+    at TEXT NOT NULL,
+    PRIMARY KEY (partner, deposit_key)
+  );
+  CREATE INDEX api_deposits_flow ON api_deposits(flow_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

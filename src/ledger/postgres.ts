@@ -14,7 +14,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './db.js';
 import { ddl, toPostgres, valuesOf } from './dialect.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, LedgerHealth, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, PartnerStore, StatusUpdateStore, Stores, Tx } from './stores.js';
+import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, LedgerHealth, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, TokenStore, DepositStore, PartnerStore, StatusUpdateStore, Stores, Tx } from './stores.js';
 
 // BIGINT (counts, ids) as numbers, as SQLite gives them: ids and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -43,6 +43,8 @@ export class PostgresLedger implements Ledger {
   readonly webhooks: WebhookStore;
   readonly counters: CounterStore;
   readonly circuits: CircuitStore;
+  readonly tokens: TokenStore;
+  readonly deposits: DepositStore;
   /** Not a file: nothing to compare (see fileProblem). */
   readonly fileIdentity = { dev: 0, ino: 0 };
   private readonly pool: pg.Pool;
@@ -66,6 +68,8 @@ export class PostgresLedger implements Ledger {
     this.webhooks = stores.webhooks;
     this.counters = stores.counters;
     this.circuits = stores.circuits;
+    this.tokens = stores.tokens;
+    this.deposits = stores.deposits;
   }
 
   /** The URL without its password, for messages. */

@@ -11,10 +11,23 @@ import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, ListedFlow, NodeRow, NodeStore, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
-  CircuitStore, HoldRow, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
+  CircuitStore, HoldRow, TokenStore, TokenRow, DepositStore, DepositRow, Visibility, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
+
+/** `column IN (@prefix0, …)` with its parameters; false (`1 = 0`) for an empty list. */
+function inList(column: string, prefix: string, values: string[], params: Record<string, unknown>): string {
+  if (!values.length) return '1 = 0';
+  values.forEach((v, i) => (params[`${prefix}${i}`] = v));
+  return `${column} IN (${values.map((_, i) => `@${prefix}${i}`).join(', ')})`;
+}
+
+/** What a partner may see of a flow: deposited by it, or holding an invoice of one of its suppliers or recipients. */
+function visibleFlow(v: Visibility, params: Record<string, unknown>): string {
+  params.vpartner = v.partner;
+  return `(f.partner = @vpartner OR EXISTS (SELECT 1 FROM invoices vi WHERE vi.flow_id = f.id AND (${inList('vi.supplier_id', 'vs', v.suppliers, params)} OR ${inList('vi.recipient_siret', 'vr', v.recipients, params)})))`;
+}
 
 /** Runs `fn` over `items` in slices that stay under SQLite's bound-parameter limit. */
 async function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => Promise<R[]>): Promise<R[]> {
@@ -100,6 +113,12 @@ function flowStore(db: LedgerDb): FlowStore {
       if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
       if (f.supplier) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier)'), (params.supplier = f.supplier));
       if (f.recipient) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient)'), (params.recipient = f.recipient));
+      if (f.states) where.push(`(${inList('f.state', 'st', f.states, params)} OR ${inList('f.stage', 'sg', f.states, params)})`);
+      if (f.unfinished) where.push("f.stage <> 'DONE'");
+      if (f.updatedAfter) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) > @updatedAfter'), (params.updatedAfter = f.updatedAfter));
+      if (f.updatedBefore) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) <= @updatedBefore'), (params.updatedBefore = f.updatedBefore));
+      if (f.trackingId) (where.push('EXISTS (SELECT 1 FROM api_deposits d WHERE d.flow_id = f.id AND d.tracking_id = @trackingId)'), (params.trackingId = f.trackingId));
+      if (f.visibleTo) where.push(visibleFlow(f.visibleTo, params));
       return db.all<ListedFlow>(`SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
           (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
           FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`, params);
@@ -158,6 +177,16 @@ function flowStore(db: LedgerDb): FlowStore {
       // Three equality probes of the stage index, not a scan of the done flows.
       const r = (await db.get<{ n: number; oldest: string | null }>("SELECT count(*) AS n, min(received_at) AS oldest FROM flows WHERE stage IN ('CLAIMING', 'CLAIMED', 'DECIDED')"))!;
       return { n: r.n, ...(r.oldest ? { oldestReceivedAt: r.oldest } : {}) };
+    },
+    async perHour(since) {
+      const flows = await db.all<{ hour: string; n: number }>("SELECT substr(received_at, 1, 13) AS hour, count(*) AS n FROM flows WHERE channel = 'edi' AND received_at >= ? GROUP BY substr(received_at, 1, 13)", [since]);
+      const invoices = await db.all<{ hour: string; n: number }>("SELECT substr(f.received_at, 1, 13) AS hour, count(*) AS n FROM invoices i JOIN flows f ON f.id = i.flow_id WHERE i.role = 'invoice' AND f.received_at >= ? GROUP BY substr(f.received_at, 1, 13)", [since]);
+      const byHour = new Map(flows.map((r) => [r.hour, { hour: r.hour, flows: r.n, invoices: 0 }]));
+      for (const r of invoices) byHour.set(r.hour, { hour: r.hour, flows: byHour.get(r.hour)?.flows ?? 0, invoices: r.n });
+      return [...byHour.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1));
+    },
+    async oldestUnfinished() {
+      return db.get<FlowRow>("SELECT * FROM flows WHERE stage <> 'DONE' ORDER BY received_at, id LIMIT 1");
     },
   };
 }
@@ -220,6 +249,10 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       else if (f.status) (where.push('status = @status'), (params.status = f.status));
       if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
       if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
+      if (f.visibleTo) {
+        params.vpartner = f.visibleTo.partner;
+        where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
+      }
       return db.all<InvoiceRow>(`SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params);
     },
   };
@@ -527,6 +560,36 @@ function circuitStore(db: LedgerDb): CircuitStore {
   };
 }
 
+function tokenStore(db: LedgerDb): TokenStore {
+  return {
+    async add(t) {
+      await db.run('INSERT INTO api_tokens (hash, kind, subject, created_at) VALUES (?, ?, ?, ?)', [t.hash, t.kind, t.subject, t.created_at]);
+    },
+    async get(hash) {
+      return db.get<TokenRow>('SELECT * FROM api_tokens WHERE hash = ?', [hash]);
+    },
+    async revoke(kind, subject, at) {
+      return (await db.run('UPDATE api_tokens SET revoked_at = ? WHERE kind = ? AND subject = ? AND revoked_at IS NULL', [at, kind, subject])).changes;
+    },
+    async list(kind) {
+      return db.all<TokenRow>('SELECT * FROM api_tokens WHERE kind = ? ORDER BY subject, created_at', [kind]);
+    },
+  };
+}
+
+function depositStore(db: LedgerDb): DepositStore {
+  return {
+    async reserve(d) {
+      await db.run(`INSERT INTO api_deposits (partner, deposit_key, flow_id, tracking_id, at) VALUES (@partner, @deposit_key, @flow_id, @tracking_id, @at)
+          ON CONFLICT (partner, deposit_key) DO NOTHING`, { ...d });
+      return (await db.get<DepositRow>('SELECT * FROM api_deposits WHERE partner = ? AND deposit_key = ?', [d.partner, d.deposit_key]))!;
+    },
+    async ofFlow(flowId) {
+      return db.get<DepositRow>('SELECT * FROM api_deposits WHERE flow_id = ? ORDER BY at LIMIT 1', [flowId]);
+    },
+  };
+}
+
 export function storesOf(db: LedgerDb): Stores {
   return {
     flows: flowStore(db),
@@ -540,5 +603,7 @@ export function storesOf(db: LedgerDb): Stores {
     webhooks: webhookStore(db),
     counters: counterStore(db),
     circuits: circuitStore(db),
+    tokens: tokenStore(db),
+    deposits: depositStore(db),
   };
 }

@@ -11,7 +11,7 @@ import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
 import { WriteLock } from './writeLock.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
+import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, TokenStore, DepositStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -33,6 +33,8 @@ export class SqliteLedger implements Ledger {
   readonly webhooks: WebhookStore;
   readonly counters: CounterStore;
   readonly circuits: CircuitStore;
+  readonly tokens: TokenStore;
+  readonly deposits: DepositStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Prepared once per SQL text. */
@@ -60,6 +62,8 @@ export class SqliteLedger implements Ledger {
     this.webhooks = stores.webhooks;
     this.counters = stores.counters;
     this.circuits = stores.circuits;
+    this.tokens = stores.tokens;
+    this.deposits = stores.deposits;
   }
 
   private sql(text: string): Statement {
@@ -117,6 +121,8 @@ export class SqliteLedger implements Ledger {
       webhooks: this.webhooks,
       counters: this.counters,
       circuits: this.circuits,
+      tokens: this.tokens,
+      deposits: this.deposits,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);

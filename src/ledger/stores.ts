@@ -173,8 +173,25 @@ export interface EarlierDeposit {
   status: string | null;
 }
 
+/** What a partner's token may see: flows it deposited, invoices of its suppliers, and of its recipients. */
+export interface Visibility {
+  partner: string;
+  suppliers: string[];
+  recipients: string[];
+}
+
 export interface FlowFilter {
   state?: string;
+  /** Any of these states (or stages). */
+  states?: string[];
+  /** Only flows not yet DONE. */
+  unfinished?: boolean;
+  /** Last change (done, else decided, else received) strictly after / at or before. */
+  updatedAfter?: string;
+  updatedBefore?: string;
+  /** Deposited through the API with this trackingId. */
+  trackingId?: string;
+  visibleTo?: Visibility;
   since?: string;
   until?: string;
   supplier?: string;
@@ -194,6 +211,7 @@ export interface InvoiceFilter {
   from?: string;
   to?: string;
   limit: number;
+  visibleTo?: Visibility;
 }
 
 export interface ReplayRow {
@@ -235,6 +253,10 @@ export interface FlowStore {
   counts(): Promise<{ unfinished: number; faulty: number; spoolNames: string[] }>;
   /** Flows not done and the oldest one's reception time, through the stage index. */
   unfinished(): Promise<{ n: number; oldestReceivedAt?: string }>;
+  /** Flows (and their invoices) received per hour since a time: hour is `YYYY-MM-DDTHH`. */
+  perHour(since: string): Promise<{ hour: string; flows: number; invoices: number }[]>;
+  /** The unfinished flow received first, if any. */
+  oldestUnfinished(): Promise<FlowRow | undefined>;
 }
 
 export interface InvoiceStore {
@@ -473,6 +495,38 @@ export interface CounterStore {
   all(): Promise<CounterDelta[]>;
 }
 
+export interface TokenRow {
+  hash: string;
+  kind: 'partner' | 'operator';
+  subject: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** Bearer tokens of the HTTP API: only their hash is kept. */
+export interface TokenStore {
+  add(row: Omit<TokenRow, 'revoked_at'>): Promise<void>;
+  get(hash: string): Promise<TokenRow | undefined>;
+  /** Revokes every live token of a subject; returns how many. */
+  revoke(kind: TokenRow['kind'], subject: string, at: string): Promise<number>;
+  list(kind: TokenRow['kind']): Promise<TokenRow[]>;
+}
+
+export interface DepositRow {
+  partner: string;
+  deposit_key: string;
+  flow_id: string;
+  tracking_id: string | null;
+  at: string;
+}
+
+/** Flows deposited through the API, by key: a retry finds the flow of the first attempt. */
+export interface DepositStore {
+  /** Records the key for this flow unless it is already taken; returns the row that holds it. */
+  reserve(row: DepositRow): Promise<DepositRow>;
+  ofFlow(flowId: string): Promise<DepositRow | undefined>;
+}
+
 export interface Stores {
   flows: FlowStore;
   invoices: InvoiceStore;
@@ -485,6 +539,8 @@ export interface Stores {
   webhooks: WebhookStore;
   counters: CounterStore;
   circuits: CircuitStore;
+  tokens: TokenStore;
+  deposits: DepositStore;
 }
 
 /** Stores inside a write transaction; `savepoint` undoes only what its function did if it throws. */

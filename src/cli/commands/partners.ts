@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { PIVOT_GROUPINGS, STATUS_FORMATS } from '../../config.js';
 import { PARTNER_CODE } from '../../route/partners.js';
+import { issueToken, revokeTokens } from '../../app/tokens.js';
 import { choice, EXIT, UsageError, withHub } from '../context.js';
 import { printTable } from '../table.js';
 
@@ -88,6 +89,30 @@ export function registerPartners(program: Command): void {
         const all = await hub.ledger.partners.list();
         if (opts.json) console.log(JSON.stringify(all, null, 2));
         else printTable(['CODE', 'NAME', 'SUPPLIERS', 'RECIPIENTS', 'VALIDATORS', 'GROUPING', 'STATUSES', 'EMAIL'], all.map((p) => [p.code, p.name, p.suppliers.join(' '), p.recipients.join(' '), (p.validators ?? []).join(' '), p.pivotGrouping ?? `(${hub.settings.pivotGrouping}, the setting)`, p.statusFormat ?? `(${hub.settings.statusFormat}, the setting)`, p.email]));
+      }, 'read');
+    });
+
+  partners
+    .command('token')
+    .description("Issue a bearer token for a partner's use of the HTTP API (shown once; only its hash is kept), or revoke its tokens.")
+    .argument('<code>')
+    .option('--revoke', 'revoke every token of this partner instead')
+    .addHelpText('after', '\nExamples:\n  factflow partners token ACM001              (prints the token once)\n  factflow partners token ACM001 --revoke')
+    .action(async (code: string, opts: { revoke?: boolean }) => {
+      process.exitCode = await withHub(program, false, async (hub) => {
+        if (opts.revoke) {
+          const n = await revokeTokens(hub, 'partner', code);
+          console.log(`Revoked ${n} token(s) of partner ${code}.`);
+          return EXIT.OK;
+        }
+        if (!(await hub.ledger.partners.get(code))) {
+          console.error(`No partner ${code} (see factflow partners list; register it with factflow partners add).`);
+          return EXIT.NOT_FOUND;
+        }
+        const token = await issueToken(hub, 'partner', code);
+        console.log(token);
+        console.error(`This is partner ${code}'s token, shown once: give it to them over a safe channel (Authorization: Bearer <token>). Revoke with: factflow partners token ${code} --revoke`);
+        return EXIT.OK;
       }, 'read');
     });
 

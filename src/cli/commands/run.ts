@@ -8,21 +8,46 @@ import { validateFile } from '../../app/validate.js';
 import { startDaemon } from '../../daemon/watcher.js';
 import { closeHub, openHub } from '../../hub.js';
 import { closeLogger } from '../../log.js';
-import { EXIT, existingFiles, flagSettings, homeOf, printReport, withHub } from '../context.js';
+import { startHttp } from '../../http/server.js';
+import { checkHome, EXIT, existingFiles, flagSettings, homeOf, printReport, UsageError, withHub } from '../context.js';
+
+const untilSignal = () => new Promise<void>((resolve) => {
+  process.once('SIGINT', () => resolve());
+  process.once('SIGTERM', () => resolve());
+});
 
 export function registerRun(program: Command): void {
   program
     .command('watch')
-    .description('Run the hub: watch inbox/ and process every flow dropped there (what `npm start` runs).')
-    .addHelpText('after', '\nExample:\n  factflow --home /srv/factflow watch')
+    .description('Run the hub: watch inbox/ and process every flow dropped there, and serve the API and the console on httpListen (what `npm start` runs).')
+    .addHelpText('after', '\nExamples:\n  factflow --home /srv/factflow watch          (console at http://127.0.0.1:8480/console)\n  factflow --set httpListen=off watch          (no HTTP)')
     .action(async () => {
       const hub = openHub(homeOf(program), { console: true, flags: flagSettings(program) });
       const daemon = await startDaemon(hub);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+      // The daemon goes on without HTTP when the address is taken: the inbox must not stop for a port.
+      const http = await startHttp(hub, { onClaimed: (id, size) => daemon.submit(id, size) }).catch((e: unknown) => {
+        hub.log.error(`HTTP: cannot listen on ${hub.settings.httpListen} (${e instanceof Error ? e.message : String(e)}); the daemon runs without the API and the console (set httpListen, or off)`);
+        return undefined;
       });
+      await untilSignal();
+      await http?.close();
       await daemon.stop();
+      await closeHub(hub);
+      await closeLogger(hub.log);
+    });
+
+  program
+    .command('serve')
+    .description('Serve the API and the console alone over this home, without watching inbox/ (flows deposited over HTTP are processed here).')
+    .addHelpText('after', '\nExamples:\n  factflow serve\n  factflow --set httpListen=0.0.0.0:8080 serve   (behind a TLS proxy)')
+    .action(async () => {
+      checkHome(homeOf(program), 'read');
+      const hub = openHub(homeOf(program), { console: true, flags: flagSettings(program) });
+      if (hub.settings.httpListen === 'off') throw new UsageError('httpListen is off: serve needs an address (--set httpListen=127.0.0.1:8480)');
+      const http = (await startHttp(hub))!;
+      console.log(`factflow: serving ${http.url} (console ${http.url}/console, API ${http.url}/docs); Ctrl-C stops`);
+      await untilSignal();
+      await http.close();
       await closeHub(hub);
       await closeLogger(hub.log);
     });
