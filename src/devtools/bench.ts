@@ -8,6 +8,7 @@
  *       side by side: what the rendered PDFs cost)
  *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
  *   S4  a mixed flow of about 100 MB (memory)
+ *   S5  one mixed flow of 50,000 small invoices (memory must not grow with the invoice count)
  *   SOAK  a running daemon fed rounds of small normal flows mixed with hostile ones (200,000
  *       attributes, 50,000 levels deep, a DOCTYPE): its resident memory after each round, and
  *       the slope over the second half (memory must plateau, not grow with the flows done)
@@ -231,6 +232,16 @@ async function s4(): Promise<Scenario> {
   return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 2 × flow + 150 MB = ${Math.round(limit)} MB`, met: r.peakRssMb <= limit };
 }
 
+async function s5(): Promise<Scenario> {
+  const count = Number(process.env.BENCH_S5_INVOICES ?? 50_000);
+  const home = freshHome('s5');
+  const file = path.join(WORK, 's5', `mixed-${count}.xml`);
+  // One line and a 1 KB PDF each: about 4 KB per invoice, the size of the scaling study's.
+  const size = writeChunks(file, mixedFlowChunks({ seed: 5, flowTag: 'S5', invoices: count, linesPerInvoice: 1, pdfBytes: 1024 }));
+  const r = await run([...NODE, CLI, '--home', home, 'process', file]);
+  return { id: 'S5', title: `one mixed flow of ${count.toLocaleString('en-US')} small invoices (${Math.round(size / MB)} MB)`, invoices: count, flows: 1, seconds: r.seconds, invoicesPerSecond: count / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: 'peak RSS ≤ 200 MB', met: r.code === 0 && r.peakRssMb <= 200 };
+}
+
 /** Current resident memory of a process, in MB. */
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -367,7 +378,7 @@ const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.to
 async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
   const only = process.argv.slice(2);
-  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4], ['SOAK', soak]];
+  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4], ['S5', s5], ['SOAK', soak]];
   const scenarios: Scenario[] = [];
   for (const [id, fn] of all) {
     // The rendering variant runs with S2.

@@ -70,15 +70,58 @@ export class PendingDirs {
   }
 }
 
+/**
+ * Folders this process created or found: `mkdir -p` once per folder, not once per output. A
+ * folder removed behind our back is recreated when opening in it fails with ENOENT.
+ */
+const knownDirs = new Set<string>();
+
+export function ensureDir(dir: string): void {
+  if (knownDirs.has(dir)) return;
+  fs.mkdirSync(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
+function openInDir(dir: string, file: string, flags: string, mode?: number): number {
+  try {
+    return fs.openSync(file, flags, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !knownDirs.delete(dir)) throw e;
+    ensureDir(dir);
+    return fs.openSync(file, flags, mode);
+  }
+}
+
+/** Chunks are gathered up to this size before each write: one syscall per 1 MiB, not per chunk. */
+const WRITE_BATCH = 1024 * 1024;
+
+/** Writes chunks to `fd` as they come, holding at most about one batch in memory. */
+function writeChunks(fd: number, chunks: Iterable<string | Uint8Array>): void {
+  let held: (string | Uint8Array)[] = [];
+  let heldBytes = 0;
+  const flush = () => {
+    if (held.length === 1) fs.writeSync(fd, typeof held[0] === 'string' ? Buffer.from(held[0], 'utf8') : held[0]!);
+    else if (held.length) fs.writeSync(fd, Buffer.concat(held.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c))));
+    held = [];
+    heldBytes = 0;
+  };
+  for (const chunk of chunks) {
+    held.push(chunk);
+    heldBytes += chunk.length; // UTF-16 units for strings: close enough for a batch size
+    if (heldBytes >= WRITE_BATCH) flush();
+  }
+  flush();
+}
+
 /** Writes `file` atomically; its folder is fsynced now, or later with `pending`. */
 export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>, pending?: PendingDirs): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
+  const fd = openInDir(dir, tmp, 'w', 0o644);
   try {
     faultHook?.('write', file);
-    for (const chunk of chunks) fs.writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    writeChunks(fd, chunks);
     faultHook?.('fsync', file);
     fs.fsyncSync(fd);
   } catch (e) {
@@ -101,8 +144,16 @@ export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Arr
 /** Moves a file durably (same filesystem): rename, then fsync both folders (now, or later with `pending`). */
 export function moveDurably(from: string, to: string, pending?: PendingDirs): void {
   faultHook?.('rename', to);
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  fs.renameSync(from, to);
+  const dir = path.dirname(to);
+  ensureDir(dir);
+  try {
+    fs.renameSync(from, to);
+  } catch (e) {
+    // The folder was removed since it was first seen: made again, once.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !knownDirs.delete(dir) || !fs.existsSync(from)) throw e;
+    ensureDir(dir);
+    fs.renameSync(from, to);
+  }
   const dirs = pending ?? new PendingDirs();
   dirs.add(path.dirname(to));
   dirs.add(path.dirname(from));
