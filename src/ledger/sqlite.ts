@@ -12,7 +12,7 @@ import type { Partner } from '../route/partners.js';
 import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, Ledger, ListedFlow, PartnerStore,
-  StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow,
+  StatusUpdateRow, StatusUpdateStore, Stores, Tx, InvoiceEventRow, EventRow, ReplayRow, FlowFilter, InvoiceFilter, Stage,
 } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -99,17 +99,8 @@ function flowStore(db: Db): FlowStore {
       return out;
     },
     async list(f) {
-      // Only the filters given become conditions, so that each can use its index.
-      const where = ["f.channel = 'edi'"];
-      const params: Record<string, unknown> = { limit: f.limit ?? -1, offset: f.offset ?? 0 };
-      if (f.state) (where.push('(f.state = @state OR f.stage = @state)'), (params.state = f.state));
-      if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
-      if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
-      if (f.supplier) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier)'), (params.supplier = f.supplier));
-      if (f.recipient) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient)'), (params.recipient = f.recipient));
-      return sql(db, `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
-          (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
-          FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`).all(params) as ListedFlow[];
+      const q = flowListQuery(f);
+      return sql(db, q.text).all(q.params) as ListedFlow[];
     },
     async replayable(since) {
       return sql(db, `SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') <> 'statut'
@@ -212,18 +203,52 @@ function invoiceStore(db: Db): InvoiceStore {
       return sql(db, `${accepted} AND origin_invoice_id = ?`).get(id) as InvoiceRow | undefined;
     },
     async search(f) {
-      const where = ["role = 'invoice'"];
-      const params: Record<string, unknown> = { limit: f.limit };
-      if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
-      if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
-      if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
-      if (f.status === 'REJECTED') where.push('accepted = 0');
-      else if (f.status) (where.push('status = @status'), (params.status = f.status));
-      if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
-      if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
-      return sql(db, `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`).all(params) as InvoiceRow[];
+      const q = invoiceSearchQuery(f);
+      return sql(db, q.text).all(q.params) as InvoiceRow[];
     },
   };
+}
+
+const STAGES = new Set<string>(['CLAIMING', 'CLAIMED', 'DECIDED', 'DONE'] satisfies Stage[]);
+
+interface Query {
+  text: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * `flows list`: only the filters given become conditions, so that each can use its index; a
+ * supplier or recipient is looked up in the invoices' index, then its flows.
+ */
+export function flowListQuery(f: FlowFilter): Query {
+  const where = ["f.channel = 'edi'"];
+  const params: Record<string, unknown> = { limit: f.limit ?? -1, offset: f.offset ?? 0 };
+  // A stage (CLAIMED…) or a state (IN_INTEGRE…): the two never share a value, so one column is asked.
+  if (f.state) (where.push(STAGES.has(f.state) ? 'f.stage = @state' : 'f.state = @state'), (params.state = f.state));
+  if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
+  if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
+  if (f.supplier) (where.push('f.id IN (SELECT flow_id FROM invoices WHERE supplier_id = @supplier)'), (params.supplier = f.supplier));
+  if (f.recipient) (where.push('f.id IN (SELECT flow_id FROM invoices WHERE recipient_siret = @recipient)'), (params.recipient = f.recipient));
+  return {
+    text: `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
+          coalesce((SELECT sum(i.accepted) FROM invoices i WHERE i.flow_id = f.id), 0) AS accepted
+          FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`,
+    params,
+  };
+}
+
+/** `invoices search`: the newest first; each filter given has an index that yields them in that order. */
+export function invoiceSearchQuery(f: InvoiceFilter): Query {
+  const where = ["role = 'invoice'"];
+  const params: Record<string, unknown> = { limit: f.limit };
+  if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
+  if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
+  if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
+  if (f.status === 'REJECTED') where.push('accepted = 0');
+  else if (f.status) (where.push('status = @status'), (params.status = f.status));
+  if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
+  if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
+  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params };
 }
 
 function eventStore(db: Db): EventStore {
@@ -497,6 +522,11 @@ export class SqliteLedger implements Ledger {
     }
     if (st.dev !== this.fileIdentity.dev || st.ino !== this.fileIdentity.ino) return `${this.file} was replaced by another file while open: this process's ledger is no longer the one at that path`;
     return undefined;
+  }
+
+  /** SQLite's plan for a query (EXPLAIN QUERY PLAN), one line per step: what tests check indexes with. */
+  queryPlan(q: Query): string[] {
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).all(q.params) as { detail: string }[]).map((r) => r.detail);
   }
 
   async close() {
