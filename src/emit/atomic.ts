@@ -113,32 +113,59 @@ function writeChunks(fd: number, chunks: Iterable<string | Uint8Array>): void {
   flush();
 }
 
+const GROUP = 32;
+
 /** Writes `file` atomically; its folder is fsynced now, or later with `pending`. */
 export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>, pending?: PendingDirs): void {
-  const dir = path.dirname(file);
-  ensureDir(dir);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = openInDir(dir, tmp, 'w', 0o644);
+  writeFilesAtomic([{ path: file, chunks }], pending);
+}
+
+/**
+ * Writes several files atomically as a group: every temp file written, then each fsynced,
+ * then each renamed over its name (so the disk takes the group's data in one go instead of
+ * one write-and-wait per file). Each file is still durable before it appears; on a fault
+ * before the renames, the temps written so far are removed and no file of the group appears.
+ */
+export function writeFilesAtomic(files: { path: string; chunks: Iterable<string | Uint8Array> }[], pending?: PendingDirs): void {
+  // A flow cut per invoice may have thousands of files: groups stay small (open descriptors).
+  if (files.length > GROUP) {
+    for (let i = 0; i < files.length; i += GROUP) writeFilesAtomic(files.slice(i, i + GROUP), pending);
+    return;
+  }
+  const open: { file: string; dir: string; tmp: string; fd: number }[] = [];
+  const abandon = () => {
+    for (const o of open.splice(0)) {
+      try {
+        fs.closeSync(o.fd);
+      } catch {
+        // closed already
+      }
+      fs.rmSync(o.tmp, { force: true });
+    }
+  };
   try {
-    faultHook?.('write', file);
-    writeChunks(fd, chunks);
-    faultHook?.('fsync', file);
-    fs.fsyncSync(fd);
+    for (const { path: file, chunks } of files) {
+      const dir = path.dirname(file);
+      ensureDir(dir);
+      const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+      open.push({ file, dir, tmp, fd: openInDir(dir, tmp, 'w', 0o644) });
+      faultHook?.('write', file);
+      writeChunks(open[open.length - 1]!.fd, chunks);
+    }
+    for (const o of open) {
+      faultHook?.('fsync', o.file);
+      fs.fsyncSync(o.fd);
+    }
+    for (const o of open) faultHook?.('rename', o.file);
   } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    abandon();
     throw e;
   }
-  fs.closeSync(fd);
-  try {
-    faultHook?.('rename', file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.renameSync(tmp, file);
-  if (pending) pending.add(dir);
-  else fsyncPath(dir);
+  for (const o of open) fs.closeSync(o.fd);
+  for (const o of open) fs.renameSync(o.tmp, o.file);
+  const dirs = pending ?? new PendingDirs();
+  for (const o of open) dirs.add(o.dir);
+  if (!pending) dirs.sync();
 }
 
 /** Moves a file durably (same filesystem): rename, then fsync both folders (now, or later with `pending`). */
