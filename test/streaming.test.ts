@@ -1,7 +1,7 @@
 /** Large outputs are streamed: produced a piece at a time, identical to the whole-string forms. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../src/emit/atomic.js';
+import { setFaultHook, writeFileAtomic, writeFilesAtomic } from '../src/emit/atomic.js';
 import { reportJsonChunks, reportXml, reportXmlChunks, type IntegrationReport, type InvoiceReport } from '../src/emit/report.js';
 import { invoiceStatusesChunks, invoiceStatusesXml, type StatusEntry } from '../src/emit/statuses.js';
 import { flowError } from '../src/errors/catalog.js';
@@ -91,4 +91,27 @@ test('an atomic write takes its chunks lazily and recreates a folder removed sin
   writeFileAtomic(file, ['again\n']);
   expect(fs.readFileSync(file, 'utf8')).toBe('again\n');
   expect(fs.readdirSync(dir)).toEqual(['big.xml']);
+});
+
+test('a group of files is written, fsynced, then renamed: a fault before the renames leaves none of them, nor a temp', () => {
+  const dir = path.join(tempDir(), 'group');
+  const files = Array.from({ length: 40 }, (_, i) => ({ path: path.join(dir, `f${i}.xml`), chunks: [`<f>${i}</f>\n`] }));
+  const steps: string[] = [];
+  setFaultHook((op, file) => {
+    steps.push(`${op} ${path.basename(file)}`);
+    if (op === 'fsync' && file.endsWith('f35.xml')) throw Object.assign(new Error('EIO'), { code: 'EIO' });
+  });
+  try {
+    expect(() => writeFilesAtomic(files)).toThrow('EIO');
+  } finally {
+    setFaultHook(undefined);
+  }
+  // Groups of 32: the first group appeared whole; the second, faulted before its renames, not at all.
+  expect(fs.readdirSync(dir).sort()).toEqual(files.slice(0, 32).map((f) => path.basename(f.path)).sort());
+  const second = steps.slice(steps.indexOf('write f32.xml'));
+  expect(second.slice(0, 8)).toEqual(['write f32.xml', 'write f33.xml', 'write f34.xml', 'write f35.xml', 'write f36.xml', 'write f37.xml', 'write f38.xml', 'write f39.xml']);
+  expect(second.slice(8)).toEqual(['fsync f32.xml', 'fsync f33.xml', 'fsync f34.xml', 'fsync f35.xml']);
+  writeFilesAtomic(files);
+  expect(fs.readdirSync(dir).length).toBe(40);
+  expect(fs.readFileSync(path.join(dir, 'f39.xml'), 'utf8')).toBe('<f>39</f>\n');
 });
