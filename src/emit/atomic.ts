@@ -156,13 +156,22 @@ export function writeFilesAtomic(files: { path: string; chunks: Iterable<string 
       faultHook?.('fsync', o.file);
       fs.fsyncSync(o.fd);
     }
-    for (const o of open) faultHook?.('rename', o.file);
+    for (const o of open) fs.closeSync(o.fd);
   } catch (e) {
     abandon();
     throw e;
   }
-  for (const o of open) fs.closeSync(o.fd);
-  for (const o of open) fs.renameSync(o.tmp, o.file);
+  // A fault here (a crash between renames) leaves the files renamed so far: each is complete and
+  // durable, and a resumed delivery rewrites the same names with the same contents.
+  for (const [i, o] of open.entries()) {
+    try {
+      faultHook?.('rename', o.file);
+      fs.renameSync(o.tmp, o.file);
+    } catch (e) {
+      for (const rest of open.slice(i)) fs.rmSync(rest.tmp, { force: true });
+      throw e;
+    }
+  }
   const dirs = pending ?? new PendingDirs();
   for (const o of open) dirs.add(o.dir);
   if (!pending) dirs.sync();
