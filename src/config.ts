@@ -105,7 +105,7 @@ export const DEFAULTS: Settings = {
   platformPartnerId: 'FFL001',
   defaultPartnerId: 'EDI000',
   maxFlowBytes: 512 * MB,
-  chunkAboveBytes: 32 * MB,
+  chunkAboveBytes: 1 * MB,
   readThreads: 1,
   maxAttachmentBytes: 10 * MB,
   maxInvoiceTotalBytes: 120 * MB,

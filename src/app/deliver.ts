@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { flowError, SystemFault, systemFault } from '../errors/catalog.js';
-import { moveDurably, PendingDirs, writeFileAtomic } from '../emit/atomic.js';
+import { moveDurably, PendingDirs, writeFilesAtomic } from '../emit/atomic.js';
 import { deliverableRows, planDelivery, type DeliveryPlan, type Grouping } from '../engine/plan.js';
 import type { Hub } from '../hub.js';
 import { exists } from '../ingest/claim.js';
@@ -130,8 +130,8 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
 
   await each(async (f) => {
     f.plan = await planFor(hub, f);
+    writeFilesAtomic(f.plan.pivots.map((p) => ({ path: p.path, chunks: p.chunks() })), pending);
     for (const p of f.plan.pivots) {
-      writeFileAtomic(p.path, p.chunks(), pending);
       hub.log.info(p.kind === 'validator' ? `held for validation: ${p.rows[0]!.number} (${p.path})` : `pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });
     }
   });
@@ -145,7 +145,7 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
     for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);
   });
   await each(({ plan }) => {
-    for (const n of plan.notices) writeFileAtomic(n.path, n.chunks(), pending);
+    writeFilesAtomic(plan.notices.map((n) => ({ path: n.path, chunks: n.chunks() })), pending);
     if (plan.source) {
       moveDurably(plan.source.from, plan.source.to, pending);
       for (const f of plan.source.removeBeside) fs.rmSync(f, { force: true });

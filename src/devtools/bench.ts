@@ -8,9 +8,12 @@
  *       side by side: what the rendered PDFs cost)
  *   S3  200 single-invoice flows dropped at once into a running daemon (drop-to-report latency)
  *   S4  a mixed flow of about 100 MB (memory)
+ *   S5  one mixed flow of 50,000 small invoices (memory must not grow with the invoice count)
  *   SOAK  a running daemon fed rounds of small normal flows mixed with hostile ones (200,000
  *       attributes, 50,000 levels deep, a DOCTYPE): its resident memory after each round, and
  *       the slope over the second half (memory must plateau, not grow with the flows done)
+ *   SEARCH  `invoices search` and `flows list` on a generated ledger (benchSearch: 200,000
+ *       invoices in a plain run, 10 million with `--search`; BENCH_SEARCH_INVOICES sets it)
  *   FX  Factur-X extraction cost, in-process, over the corpus PDFs (../shared/corpus, when present)
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -18,12 +21,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { writeTarGz } from './archives.js';
 import { extractFacturx } from '../formats/facturx.js';
 import { readFacturx } from '../formats/facturxDocument.js';
 import { FIXTURE_RECIPIENTS, mixedFlowChunks, ublInvoice } from './synth.js';
 import { benchNodes } from './benchNodes.js';
 import { rulesBench } from './benchRules.js';
+import { searchBench, type SearchBench } from './benchSearch.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -115,7 +120,7 @@ async function s1(): Promise<Scenario> {
   const r = await run([...NODE, CLI, '--home', home, 'process', file]);
   const floor = await xmllintFloor('CPPFactureMixte.xsd', [file]);
   const ips = 1000 / r.seconds;
-  return { id: 'S1', title: 'one mixed flow, 1,000 invoices, 3 lines, 20 KB PDF each', invoices: 1000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, xmllintSeconds: floor, vsXmllint: floor ? r.seconds / floor : undefined, target: '≥ 1,000 invoices/s', met: ips >= 1000 };
+  return { id: 'S1', title: 'one mixed flow, 1,000 invoices, 3 lines, 20 KB PDF each', invoices: 1000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, xmllintSeconds: floor, vsXmllint: floor ? r.seconds / floor : undefined, target: '≥ 1,000 invoices/s; peak RSS ≤ 200 MB', met: ips >= 1000 && r.peakRssMb <= 200 };
 }
 
 /** The S2 archive (2,000 UBL invoices) and its documents, written once per run. */
@@ -133,15 +138,57 @@ function s2Input(): { archive: string; dir: string; entries: { name: string; con
   return { archive, dir, entries };
 }
 
+/**
+ * S2's floor, stage by stage, as the scaling study measured it: what any hub must do for this
+ * archive at the least. xmllint parsing and validating the documents (one process), a node
+ * start, gunzip of the archive, deflate + base64 of every document (the pivots carry each
+ * invoice zipped), and writing + fsyncing that many bytes.
+ */
+interface Floor {
+  xmllint: number;
+  nodeStart: number;
+  gunzip: number;
+  deflateBase64: number;
+  writeFsync: number;
+  total: number;
+}
+let s2Floor: (Floor & { factflow: number; ratio: number }) | undefined;
+
+async function floorOf(archive: string, files: string[], schema: string): Promise<Floor | undefined> {
+  const xmllint = await xmllintFloor(schema, files);
+  if (xmllint === undefined) return undefined;
+  const secs = (f: () => void) => {
+    const t = process.hrtime.bigint();
+    f();
+    return Number(process.hrtime.bigint() - t) / 1e9;
+  };
+  const nodeStart = (await run([process.execPath, '-e', '0'])).seconds;
+  const gz = fs.readFileSync(archive);
+  const gunzip = secs(() => zlib.gunzipSync(gz));
+  const docs = files.map((f) => fs.readFileSync(f));
+  let encoded: string[] = [];
+  const deflateBase64 = secs(() => (encoded = docs.map((d) => zlib.deflateRawSync(d).toString('base64'))));
+  const out = path.join(WORK, 's2', 'floor.out');
+  const writeFsync = secs(() => {
+    const fd = fs.openSync(out, 'w');
+    fs.writeSync(fd, encoded.join(''));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  });
+  fs.rmSync(out, { force: true });
+  return { xmllint, nodeStart, gunzip, deflateBase64, writeFsync, total: xmllint + nodeStart + gunzip + deflateBase64 + writeFsync };
+}
+
 async function s2(): Promise<Scenario> {
   const home = freshHome('s2'); // first: it clears the scenario's folder
   const { archive, dir, entries } = s2Input();
-  const r = await run([...NODE, CLI, '--home', home, 'process', archive]);
-  const floor = await xmllintFloor('UBL-Invoice-hub.xsd', entries.map((e) => path.join(dir, e.name)));
+  const r = await run([...NODE, CLI, '--home', home, 'process', archive], { FACTFLOW_RENDER_PDF: 'false' });
+  const floor = await floorOf(archive, entries.map((e) => path.join(dir, e.name)), 'UBL-Invoice-hub.xsd');
   const ips = 2000 / r.seconds;
-  const ratio = floor ? r.seconds / floor : undefined;
+  const ratio = floor ? r.seconds / floor.total : undefined;
+  if (floor) s2Floor = { ...floor, factflow: r.seconds, ratio: ratio! };
   const inputMb = entries.reduce((n, e) => n + e.content.length, 0) / MB;
-  return { id: 'S2', title: 'tar.gz of 2,000 UBL invoices (~20 KB each)', invoices: 2000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb, xmllintSeconds: floor, vsXmllint: ratio, target: '≥ 1,000 invoices/s; ≤ 3 × xmllint', met: ips >= 1000 && (ratio === undefined || ratio <= 3) };
+  return { id: 'S2', title: 'tar.gz of 2,000 UBL invoices (~20 KB each), renderPdf off (the floor renders none)', invoices: 2000, flows: 1, seconds: r.seconds, invoicesPerSecond: ips, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb, xmllintSeconds: floor?.total, vsXmllint: ratio, target: `≥ 1,000 invoices/s; ≤ 3 × the floor${floor ? '' : ' (xmllint not installed: floor not measured, so not met)'}`, met: ips >= 1000 && ratio !== undefined && ratio <= 3 };
 }
 
 interface Rendering {
@@ -230,7 +277,17 @@ async function s4(): Promise<Scenario> {
   const size = writeChunks(file, mixedFlowChunks({ seed: 4, flowTag: 'S4', invoices: 3800, linesPerInvoice: 3, pdfBytes: 20 * 1024 }));
   const r = await run([...NODE, CLI, '--home', home, 'process', file]);
   const limit = 2 * (size / MB) + 150;
-  return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 2 × flow + 150 MB = ${Math.round(limit)} MB`, met: r.peakRssMb <= limit };
+  return { id: 'S4', title: `one mixed flow of ${Math.round(size / MB)} MB (3,800 invoices)`, invoices: 3800, flows: 1, seconds: r.seconds, invoicesPerSecond: 3800 / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: `peak RSS ≤ 200 MB, whatever the flow's size (was 2 × flow + 150 MB = ${Math.round(limit)} MB)`, met: r.peakRssMb <= 200 };
+}
+
+async function s5(): Promise<Scenario> {
+  const count = Number(process.env.BENCH_S5_INVOICES ?? 50_000);
+  const home = freshHome('s5');
+  const file = path.join(WORK, 's5', `mixed-${count}.xml`);
+  // One line and a 1 KB PDF each: about 4 KB per invoice, the size of the scaling study's.
+  const size = writeChunks(file, mixedFlowChunks({ seed: 5, flowTag: 'S5', invoices: count, linesPerInvoice: 1, pdfBytes: 1024 }));
+  const r = await run([...NODE, CLI, '--home', home, 'process', file]);
+  return { id: 'S5', title: `one mixed flow of ${count.toLocaleString('en-US')} small invoices (${Math.round(size / MB)} MB)`, invoices: count, flows: 1, seconds: r.seconds, invoicesPerSecond: count / r.seconds, flowsPerSecond: 1 / r.seconds, peakRssMb: r.peakRssMb, inputMb: size / MB, target: 'peak RSS ≤ 200 MB', met: r.code === 0 && r.peakRssMb <= 200 };
 }
 
 /** Current resident memory of a process, in MB. */
@@ -304,6 +361,19 @@ async function soak(): Promise<Scenario> {
 
 let soakResult: SoakResult | undefined;
 
+let searchResult: SearchBench | undefined;
+
+async function search(): Promise<Scenario> {
+  const invoices = Number(process.env.BENCH_SEARCH_INVOICES ?? (process.argv.includes('--search') ? 10_000_000 : 200_000));
+  const r = (searchResult = await searchBench(invoices, WORK));
+  const slowest = r.timings.reduce((a, b) => (b.ms > a.ms ? b : a));
+  return {
+    id: 'SEARCH', title: `invoices search and flows list, ${invoices.toLocaleString('en-US')} invoices in ${r.flows.toLocaleString('en-US')} flows (generated in ${Math.round(r.generateSeconds)} s); slowest: ${slowest.what}, ${fmt(slowest.ms, 1)} ms`,
+    invoices, flows: r.flows, seconds: r.timings.reduce((n, t) => n + t.ms, 0) / 1000, invoicesPerSecond: NaN, flowsPerSecond: NaN, peakRssMb: 0, inputMb: r.fileMb,
+    target: `every query ≤ ${r.targetMs} ms`, met: r.met,
+  };
+}
+
 /** The XSD engines side by side on the S2 documents: libxml2-wasm (compiled once) and xmllint. */
 async function engines(): Promise<{ engine: string; documents: number; seconds: number; perSecond: number }[]> {
   const dir = path.join(WORK, 's2', 'docs');
@@ -364,12 +434,12 @@ function facturxCost(): FacturxCost | undefined {
   return { pdfs: pdfs.length, extracted: pdfs.filter((b) => extractFacturx(b).ok).length, extractMs: stats(extract), readMs: stats(read) };
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
-  const only = process.argv.slice(2);
-  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4], ['SOAK', soak]];
+  const only = process.argv.slice(2).map((a) => (a === '--search' ? 'SEARCH' : a));
+  const all: [string, () => Promise<Scenario>][] = [['S1', s1], ['S2', s2], ['S2-noPDF', s2Rendering], ['S3', s3], ['S4', s4], ['S5', s5], ['SOAK', soak], ['SEARCH', search]];
   const scenarios: Scenario[] = [];
   for (const [id, fn] of all) {
     // The rendering variant runs with S2.
@@ -385,13 +455,26 @@ async function main(): Promise<void> {
   if (fx) writeFacturxCost(fx);
   if (!only.length || only.includes('RULES')) await rulesBench();
   if (!scenarios.length) return;
+  // A partial run (`npm run bench -- S5`) keeps the last figures of the scenarios it did not run.
+  const resultsFile = path.join(ROOT, 'bench', 'results.json');
+  const previous = fs.existsSync(resultsFile) ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')) : {};
+  const ran = new Set(scenarios.map((s) => s.id));
+  const kept = ((previous.scenarios ?? []) as (Scenario & { measured?: string })[]).filter((s) => !ran.has(s.id) && all.some(([id]) => id === s.id));
+  const stamp = new Date().toISOString().slice(0, 10);
+  const measured = [...scenarios.map((s) => ({ ...s, measured: stamp })), ...kept.map((s) => ({ ...s, measured: s.measured ?? previous.machine?.date?.slice(0, 10) ?? '?' }))];
+  scenarios.splice(0, scenarios.length, ...all.map(([id]) => measured.find((s) => s.id === id)).filter((s): s is Scenario & { measured: string } => !!s));
+  if (!ran.has('S2')) s2Floor ??= previous.s2Floor;
+  if (!ran.has('S2-noPDF')) rendering ??= previous.rendering;
+  if (!ran.has('SOAK')) soakResult ??= previous.soak;
+  if (!ran.has('SEARCH')) searchResult ??= previous.search;
+  if (!engineRows.length) engineRows.push(...(previous.engines ?? []));
   const machine = { cpu: cpuModel(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
   fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, rendering, soak: soakResult, engines: engineRows }, null, 2) + '\n');
+  fs.writeFileSync(path.join(ROOT, 'bench', 'results.json'), JSON.stringify({ machine, scenarios, s2Floor, rendering, soak: soakResult, search: searchResult, engines: engineRows }, null, 2) + '\n');
   const table = [
-    '| scenario | invoices/s | flows/s | p50 / p95 (s) | peak RSS (MB) | input (MB) | vs xmllint | target | met |',
+    '| scenario | invoices/s | flows/s | p50 / p95 (s) | peak RSS (MB) | input (MB) | vs floor (xmllint…) | target | met |',
     '|---|---|---|---|---|---|---|---|---|',
-    ...scenarios.map((s) => `| ${s.id}: ${s.title} | ${fmt(s.invoicesPerSecond)} | ${fmt(s.flowsPerSecond, 1)} | ${s.p50Seconds === undefined ? '-' : `${fmt(s.p50Seconds, 2)} / ${fmt(s.p95Seconds, 2)}`} | ${s.peakRssMb} | ${fmt(s.inputMb, 1)} | ${s.vsXmllint === undefined ? '-' : `${fmt(s.vsXmllint, 2)} × (${fmt(s.xmllintSeconds, 2)} s)`} | ${s.target} | ${s.met ? 'yes' : '**no**'} |`),
+    ...scenarios.map((s) => `| ${s.id}: ${s.title}${(s as { measured?: string }).measured && (s as { measured?: string }).measured !== new Date().toISOString().slice(0, 10) ? ` (${(s as { measured?: string }).measured})` : ''} | ${fmt(s.invoicesPerSecond)} | ${fmt(s.flowsPerSecond, 1)} | ${s.p50Seconds === undefined ? '-' : `${fmt(s.p50Seconds, 2)} / ${fmt(s.p95Seconds, 2)}`} | ${s.peakRssMb} | ${fmt(s.inputMb, 1)} | ${s.vsXmllint === undefined ? '-' : `${fmt(s.vsXmllint, 2)} × (${fmt(s.xmllintSeconds, 2)} s)`} | ${s.target} | ${s.met ? 'yes' : '**no**'} |`),
   ].join('\n');
   const engineTable = [
     '| XSD engine (S2 documents, hub UBL schema) | documents/s |',
@@ -412,7 +495,21 @@ async function main(): Promise<void> {
         `| ${soakResult.rssMb.join(' → ')} | ${fmt(soakResult.slopeMbPer1000, 1)} MB per 1,000 flows |`,
       ].join('\n')
     : '';
-  const tables = [table, renderingTable, soakTable, engineTable].filter(Boolean).join('\n\n');
+  const searchTable = searchResult
+    ? [
+        `| SEARCH: ${searchResult.invoices.toLocaleString('en-US')} invoices, ${searchResult.flows.toLocaleString('en-US')} flows, ${fmt(searchResult.fileMb)} MB ledger (best of 5, in-process) | ms | rows | target ≤ ${searchResult.targetMs} ms |`,
+        '|---|---|---|---|',
+        ...searchResult.timings.map((t) => `| ${t.what} | ${fmt(t.ms, 2)} | ${t.rows} | ${t.ms <= searchResult!.targetMs ? 'yes' : '**no**'} |`),
+      ].join('\n')
+    : '';
+  const floorTable = s2Floor
+    ? [
+        '| S2 floor (s) | xmllint --noout --schema | node start | gunzip | deflate + base64 | write + fsync | floor | factflow | ratio (target ≤ 3 ×) |',
+        '|---|---|---|---|---|---|---|---|---|',
+        `| same 2,000 documents, same schema | ${fmt(s2Floor.xmllint, 2)} | ${fmt(s2Floor.nodeStart, 2)} | ${fmt(s2Floor.gunzip, 2)} | ${fmt(s2Floor.deflateBase64, 2)} | ${fmt(s2Floor.writeFsync, 2)} | ${fmt(s2Floor.total, 2)} | ${fmt(s2Floor.factflow, 2)} | ${fmt(s2Floor.ratio, 2)} × ${s2Floor.ratio <= 3 ? 'met' : '**missed**'} |`,
+      ].join('\n')
+    : '';
+  const tables = [table, floorTable, renderingTable, soakTable, searchTable, engineTable].filter(Boolean).join('\n\n');
   console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n\n${tables}\n`);
   const md = fs.readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
   const begin = '<!-- results:begin -->';

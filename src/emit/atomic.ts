@@ -70,39 +70,126 @@ export class PendingDirs {
   }
 }
 
+/**
+ * Folders this process created or found: `mkdir -p` once per folder, not once per output. A
+ * folder removed behind our back is recreated when opening in it fails with ENOENT.
+ */
+const knownDirs = new Set<string>();
+
+export function ensureDir(dir: string): void {
+  if (knownDirs.has(dir)) return;
+  fs.mkdirSync(dir, { recursive: true });
+  knownDirs.add(dir);
+}
+
+function openInDir(dir: string, file: string, flags: string, mode?: number): number {
+  try {
+    return fs.openSync(file, flags, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !knownDirs.delete(dir)) throw e;
+    ensureDir(dir);
+    return fs.openSync(file, flags, mode);
+  }
+}
+
+/** Chunks are gathered up to this size before each write: one syscall per 1 MiB, not per chunk. */
+const WRITE_BATCH = 1024 * 1024;
+
+/** Writes chunks to `fd` as they come, holding at most about one batch in memory. */
+function writeChunks(fd: number, chunks: Iterable<string | Uint8Array>): void {
+  let held: (string | Uint8Array)[] = [];
+  let heldBytes = 0;
+  const flush = () => {
+    if (held.length === 1) fs.writeSync(fd, typeof held[0] === 'string' ? Buffer.from(held[0], 'utf8') : held[0]!);
+    else if (held.length) fs.writeSync(fd, Buffer.concat(held.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c))));
+    held = [];
+    heldBytes = 0;
+  };
+  for (const chunk of chunks) {
+    held.push(chunk);
+    heldBytes += chunk.length; // UTF-16 units for strings: close enough for a batch size
+    if (heldBytes >= WRITE_BATCH) flush();
+  }
+  flush();
+}
+
+const GROUP = 32;
+
 /** Writes `file` atomically; its folder is fsynced now, or later with `pending`. */
 export function writeFileAtomic(file: string, chunks: Iterable<string | Uint8Array>, pending?: PendingDirs): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o644);
+  writeFilesAtomic([{ path: file, chunks }], pending);
+}
+
+/**
+ * Writes several files atomically as a group: every temp file written, then each fsynced,
+ * then each renamed over its name (so the disk takes the group's data in one go instead of
+ * one write-and-wait per file). Each file is still durable before it appears; on a fault
+ * before the renames, the temps written so far are removed and no file of the group appears.
+ */
+export function writeFilesAtomic(files: { path: string; chunks: Iterable<string | Uint8Array> }[], pending?: PendingDirs): void {
+  // A flow cut per invoice may have thousands of files: groups stay small (open descriptors).
+  if (files.length > GROUP) {
+    for (let i = 0; i < files.length; i += GROUP) writeFilesAtomic(files.slice(i, i + GROUP), pending);
+    return;
+  }
+  const open: { file: string; dir: string; tmp: string; fd: number }[] = [];
+  const abandon = () => {
+    for (const o of open.splice(0)) {
+      try {
+        fs.closeSync(o.fd);
+      } catch {
+        // closed already
+      }
+      fs.rmSync(o.tmp, { force: true });
+    }
+  };
   try {
-    faultHook?.('write', file);
-    for (const chunk of chunks) fs.writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
-    faultHook?.('fsync', file);
-    fs.fsyncSync(fd);
+    for (const { path: file, chunks } of files) {
+      const dir = path.dirname(file);
+      ensureDir(dir);
+      const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+      open.push({ file, dir, tmp, fd: openInDir(dir, tmp, 'w', 0o644) });
+      faultHook?.('write', file);
+      writeChunks(open[open.length - 1]!.fd, chunks);
+    }
+    for (const o of open) {
+      faultHook?.('fsync', o.file);
+      fs.fsyncSync(o.fd);
+    }
+    for (const o of open) fs.closeSync(o.fd);
   } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
+    abandon();
     throw e;
   }
-  fs.closeSync(fd);
-  try {
-    faultHook?.('rename', file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
+  // A fault here (a crash between renames) leaves the files renamed so far: each is complete and
+  // durable, and a resumed delivery rewrites the same names with the same contents.
+  for (const [i, o] of open.entries()) {
+    try {
+      faultHook?.('rename', o.file);
+      fs.renameSync(o.tmp, o.file);
+    } catch (e) {
+      for (const rest of open.slice(i)) fs.rmSync(rest.tmp, { force: true });
+      throw e;
+    }
   }
-  fs.renameSync(tmp, file);
-  if (pending) pending.add(dir);
-  else fsyncPath(dir);
+  const dirs = pending ?? new PendingDirs();
+  for (const o of open) dirs.add(o.dir);
+  if (!pending) dirs.sync();
 }
 
 /** Moves a file durably (same filesystem): rename, then fsync both folders (now, or later with `pending`). */
 export function moveDurably(from: string, to: string, pending?: PendingDirs): void {
   faultHook?.('rename', to);
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  fs.renameSync(from, to);
+  const dir = path.dirname(to);
+  ensureDir(dir);
+  try {
+    fs.renameSync(from, to);
+  } catch (e) {
+    // The folder was removed since it was first seen: made again, once.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !knownDirs.delete(dir) || !fs.existsSync(from)) throw e;
+    ensureDir(dir);
+    fs.renameSync(from, to);
+  }
   const dirs = pending ?? new PendingDirs();
   dirs.add(path.dirname(to));
   dirs.add(path.dirname(from));

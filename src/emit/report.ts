@@ -78,30 +78,57 @@ function describe(e: FlowError, invoice?: InvoiceReport): string {
   return parts.filter(Boolean).join(', ');
 }
 
-export function reportXml(r: IntegrationReport, at: string, receiver: Partner, sender: Partner): string {
-  const lines = [
-    ...r.errors.map((e) => ({ nature: 'Flux', e, inv: undefined })),
-    ...r.invoices.flatMap((inv) => inv.errors.map((e) => ({ nature: 'Facture', e, inv }))),
-    ...(r.statusUpdates ?? []).flatMap((inv) => inv.errors.map((e) => ({ nature: 'Statut', e, inv }))),
-  ];
+/** One line of the report's Details: a flow error, or an invoice's or status update's. */
+function* errorLines(r: IntegrationReport): Generator<{ nature: string; e: FlowError; inv?: InvoiceReport }> {
+  for (const e of r.errors) yield { nature: 'Flux', e };
+  for (const inv of r.invoices) for (const e of inv.errors) yield { nature: 'Facture', e, inv };
+  for (const inv of r.statusUpdates ?? []) for (const e of inv.errors) yield { nature: 'Statut', e, inv };
+}
+
+/** The XML report as chunks, one per error line: a flow of many refused invoices is streamed, not built whole. */
+export function* reportXmlChunks(r: IntegrationReport, at: string, receiver: Partner, sender: Partner): Generator<string> {
+  const count = r.errors.length + r.invoices.reduce((n, i) => n + i.errors.length, 0) + (r.statusUpdates ?? []).reduce((n, i) => n + i.errors.length, 0);
   const summary = r.statusUpdates
     ? `${r.file}: ${r.statusUpdates.filter((u) => u.status === 'ACCEPTED').length} of ${r.statusUpdates.length} status updates applied`
     : `${r.file}: ${r.invoices.filter((i) => i.status === 'ACCEPTED').length} of ${r.invoices.length} invoices integrated` + (r.duplicateOf ? `; duplicate of flow ${r.duplicateOf}` : '');
-  return (
-    XML_DECLARATION +
-    el('CPPStatut', [
-      envelope([['DtPrd', at.slice(0, 10)], ['IdFlx', r.flowId]], receiver, sender),
-      el('CPPFluxStatuts', el('CPPFluxStatutUnitaire', el('DonneesStatut', [
-        leaf('IdStatut', r.statusCode),
-        leaf('ComplementStatut', r.state),
-        leaf('Commentaire', summary),
-        leaf('Horodatage', at),
-        leaf('IdFlux', r.flowId),
-        lines.length > 0 &&
-          el('Details', lines.map(({ nature, e, inv }, i) =>
-            el('LigneErreurDetail', [leaf('NatureErreur', nature), leaf('CodeErreur', e.code), leaf('LibelleErreur', e.message), leaf('DescriptionErreur', describe(e, inv))], { IdLigne: i + 1 }),
-          ), { NbLignesErreur: lines.length }),
-      ]), { NumOrdre: 1 }), { compteur: 1 }),
-    ])
-  );
+  yield XML_DECLARATION;
+  yield '<CPPStatut>\n';
+  yield envelope([['DtPrd', at.slice(0, 10)], ['IdFlx', r.flowId]], receiver, sender);
+  yield '<CPPFluxStatuts compteur="1">\n<CPPFluxStatutUnitaire NumOrdre="1">\n<DonneesStatut>\n';
+  yield leaf('IdStatut', r.statusCode) + leaf('ComplementStatut', r.state) + leaf('Commentaire', summary) + leaf('Horodatage', at) + leaf('IdFlux', r.flowId);
+  if (count > 0) {
+    yield `<Details NbLignesErreur="${count}">\n`;
+    let i = 0;
+    for (const { nature, e, inv } of errorLines(r)) {
+      yield el('LigneErreurDetail', [leaf('NatureErreur', nature), leaf('CodeErreur', e.code), leaf('LibelleErreur', e.message), leaf('DescriptionErreur', describe(e, inv))], { IdLigne: ++i });
+    }
+    yield '</Details>\n';
+  }
+  yield '</DonneesStatut>\n</CPPFluxStatutUnitaire>\n</CPPFluxStatuts>\n</CPPStatut>\n';
+}
+
+export const reportXml = (r: IntegrationReport, at: string, receiver: Partner, sender: Partner): string => [...reportXmlChunks(r, at, receiver, sender)].join('');
+
+/** Lists of the report written element by element in its JSON form. */
+const STREAMED_LISTS = new Set(['invoices', 'statusUpdates']);
+
+/**
+ * The JSON report as chunks, byte for byte `JSON.stringify(r, null, 2) + '\n'`, with the
+ * invoices and status updates serialised one at a time rather than as one string.
+ */
+export function* reportJsonChunks(r: IntegrationReport): Generator<string> {
+  const indent = (json: string, by: string) => json.replace(/\n/g, `\n${by}`);
+  const fields = Object.entries(r).filter(([, v]) => v !== undefined);
+  yield '{';
+  for (const [k, [key, value]] of fields.entries()) {
+    yield `${k ? ',' : ''}\n  ${JSON.stringify(key)}: `;
+    if (!STREAMED_LISTS.has(key) || !(value as unknown[]).length) {
+      yield indent(JSON.stringify(value, null, 2), '  ');
+      continue;
+    }
+    yield '[';
+    for (const [i, item] of (value as unknown[]).entries()) yield `${i ? ',' : ''}\n    ${indent(JSON.stringify(item, null, 2), '    ')}`;
+    yield '\n  ]';
+  }
+  yield fields.length ? '\n}\n' : '}\n';
 }

@@ -15,26 +15,37 @@ export interface StatusEntry {
   mandate?: string;
 }
 
+/**
+ * The status file as chunks, one per entry: a flow of 50,000 invoices gives a file of tens of
+ * MB, written as it is produced instead of built as one string. `entries` is read once, lazily.
+ */
+export function* invoiceStatusesChunks(flowId: string, date: string, receiver: Partner, sender: Partner, count: number, entries: Iterable<StatusEntry>): Generator<string> {
+  yield XML_DECLARATION;
+  yield '<CPPStatut>\n';
+  yield envelope([['DtPrd', date], ['IdFlx', flowId]], receiver, sender);
+  yield `<CPPFactureStatuts compteur="${count}">\n`;
+  let i = 0;
+  for (const e of entries) yield statusEntryXml(e, ++i);
+  yield '</CPPFactureStatuts>\n</CPPStatut>\n';
+}
+
+/** The whole status file as one string (small files: tests, samples). */
 export function invoiceStatusesXml(flowId: string, date: string, receiver: Partner, sender: Partner, entries: StatusEntry[]): string {
-  return (
-    XML_DECLARATION +
-    el('CPPStatut', [
-      envelope([['DtPrd', date], ['IdFlx', flowId]], receiver, sender),
-      el('CPPFactureStatuts', entries.map((e, i) =>
-        el('CPPFactureStatutUnitaire', [
-          el('Fournisseur', [leaf('TypeIdentifiant', e.supplier.idType), leaf('Identifiant', e.supplier.id), leaf('RaisonSociale', e.supplier.name), leaf('CodePays', e.supplier.countryCode)]),
-          el('Debiteur', [leaf('TypeIdentifiant', '1'), leaf('Identifiant', e.recipient.siret), leaf('Nom', e.recipient.name), leaf('CodeService', e.recipient.serviceCode)]),
-          el('DonneesStatut', [
-            leaf('IdStatut', e.status),
-            leaf('ComplementStatut', e.complement),
-            leaf('Commentaire', e.comment),
-            leaf('Horodatage', e.at),
-            leaf('IdFacture', e.invoiceNumber),
-            leaf('DateFacture', e.invoiceDate),
-            leaf('IdMandatDP', e.mandate),
-          ]),
-        ], { NumOrdre: i + 1 }),
-      ), { compteur: entries.length }),
-    ])
-  );
+  return [...invoiceStatusesChunks(flowId, date, receiver, sender, entries.length, entries)].join('');
+}
+
+function statusEntryXml(e: StatusEntry, numOrdre: number): string {
+  return el('CPPFactureStatutUnitaire', [
+    el('Fournisseur', [leaf('TypeIdentifiant', e.supplier.idType), leaf('Identifiant', e.supplier.id), leaf('RaisonSociale', e.supplier.name), leaf('CodePays', e.supplier.countryCode)]),
+    el('Debiteur', [leaf('TypeIdentifiant', '1'), leaf('Identifiant', e.recipient.siret), leaf('Nom', e.recipient.name), leaf('CodeService', e.recipient.serviceCode)]),
+    el('DonneesStatut', [
+      leaf('IdStatut', e.status),
+      leaf('ComplementStatut', e.complement),
+      leaf('Commentaire', e.comment),
+      leaf('Horodatage', e.at),
+      leaf('IdFacture', e.invoiceNumber),
+      leaf('DateFacture', e.invoiceDate),
+      leaf('IdMandatDP', e.mandate),
+    ]),
+  ], { NumOrdre: numOrdre });
 }

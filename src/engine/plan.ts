@@ -7,9 +7,9 @@
  */
 import type { PivotGrouping, StatusFormat } from '../config.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
-import { invoiceLineReport, reportXml, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
+import { invoiceLineReport, reportJsonChunks, reportXmlChunks, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
-import { invoiceStatusesXml, type StatusEntry } from '../emit/statuses.js';
+import { invoiceStatusesChunks, type StatusEntry } from '../emit/statuses.js';
 import type { Partner as EnvelopePartner } from '../emit/envelope.js';
 import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, type InvoiceEventRow, type InvoiceRecord, type InvoiceRow, type Stage, type StatusUpdateRow } from '../ledger/stores.js';
 import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
@@ -315,6 +315,22 @@ function statusFileOf(flow: Pick<FlowRow, 'id' | 'replays'>, places: Places, gro
   };
 }
 
+function* lazyMap<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
+  for (const item of items) yield f(item);
+}
+
+const statusEntryOf = (e: EventWithInvoice): StatusEntry => ({
+  supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
+  recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
+  status: e.status,
+  complement: e.motif ?? STATUS_NAMES[e.status],
+  comment: e.comment ?? undefined,
+  at: e.produced_at ?? e.at,
+  invoiceNumber: e.number,
+  invoiceDate: e.issue_date,
+  mandate: e.mandate ?? undefined,
+});
+
 export function planDelivery(input: DeliveryInput): DeliveryPlan {
   const { flow, places, now } = input;
   const attempt = flow.replays;
@@ -375,21 +391,11 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     };
   });
   const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
+  // Each status file's entries are turned into XML as the file is written, one at a time.
   const cppEntries = entries.filter((e) => wantsCpp(grouping.formats?.get(e.supplier_id)));
   const notices: PlannedFile[] = [...groupBy(cppEntries, statusFileOf(flow, places, grouping))].map(([statusPath, group]) => {
-    const statuses: StatusEntry[] = group.map((e) => ({
-      supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
-      recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
-      status: e.status,
-      complement: e.motif ?? STATUS_NAMES[e.status],
-      comment: e.comment ?? undefined,
-      at: e.produced_at ?? e.at,
-      invoiceNumber: e.number,
-      invoiceDate: e.issue_date,
-      mandate: e.mandate ?? undefined,
-    }));
-    const xml = invoiceStatusesXml(flow.id, depositDate, { id: input.defaultPartnerId, label: statuses[0]!.supplier.name }, input.platform, statuses);
-    return { kind: 'supplier-status' as const, path: statusPath, chunks: () => [xml] };
+    const receiver = { id: input.defaultPartnerId, label: group[0]!.supplier_name };
+    return { kind: 'supplier-status' as const, path: statusPath, chunks: () => invoiceStatusesChunks(flow.id, depositDate, receiver, input.platform, group.length, lazyMap(group, statusEntryOf)) };
   });
 
   notices.push(...planCdar({
@@ -401,13 +407,14 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   let report: IntegrationReport | undefined;
   if (flow.channel === 'edi') {
     report = reportOf(reportHeaderOf(flow), input.rows, input.statusUpdates);
-    const xml = reportXml(report, flow.decided_at!, { id: input.partner ?? input.defaultPartnerId }, input.platform);
-    const json = JSON.stringify(report, null, 2) + '\n';
+    const r = report;
+    const xml = () => reportXmlChunks(r, flow.decided_at!, { id: input.partner ?? input.defaultPartnerId }, input.platform);
+    const json = () => reportJsonChunks(r);
     const { xml: xmlPath, json: jsonPath } = places.reports(flow.id, input.partner);
-    notices.push({ kind: 'report', path: xmlPath, chunks: () => [xml] }, { kind: 'report', path: jsonPath, chunks: () => [json] });
+    notices.push({ kind: 'report', path: xmlPath, chunks: xml }, { kind: 'report', path: jsonPath, chunks: json });
     if (flow.final_path && places.isFailed(flow.final_path)) {
       // A refused flow keeps its report beside it, for the operator looking at failed/.
-      notices.push({ kind: 'report-beside', path: `${flow.final_path}.report.json`, chunks: () => [json] }, { kind: 'report-beside', path: `${flow.final_path}.report.xml`, chunks: () => [xml] });
+      notices.push({ kind: 'report-beside', path: `${flow.final_path}.report.json`, chunks: json }, { kind: 'report-beside', path: `${flow.final_path}.report.xml`, chunks: xml });
     }
   }
   const moves = input.source && flow.final_path && input.source !== flow.final_path;

@@ -11,7 +11,7 @@ import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
   DirectoryStore, EarlierDeposit, EventStore, FlowRow, FlowStore, InvoiceRow, InvoiceStore, ListedFlow, NodeRow, NodeStore, PartnerStore,
   StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
-  CircuitStore, HoldRow, TokenStore, TokenRow, DepositStore, DepositRow, Visibility, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
+  FlowFilter, InvoiceFilter, Stage, CircuitStore, HoldRow, TokenStore, TokenRow, DepositStore, DepositRow, Visibility, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
@@ -38,6 +38,60 @@ async function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => Prom
 
 /** No LIMIT given: a bound both backends take (SQLite's -1 is refused by PostgreSQL). */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+const STAGES = new Set<string>(['CLAIMING', 'CLAIMED', 'DECIDED', 'DONE'] satisfies Stage[]);
+
+export interface Query {
+  text: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * `flows list` (and the API's search): only the filters given become conditions, so that each
+ * can use its index; a supplier is looked up in the invoices' index, then its flows.
+ */
+export function flowListQuery(f: FlowFilter): Query {
+  const where = ["f.channel = 'edi'"];
+  const params: Record<string, unknown> = { limit: f.limit ?? NO_LIMIT, offset: f.offset ?? 0 };
+  // A stage (CLAIMED…) or a state (IN_INTEGRE…): the two never share a value, so one column is asked.
+  if (f.state) (where.push(STAGES.has(f.state) ? 'f.stage = @state' : 'f.state = @state'), (params.state = f.state));
+  if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
+  if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
+  if (f.supplier) (where.push('f.id IN (SELECT flow_id FROM invoices WHERE supplier_id = @supplier)'), (params.supplier = f.supplier));
+  // Recipients are few and each has many flows: the newest flows are walked and the first hits kept
+  // (looking all of a recipient's flows up, then sorting them, took seconds at a million invoices).
+  if (f.recipient) (where.push('@recipient IN (SELECT i.recipient_siret FROM invoices i WHERE i.flow_id = f.id)'), (params.recipient = f.recipient));
+  if (f.states) where.push(`(${inList('f.state', 'st', f.states, params)} OR ${inList('f.stage', 'sg', f.states, params)})`);
+  if (f.unfinished) where.push("f.stage <> 'DONE'");
+  if (f.updatedAfter) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) > @updatedAfter'), (params.updatedAfter = f.updatedAfter));
+  if (f.updatedBefore) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) <= @updatedBefore'), (params.updatedBefore = f.updatedBefore));
+  if (f.trackingId) (where.push('EXISTS (SELECT 1 FROM api_deposits d WHERE d.flow_id = f.id AND d.tracking_id = @trackingId)'), (params.trackingId = f.trackingId));
+  if (f.visibleTo) where.push(visibleFlow(f.visibleTo, params));
+  return {
+    text: `SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
+          CAST(coalesce((SELECT sum(i.accepted) FROM invoices i WHERE i.flow_id = f.id), 0) AS INTEGER) AS accepted
+          FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`,
+    params,
+  };
+}
+
+/** `invoices search`: the newest first; each filter given has an index that yields them in that order. */
+export function invoiceSearchQuery(f: InvoiceFilter): Query {
+  const where = ["role = 'invoice'"];
+  const params: Record<string, unknown> = { limit: f.limit };
+  if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
+  if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
+  if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
+  if (f.status === 'REJECTED') where.push('accepted = 0');
+  else if (f.status) (where.push('status = @status'), (params.status = f.status));
+  if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
+  if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
+  if (f.visibleTo) {
+    params.vpartner = f.visibleTo.partner;
+    where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
+  }
+  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params };
+}
 
 function flowStore(db: LedgerDb): FlowStore {
   return {
@@ -105,23 +159,8 @@ function flowStore(db: LedgerDb): FlowStore {
       return out;
     },
     async list(f) {
-      // Only the filters given become conditions, so that each can use its index.
-      const where = ["f.channel = 'edi'"];
-      const params: Record<string, unknown> = { limit: f.limit ?? NO_LIMIT, offset: f.offset ?? 0 };
-      if (f.state) (where.push('(f.state = @state OR f.stage = @state)'), (params.state = f.state));
-      if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
-      if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
-      if (f.supplier) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.supplier_id = @supplier)'), (params.supplier = f.supplier));
-      if (f.recipient) (where.push('EXISTS (SELECT 1 FROM invoices i WHERE i.flow_id = f.id AND i.recipient_siret = @recipient)'), (params.recipient = f.recipient));
-      if (f.states) where.push(`(${inList('f.state', 'st', f.states, params)} OR ${inList('f.stage', 'sg', f.states, params)})`);
-      if (f.unfinished) where.push("f.stage <> 'DONE'");
-      if (f.updatedAfter) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) > @updatedAfter'), (params.updatedAfter = f.updatedAfter));
-      if (f.updatedBefore) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) <= @updatedBefore'), (params.updatedBefore = f.updatedBefore));
-      if (f.trackingId) (where.push('EXISTS (SELECT 1 FROM api_deposits d WHERE d.flow_id = f.id AND d.tracking_id = @trackingId)'), (params.trackingId = f.trackingId));
-      if (f.visibleTo) where.push(visibleFlow(f.visibleTo, params));
-      return db.all<ListedFlow>(`SELECT f.*, (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id) AS invoices,
-          (SELECT count(*) FROM invoices i WHERE i.flow_id = f.id AND i.accepted = 1) AS accepted
-          FROM flows f WHERE ${where.join(' AND ')} ORDER BY f.received_at DESC, f.id DESC LIMIT @limit OFFSET @offset`, params);
+      const q = flowListQuery(f);
+      return db.all<ListedFlow>(q.text, q.params);
     },
     async replayable(since) {
       return db.all<FlowRow>(`SELECT * FROM flows WHERE stage = 'DONE' AND duplicate_of IS NULL AND channel = 'edi' AND coalesce(kind, '') NOT IN ('statut', 'cdar')
@@ -240,20 +279,8 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       return db.get<InvoiceRow>(`${accepted} AND origin_invoice_id = ?`, [id]);
     },
     async search(f) {
-      const where = ["role = 'invoice'"];
-      const params: Record<string, unknown> = { limit: f.limit };
-      if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
-      if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
-      if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
-      if (f.status === 'REJECTED') where.push('accepted = 0');
-      else if (f.status) (where.push('status = @status'), (params.status = f.status));
-      if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
-      if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
-      if (f.visibleTo) {
-        params.vpartner = f.visibleTo.partner;
-        where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
-      }
-      return db.all<InvoiceRow>(`SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params);
+      const q = invoiceSearchQuery(f);
+      return db.all<InvoiceRow>(q.text, q.params);
     },
   };
 }

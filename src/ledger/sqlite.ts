@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import { openDb, SCHEMA_VERSION, type Db } from './db.js';
 import type { LedgerDb, Params } from './driver.js';
-import { storesOf } from './sqlStores.js';
+import { storesOf, type Query } from './sqlStores.js';
+export { flowListQuery, invoiceSearchQuery } from './sqlStores.js';
 import { WriteLock } from './writeLock.js';
 import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, TokenStore, DepositStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
 
@@ -157,6 +158,11 @@ export class SqliteLedger implements Ledger {
     }
     if (st.dev !== this.fileIdentity.dev || st.ino !== this.fileIdentity.ino) return `${this.file} was replaced by another file while open: this process's ledger is no longer the one at that path`;
     return undefined;
+  }
+
+  /** SQLite's plan for a query (EXPLAIN QUERY PLAN), one line per step: what tests check indexes with. */
+  queryPlan(q: Query): string[] {
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${q.text}`).all(q.params) as { detail: string }[]).map((r) => r.detail);
   }
 
   async close() {
