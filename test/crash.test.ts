@@ -157,13 +157,16 @@ const RESEND_EVERY = 4;
       // A resend arrives once its original had time to be accepted (a flow later).
       while (resent < resends.length && resends[resent]!.after < next - 1) drop(home, resends[resent]!.name, resends[resent++]!.xml), names.push(resends[resent - 1]!.name);
     };
+    const reportsDir = path.join(home, 'outbox', 'reports');
+    const total = NODE_FLOWS + resends.length;
+    const spoolRoot = path.join(home, 'var', 'spool');
+    let killed = 0;
+    let leftDead = 0;
+    let interrupted = 0;
     for (let n = 0; n < NODES; n++) start(n);
     try {
     dropNext();
     dropNext();
-    let killed = 0;
-    let leftDead = 0;
-    let interrupted = 0;
     for (let k = 0; k < NODE_KILLS; k++) {
       if (k % 2 === 0) dropNext();
       // Half the kills wait for a node that has started working (its first heartbeat is in the
@@ -198,10 +201,7 @@ const RESEND_EVERY = 4;
     while (next < NODE_FLOWS || resent < resends.length) dropNext();
     for (let n = 0; n < NODES; n++) if (!nodes[n]) start(n);
 
-    const reportsDir = path.join(home, 'outbox', 'reports');
-    const total = NODE_FLOWS + resends.length;
     const until = Date.now() + Math.max(180_000, NODE_FLOWS * 3000);
-    const spoolRoot = path.join(home, 'var', 'spool');
     while (listFiles(reportsDir).filter((f) => f.endsWith('.json')).length < total || listFiles(path.join(home, 'inbox')).length || listFiles(spoolRoot).length) {
       if (Date.now() > until) throw new Error(`seed ${SEED}: not finished in time (${listFiles(reportsDir).length / 2}/${total} reports, spool ${listFiles(spoolRoot).join(', ')})`);
       await new Promise((r) => setTimeout(r, 200));
