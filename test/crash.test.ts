@@ -142,9 +142,7 @@ const RESEND_EVERY = 4;
     const names = [...originals.map((_, i) => `flow-${i}.xml`)];
     const nodes: (ChildProcess | undefined)[] = Array.from({ length: NODES }, () => undefined);
     let leaseLost = 0;
-    const startedAt: number[] = [];
     const start = (n: number) => {
-      startedAt[n] = Date.now();
       const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, ...env, FACTFLOW_NODE: `node${n}` }, stdio: 'ignore' });
       nodes[n] = child;
       // A node that stopped itself after losing its lease (exit 75) is started again, as its supervisor would.
@@ -159,20 +157,32 @@ const RESEND_EVERY = 4;
       // A resend arrives once its original had time to be accepted (a flow later).
       while (resent < resends.length && resends[resent]!.after < next - 1) drop(home, resends[resent]!.name, resends[resent++]!.xml), names.push(resends[resent - 1]!.name);
     };
+    const reportsDir = path.join(home, 'outbox', 'reports');
+    const total = NODE_FLOWS + resends.length;
+    const spoolRoot = path.join(home, 'var', 'spool');
+    let killed = 0;
+    let leftDead = 0;
+    let interrupted = 0;
     for (let n = 0; n < NODES; n++) start(n);
     try {
     dropNext();
     dropNext();
-    let killed = 0;
-    let leftDead = 0;
-    let interrupted = 0;
     for (let k = 0; k < NODE_KILLS; k++) {
       if (k % 2 === 0) dropNext();
-      await new Promise((r) => setTimeout(r, 200 + Math.floor(rand() * 800)));
-      // The victim is a node that had time to start and take work (a second, more under load).
-      let alive: number[] = [];
-      for (let waited = 0; !(alive = nodes.flatMap((c, i) => (c && Date.now() - startedAt[i]! > 1000 ? [i] : []))).length && waited < 30_000; waited += 100) {
-        await new Promise((r) => setTimeout(r, 100));
+      // Half the kills wait for a node that has started working (its first heartbeat is in the
+      // ledger); the others strike wherever the nodes are, start-up and recovery included.
+      await new Promise((r) => setTimeout(r, 200 + Math.floor(rand() * 1000)));
+      let alive = nodes.flatMap((c, i) => (c ? [i] : []));
+      if (rand() < 0.5) {
+        for (let waited = 0; waited < 30_000; waited += 100) {
+          const beating = new Set((await pgRows<{ pid: number }>(url, "SELECT pid FROM nodes WHERE state = 'running'")).map((r) => Number(r.pid)));
+          const working = nodes.flatMap((c, i) => (c && beating.has(c.pid!) ? [i] : []));
+          if (working.length) {
+            alive = working;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
       }
       const victim = alive[Math.floor(rand() * alive.length)] ?? nodes.findIndex((c) => c);
       nodes[victim]!.kill('SIGKILL');
@@ -191,10 +201,7 @@ const RESEND_EVERY = 4;
     while (next < NODE_FLOWS || resent < resends.length) dropNext();
     for (let n = 0; n < NODES; n++) if (!nodes[n]) start(n);
 
-    const reportsDir = path.join(home, 'outbox', 'reports');
-    const total = NODE_FLOWS + resends.length;
     const until = Date.now() + Math.max(180_000, NODE_FLOWS * 3000);
-    const spoolRoot = path.join(home, 'var', 'spool');
     while (listFiles(reportsDir).filter((f) => f.endsWith('.json')).length < total || listFiles(path.join(home, 'inbox')).length || listFiles(spoolRoot).length) {
       if (Date.now() > until) throw new Error(`seed ${SEED}: not finished in time (${listFiles(reportsDir).length / 2}/${total} reports, spool ${listFiles(spoolRoot).join(', ')})`);
       await new Promise((r) => setTimeout(r, 200));

@@ -35,7 +35,11 @@ export async function startHeartbeat(hub: Hub, activity: () => NodeActivity, onL
   const beat = async (now = activity()) => {
     const before = lastOk;
     try {
-      await hub.ledger.nodes.beat({ ...base, at: Date.now(), ...now });
+      const row = { ...base, at: Date.now(), ...now };
+      // SQLite: through a transaction, so that it queues for the threads' write lock like every
+      // write. PostgreSQL: on its own, never behind the write lock (a long decision must not
+      // delay the beat past the lease).
+      await (shared ? hub.ledger.nodes.beat(row) : hub.ledger.transaction((tx) => tx.nodes.beat(row)));
     } catch (e) {
       if (!failing) hub.log.warn(`heartbeat not recorded: ${e instanceof Error ? e.message : String(e)}`);
       failing = true;

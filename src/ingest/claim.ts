@@ -149,10 +149,18 @@ export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } &
   }
   measured = measured.filter((m) => m.c.moved);
   if (claims.some((c) => !c.moved)) await dropUnmoved();
-  const moved = measured.map((m) => m.c);
+  const lost: typeof measured = [];
   await hub.ledger.transaction(async (tx) => {
-    for (const m of measured) await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size));
+    for (const m of measured) if (!(await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size)))) lost.push(m);
   });
+  // Claims another node dropped meanwhile (it took this node for dead: a pause longer than the
+  // lease): the file goes back to the inbox, to be claimed again, rather than stay unknown in the spool.
+  for (const m of lost) {
+    if (!exists(m.c.source)) fs.renameSync(m.c.spoolPath, m.c.source);
+    m.c.moved = false;
+    hub.log.warn(`${m.c.name}: its claim was dropped by another node while it was moved; put back in the inbox`, { file: m.c.name });
+  }
+  const moved = measured.filter((m) => m.c.moved).map((m) => m.c);
   for (const c of moved) hub.log.info(`claimed ${c.name} (${c.size} bytes)`, { flowId: c.id });
   return claims.map((c) => (c.moved ? { id: c.id, size: c.size } : undefined));
 }
@@ -196,6 +204,7 @@ export function ownedByOther(hub: Hub, flow: FlowRow, live: Set<string>): boolea
 /** Repairs claims interrupted by a crash (of this process or of a dead one, of this node or of a dead node). */
 export async function recoverClaims(hub: Hub): Promise<void> {
   const live = await liveNodes(hub);
+  if (hub.ledger.backend === 'postgres') await returnUnknownSpoolFiles(hub, live);
   for (const flow of (await hub.ledger.flows.inStage('CLAIMING')).filter((f) => !ownedByOther(hub, f, live))) {
     if (exists(flow.spool_path)) {
       const { sha256, size } = fingerprint(flow.spool_path);
@@ -204,6 +213,30 @@ export async function recoverClaims(hub: Hub): Promise<void> {
     } else {
       fs.rmSync(`${flow.spool_path}.copying`, { force: true });
       await hub.ledger.transaction((tx) => tx.flows.dropClaim(flow.id));
+    }
+  }
+}
+
+/**
+ * Files in the spool of this node, or of a dead node, that no unfinished flow names: a claim
+ * dropped by another node while this one (taken for dead) was still moving its file, then a
+ * kill before it could put the file back. Back to the inbox, to be claimed again. Only for nodes
+ * sharing a PostgreSQL ledger (a SQLite home writes its claim row before any rename, alone).
+ */
+async function returnUnknownSpoolFiles(hub: Hub, live: Set<string>): Promise<void> {
+  const root = path.dirname(hub.layout.spool);
+  const known = new Set((await hub.ledger.flows.counts()).spoolNames);
+  const claiming = new Set((await hub.ledger.flows.inStage('CLAIMING')).map((f) => f.spool_path));
+  for (const node of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+    if (node !== hub.settings.node && live.has(node)) continue;
+    const dir = path.join(root, node);
+    for (const name of fs.readdirSync(dir)) {
+      const file = path.join(dir, name);
+      if (name.endsWith('.copying') || known.has(file) || claiming.has(file)) continue;
+      // Read again: a claim of this node may have been written since the first read.
+      if (await hub.ledger.flows.get(name)) continue;
+      fs.renameSync(file, path.join(hub.layout.inbox, `${name}.returned.xml`));
+      hub.log.warn(`${file}: in the spool without a flow (a claim dropped while it moved); put back in the inbox`, { file: name });
     }
   }
 }

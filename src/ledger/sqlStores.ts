@@ -111,7 +111,7 @@ function flowStore(db: LedgerDb): FlowStore {
       await db.run("DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'", [id]);
     },
     async finishClaim(id, sha256, size) {
-      await db.run("UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?", [sha256, size, id]);
+      return (await db.run("UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?", [sha256, size, id])).changes > 0;
     },
     async takeOver(id, from, to) {
       return (await db.run('UPDATE flows SET owner_pid = ?, owner_node = ? WHERE id = ? AND owner_pid IS NOT DISTINCT FROM ? AND owner_node IS NOT DISTINCT FROM ?',

@@ -227,7 +227,8 @@ export interface FlowStore {
   insertClaims(flows: NewFlow[]): Promise<void>;
   /** Drops a claim whose file was never moved (still CLAIMING). */
   dropClaim(id: string): Promise<void>;
-  finishClaim(id: string, sha256: string, size: number): Promise<void>;
+  /** CLAIMING → CLAIMED; false when the claim is gone (dropped by a node that took this one for dead). */
+  finishClaim(id: string, sha256: string, size: number): Promise<boolean>;
   /** Moves the flow from its owner `from` (as last read) to `to`; false when someone else changed it first. */
   takeOver(id: string, from: { node: string | null; pid: number | null }, to: Owner): Promise<boolean>;
   /** The earliest flow with these bytes, received before `id` (or any, without an id). */
