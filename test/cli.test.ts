@@ -86,5 +86,5 @@ test('factflow resume finishes a flow a crash left in the spool', async () => {
   ledgerSql(home, 'UPDATE flows SET owner_pid = 999999 WHERE id = ?', id); // its process died
   const r = cli(['resume', '--json'], { home });
   expect(r.code).toBe(0);
-  expect(JSON.parse(r.stdout)).toEqual({ done: [{ id, state: 'IN_INTEGRE_PARTIEL' }], failed: [] });
+  expect(JSON.parse(r.stdout)).toEqual({ done: [{ id, state: 'IN_INTEGRE_PARTIEL' }], failed: [], deadlinesPassed: 0 });
 });
