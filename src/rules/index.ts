@@ -71,7 +71,10 @@ export function checkRules(doc: XNode | RDocument, syntax: RuleSyntax, sets: rea
     const set = ruleSetFor(name, syntax);
     if (!set) continue;
     for (const f of runRuleSet(set, tree.root)) {
-      findings.push({ rule: f.id, flag: f.flag, message: messageFor(f.id, f.test), line: f.node.line || undefined, element: f.node.path(), set: name });
+      // A check without an id (some Factur-X reports) has no official name, and the official
+      // verdicts (which list ids) do not count it: it is kept as a warning under the set's name.
+      const rule = f.id || `${name}-UNNAMED`;
+      findings.push({ rule, flag: f.id ? f.flag : 'warning', message: messageFor(rule, f.test), ...(f.node.line ? { line: f.node.line } : {}), element: f.node.path(), set: name });
     }
   }
   return findings;

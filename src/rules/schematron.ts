@@ -29,6 +29,8 @@ export interface Failure {
   id: string;
   flag: 'fatal' | 'warning';
   node: RNode;
+  /** The pattern that found it (the official report lists failures pattern by pattern). */
+  pattern: number;
   /** The business terms the rule's test names, for messages (from the check's id and test). */
   test: string;
 }
@@ -218,7 +220,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   };
   const failures: Failure[] = [];
   const matchCtx: Ctx = { item: undefined, pos: 1, size: 1, frame: { vals: [], rule: undefined }, doc };
-  const fire = (rule: Rule, n: RNode): void => {
+  const fire = (rule: Rule, n: RNode, pattern: number): void => {
     const c: Ctx = { item: n, pos: 1, size: 1, frame: { vals: new Array(rule.slots), rule: undefined }, doc };
     c.frame.rule = c;
     for (const check of rule.checks) {
@@ -229,7 +231,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
         if (e instanceof XPathError) throw new EngineError(set.name, check.id, e);
         throw e;
       }
-      if (ok === check.report) failures.push({ id: check.id, flag: check.flag, node: n, test: check.text });
+      if (ok === check.report) failures.push({ id: check.id, flag: check.flag, node: n, pattern, test: check.text });
     }
   };
   const visit = (n: RNode, lists: Rule[][]): void => {
@@ -245,7 +247,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
           throw e;
         }
         if (m) {
-          fire(rule, n);
+          fire(rule, n, pi);
           break;
         }
       }
@@ -259,5 +261,6 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     }
   };
   walk(root);
-  return failures;
+  // In the official report's order: pattern by pattern, each in document order (a stable sort).
+  return failures.sort((a, b) => a.pattern - b.pattern);
 }
