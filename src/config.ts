@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FACTURX_PROFILES, parseProfileRules } from './formats/facturxProfiles.js';
+import { DEFAULT_OFFICIAL_RULES, parseOfficialRules } from './rules/official.js';
 
 export interface Settings {
   /** How long a file's size and mtime must stay unchanged before it is claimed (ms). */
@@ -56,6 +57,10 @@ export interface Settings {
    * override it for the recipients and suppliers it is registered for.
    */
   pivotGrouping: PivotGrouping;
+  /** Official rule sets per syntax and Factur-X profile: `UBL=EN16931+BR-FR CII=… FX-EN16931=…` (src/rules/official.ts). */
+  officialRules: string;
+  /** Whether the official rules' fatal failures refuse the invoice (otherwise they are warnings). */
+  officialRulesRefuse: boolean;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -86,6 +91,8 @@ export const DEFAULTS: Settings = {
   pdfMaxXmlBytes: 20 * MB,
   pdfMaxXmpBytes: 1 * MB,
   pivotGrouping: 'recipient',
+  officialRules: DEFAULT_OFFICIAL_RULES,
+  officialRulesRefuse: true,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -111,6 +118,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   pdfMaxXmlBytes: 'FACTFLOW_PDF_MAX_XML_BYTES',
   pdfMaxXmpBytes: 'FACTFLOW_PDF_MAX_XMP_BYTES',
   pivotGrouping: 'FACTFLOW_PIVOT_GROUPING',
+  officialRules: 'FACTFLOW_OFFICIAL_RULES',
+  officialRulesRefuse: 'FACTFLOW_OFFICIAL_RULES_REFUSE',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -197,6 +206,13 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${key} from ${source} must be a non-empty string, got ${shown}`);
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
+    if (key === 'officialRules') {
+      try {
+        parseOfficialRules(raw);
+      } catch (e) {
+        throw new ConfigError(`${(e as Error).message} (${source})`);
+      }
+    }
     if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
     return raw;
   }

@@ -127,7 +127,7 @@ export function messageFor(rule: string, test: string): string {
   if (written) return written;
   const fr = /^BR-FR-\d+/.exec(rule);
   if (fr && BRFR_SUBJECTS[fr[0]]) return BRFR_SUBJECTS[fr[0]]!;
-  const terms = [...new Set([...`${rule} ${test}`.matchAll(/\b(B[TG]-\d+)\b/g)].map((m) => m[1]!))];
+  const terms = [...new Set([...`${rule} ${test}`.matchAll(/(?<![A-Z0-9])(B[TG]-\d+)(?!\d)/g)].map((m) => m[1]!))];
   const named = terms.filter((t) => TERMS[t]).map((t) => `${TERMS[t]} (${t})`);
   if (named.length) return `the invoice breaks rule ${rule} on ${named.join(', ')}`;
   return `the invoice breaks rule ${rule}`;

@@ -6,7 +6,7 @@
  * by the element name of their last step, so an element only tries the rules that can match.
  * Expressions are compiled on the rule set's first use and kept for the process.
  */
-import { bindLet, compileExpression, compilePredicate, type Ctx, type DocState, type Fn, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
+import { bindLet, compileExpression, compilePredicate, neverPositional, type Ctx, type DocState, type Fn, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
 import { parseXPath, type Ast } from './xpath/parser.js';
 import { DOCUMENT, ELEMENT, RNode } from './xpath/tree.js';
 import { ebv, type Item, XPathError } from './xpath/values.js';
@@ -191,6 +191,17 @@ function stepMatcher(step: Extract<Ast, { t: 'step' }>, scope: Scope): (n: RNode
   const test = nodeTestFn(step.test, step.axis, scope.sc.namespaces);
   if (!step.preds.length) return (n) => test(n);
   const preds = step.preds.map((p) => compilePredicate(p, scope));
+  // Predicates that cannot select by position are tested on the node alone.
+  if (step.preds.every(neverPositional)) {
+    const one: Item[] = [];
+    return (n, c) => {
+      if (!test(n) || !n.parent) return false;
+      let items: Item[] = one;
+      one[0] = n;
+      for (const p of preds) if (!(items = p(items, c)).length) return false;
+      return true;
+    };
+  }
   return (n, c) => {
     if (!test(n) || !n.parent) return false;
     let items: Item[] = (step.axis === 'attribute' ? n.parent.attrs : n.parent.kids).filter(test);
@@ -210,6 +221,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   const { byName, wildcard, rootRules, patterns, sc, documents } = compiled;
   const doc: DocState = {
     root,
+    cache: new Map(),
     globals: new Array(sc.globalCount()),
     globalCtx: undefined,
     load(uri) {

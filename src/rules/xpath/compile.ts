@@ -51,6 +51,8 @@ export interface Frame {
 /** Per document: the lazily evaluated global variables and the documents document() reads. */
 export interface DocState {
   root: RNode;
+  /** Results of absolute paths that depend on nothing but the document (computed once per document). */
+  cache: Map<number, Seq>;
   globals: (Seq | undefined)[];
   globalCtx: Ctx | undefined;
   load(uri: string): RNode;
@@ -146,10 +148,81 @@ export class Scope {
     readonly sc: StaticContext,
     readonly vars: Map<string, Binding>,
     readonly slots: { n: number },
+    readonly noCache = false,
   ) {}
   child(): Scope {
-    return new Scope(this.sc, new Map(this.vars), this.slots);
+    return new Scope(this.sc, new Map(this.vars), this.slots, this.noCache);
   }
+  uncached(): Scope {
+    return new Scope(this.sc, this.vars, this.slots, true);
+  }
+}
+
+const cacheIds = new Map<string, number>();
+
+/** A predicate whose value is a boolean or nodes, never a number: it cannot select by position. */
+export function neverPositional(p: Ast): boolean {
+  if (p.t === 'bin') return ['=', '!=', '<', '<=', '>', '>=', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'is', '|'].includes(p.op);
+  if (p.t === 'call') return ['not', 'exists', 'empty', 'boolean', 'true', 'false', 'contains', 'starts-with', 'ends-with', 'matches'].includes(p.name);
+  if (p.t === 'step') return true;
+  if (p.t === 'path') {
+    const last = p.rest[p.rest.length - 1]!.step;
+    return last.t === 'step';
+  }
+  return false;
+}
+
+/** An absolute path without variables or focus-dependent calls outside its own predicates. */
+function dependsOnDocumentOnly(ast: Ast): boolean {
+  let ok = true;
+  const visit = (a: Ast, top: boolean): void => {
+    if (!ok) return;
+    switch (a.t) {
+      case 'var':
+        ok = false;
+        return;
+      case 'call':
+        if (top && ['position', 'last', 'current-date'].includes(a.name)) ok = false;
+        if (a.name === 'current-date') ok = false;
+        a.args.forEach((x) => visit(x, top));
+        return;
+      case 'path':
+        visit(a.first, top);
+        for (const r of a.rest) visit(r.step, false);
+        return;
+      case 'step':
+        a.preds.forEach((x) => visit(x, false));
+        return;
+      case 'filter':
+        visit(a.base, top);
+        a.preds.forEach((x) => visit(x, false));
+        return;
+      case 'seq':
+        a.items.forEach((x) => visit(x, top));
+        return;
+      case 'bin':
+        visit(a.l, top);
+        visit(a.r, top);
+        return;
+      case 'neg':
+      case 'cast':
+      case 'instance':
+        visit(a.e, top);
+        return;
+      case 'if':
+        visit(a.c, top);
+        visit(a.a, top);
+        visit(a.b, top);
+        return;
+      case 'quant':
+        ok = false;
+        return;
+      default:
+        return;
+    }
+  };
+  visit(ast, true);
+  return ok;
 }
 
 function parseChecked(src: string): Ast {
@@ -854,12 +927,26 @@ function compileAst(ast: Ast, scope: Scope): Fn {
     case 'step':
       return compileStep(ast.axis, ast.test, ast.preds, scope);
     case 'path': {
+      if (ast.first.t === 'root' && !scope.noCache && dependsOnDocumentOnly(ast)) {
+        // The same nodes wherever the rule stands: computed once per document.
+        // Keyed by the path's text: the same path in other checks shares the result.
+        const key = JSON.stringify(ast);
+        let id = cacheIds.get(key);
+        if (id === undefined) cacheIds.set(key, (id = cacheIds.size));
+        const inner = compileAst(ast, scope.uncached());
+        return (c) => {
+          let v = c.doc.cache.get(id);
+          if (v === undefined) c.doc.cache.set(id, (v = inner(c)));
+          return v;
+        };
+      }
       const first = compileAst(ast.first, scope);
       const steps: Fn[] = [];
       for (const { sep, step } of ast.rest) {
         if (sep === '//') {
-          if (step.t === 'step' && step.axis === 'child' && step.preds.length === 0) {
-            steps.push(compileStep('descendant', step.test, [], scope));
+          // //x[p] is descendant::x[p] when p cannot select by position.
+          if (step.t === 'step' && step.axis === 'child' && step.preds.every(neverPositional)) {
+            steps.push(compileStep('descendant', step.test, step.preds, scope));
             continue;
           }
           steps.push(compileStep('descendant-or-self', { t: 'kind', kind: 'node' }, [], scope));
