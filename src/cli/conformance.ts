@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { facturxConformance, type FacturxRow } from './conformanceFacturx.js';
-import { ruleConformance, type RuleRow } from './conformanceRules.js';
+import { KNOWN_DISAGREEMENTS, ruleConformance, type RuleRow } from './conformanceRules.js';
 import { printTable } from './table.js';
 import { flowError } from '../errors/catalog.js';
 import { binaryFormatOf, xmlFormatOf } from '../pipeline/formats.js';
@@ -78,6 +78,9 @@ export function runConformance(corpusDir: string, { rules = false } = {}): Confo
 /** Rule rows that disagree with the official verdict (PDFs the hub does not extract are shown apart). */
 export const ruleDisagreements = (rows: RuleRow[]): RuleRow[] => rows.filter((r) => !r.agree && !r.notExtracted);
 
+/** Disagreements other than the pinned, documented ones: these fail the run. */
+export const unknownRuleDisagreements = (rows: RuleRow[]): RuleRow[] => ruleDisagreements(rows).filter((r) => !KNOWN_DISAGREEMENTS.includes(`${r.set} ${r.file}`));
+
 function printRules(rows: RuleRow[]): void {
   console.log('\nOfficial rules (failed fatal rule ids, file by file, against the manifest\'s SaxonJS verdicts):\n');
   const groups = new Map<string, RuleRow[]>();
@@ -90,8 +93,11 @@ function printRules(rows: RuleRow[]): void {
     [...groups].map(([k, list]) => [k, list.length, list.filter((r) => r.agree).length, list.filter((r) => r.agree && r.expected === 'ENGINE-ERROR').length, list.filter((r) => r.notExtracted).length, ruleDisagreements(list).length]),
   );
   for (const r of rows.filter((x) => x.notExtracted)) console.log(`NOT EXTRACTED ${r.file} (${r.set}): ${r.got}; the manifest's verdict came from pdfdetach`);
-  for (const r of ruleDisagreements(rows)) console.log(`DISAGREE ${r.set} ${r.file}\n  official: ${r.expected || 'PASS'}\n  factflow: ${r.got || 'PASS'}`);
-  console.log(`\n${rows.length} rule checks; ${ruleDisagreements(rows).length} disagreement(s).`);
+  for (const r of ruleDisagreements(rows)) {
+    const known = KNOWN_DISAGREEMENTS.includes(`${r.set} ${r.file}`) ? 'KNOWN (SaxonJS fault) ' : '';
+    console.log(`${known}DISAGREE ${r.set} ${r.file}\n  official: ${r.expected || 'PASS'}\n  factflow: ${r.got || 'PASS'}`);
+  }
+  console.log(`\n${rows.length} rule checks; ${ruleDisagreements(rows).length} disagreement(s), ${unknownRuleDisagreements(rows).length} not known.`);
 }
 
 function print({ outcomes, disagreements, facturx, rules }: ConformanceResult): void {
@@ -126,5 +132,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   }
   const result = runConformance(dir, { rules: true });
   print(result);
-  process.exit(result.disagreements.length || result.facturx.some((r) => r.agreement === 'DISAGREE') || ruleDisagreements(result.rules).length ? 1 : 0);
+  process.exit(result.disagreements.length || result.facturx.some((r) => r.agreement === 'DISAGREE') || unknownRuleDisagreements(result.rules).length ? 1 : 0);
 }

@@ -32,6 +32,20 @@ export function agrees(expected: string, got: string, cap: number): boolean {
   return e.length === cap && g.length > cap && g.slice(0, cap).join(',') === expected;
 }
 
+/**
+ * Known disagreements, pinned: SaxonJS 2.7 stops the Factur-X EXTENDED XSLT with a typing fault
+ * of its own (corpus SOURCES.md, "engine traps"; Java Saxon runs it), which factflow does not
+ * imitate: it gives the rules' verdict. Shown by the conformance run, not counted as failures.
+ */
+export const KNOWN_DISAGREEMENTS: readonly string[] = [
+  'cii/akretion-facturx-fixtures/factur-x-extended.xml',
+  'cii/mustang-library-samples/UC11_F202600022_EXTENDED_FX_CII_BT-X-589Only_on_GROUP_Line.xml',
+  'cii/mustang-library-samples/extended_warenrechnung_based_doublecashdiscount.xml',
+  'cii/mustang-validator-samples/UC10_F202600004_EXTENDED_FX_CII_Commentee.xml',
+  'cii/mustang-validator-samples/roundingDifferenceIsInTolerance.xml',
+  'cii/mustang-validator-samples/validZREtestZugferd.xml',
+].map((f) => `FX-EXTENDED ${f}`);
+
 /** Manifest column prefix → our rule set name. */
 const SET_OF: Record<string, RuleSetName> = {
   'EN16931-UBL': 'EN16931',
