@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_FACTURX_PROFILES, parseProfileRules } from './formats/facturxProfiles.js';
+import { DEFAULT_OFFICIAL_RULES, parseOfficialRules } from './rules/official.js';
 
 export interface Settings {
   /** How long a file's size and mtime must stay unchanged before it is claimed (ms). */
@@ -89,6 +90,10 @@ export interface Settings {
   statusFormat: StatusFormat;
   /** Where `watch` and `serve` listen for the API and the console: host:port, or `off`. */
   httpListen: string;
+  /** Official rule sets per syntax and Factur-X profile: `UBL=EN16931+BR-FR CII=… FX-EN16931=…` (src/rules/official.ts). */
+  officialRules: string;
+  /** Whether the official rules' fatal failures refuse the invoice (otherwise they are warnings). */
+  officialRulesRefuse: boolean;
 }
 
 export const PIVOT_GROUPINGS = ['recipient', 'invoice'] as const;
@@ -138,6 +143,8 @@ export const DEFAULTS: Settings = {
   webhookTimeoutMs: 10_000,
   statusFormat: 'cpp',
   httpListen: '127.0.0.1:8480',
+  officialRules: DEFAULT_OFFICIAL_RULES,
+  officialRulesRefuse: true,
 };
 
 const ENV_NAMES: Record<keyof Settings, string> = {
@@ -180,6 +187,8 @@ const ENV_NAMES: Record<keyof Settings, string> = {
   webhookTimeoutMs: 'FACTFLOW_WEBHOOK_TIMEOUT_MS',
   statusFormat: 'FACTFLOW_STATUS_FORMAT',
   httpListen: 'FACTFLOW_HTTP_LISTEN',
+  officialRules: 'FACTFLOW_OFFICIAL_RULES',
+  officialRulesRefuse: 'FACTFLOW_OFFICIAL_RULES_REFUSE',
 };
 
 export type Origin = 'default' | 'file' | 'env' | 'flag';
@@ -266,6 +275,13 @@ function coerce(key: keyof Settings, raw: unknown, origin: Origin, source: strin
     if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${key} from ${source} must be a non-empty string, got ${shown}`);
     // A bad profile list is refused at start-up, not at the first Factur-X.
     if (key === 'facturxProfiles') parseProfileRules(raw);
+    if (key === 'officialRules') {
+      try {
+        parseOfficialRules(raw);
+      } catch (e) {
+        throw new ConfigError(`${(e as Error).message} (${source})`);
+      }
+    }
     if (key === 'pivotGrouping' && !(PIVOT_GROUPINGS as readonly string[]).includes(raw)) throw new ConfigError(`${key} from ${source} must be one of ${PIVOT_GROUPINGS.join(', ')}, got ${shown}`);
     if (key === 'ledger' && raw !== 'sqlite' && !/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(`${key} from ${source} must be sqlite or a postgres:// URL, got ${shown}`);
     // The name is a folder of the spool and a key of the ledger.

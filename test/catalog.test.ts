@@ -144,6 +144,10 @@ const CASES: Record<ErrorCode, Producer> = {
   RULE_ATTACHMENT_INVOICE_MISSING: () => judgeOne((i) => (i.attachments = i.attachments.map((a) => ({ ...a, type: '02' as const })))),
   RULE_ATTACHMENT_INVOICE_MULTIPLE: () => judgeOne((i) => i.attachments.push({ ...i.attachments[0]!, name: 'copy.pdf' })),
   RULE_ATTACHMENT_EMPTY: () => judgeOne((i) => (i.attachments[0]!.content = Buffer.alloc(0))),
+  RULE_OFFICIAL: () => readFlow(Buffer.from(ubl.toString('utf8').replace('<cbc:ProfileID>S1</cbc:ProfileID>', '')), settings).invoices[0]!.official!.errors,
+  RULE_OFFICIAL_WARNING: () => readFlow(Buffer.from(ubl.toString('utf8').replace('<cbc:ProfileID>S1</cbc:ProfileID>', '')), { ...settings, officialRulesRefuse: false }).invoices[0]!.official!.warnings,
+  // Two payment due dates: the official BR-FR CII rules take string() of both and stop.
+  RULE_OFFICIAL_ENGINE: () => readFlow(Buffer.from(ciiXml.toString('utf8').replace('<ram:SpecifiedTradeSettlementHeaderMonetarySummation>', `${'<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">20261202</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>'.repeat(2)}<ram:SpecifiedTradeSettlementHeaderMonetarySummation>`)), settings).invoices[0]!.official!.errors,
   RULE_ATTACHMENT_BASE64: () => judgeOne((i) => (i.attachments[0]!.badBase64 = true)),
   RULE_ATTACHMENT_TOO_LARGE: () => judgeOne(() => undefined, context({ limits: { maxAttachmentBytes: 10, maxInvoiceTotalBytes: DEFAULTS.maxInvoiceTotalBytes } })),
   RULE_ATTACHMENTS_TOTAL_TOO_LARGE: () => judgeOne(() => undefined, context({ limits: { maxAttachmentBytes: DEFAULTS.maxAttachmentBytes, maxInvoiceTotalBytes: 10 } })),

@@ -183,7 +183,7 @@ test('detection is by content: a UBL invoice named .pdf is processed as UBL', as
 test('a UBL invoice without the buyer SIRET is refused with the element to fill; one already paid is framework A2', async () => {
   const hub = await trackedHub();
   const dir = tempDir();
-  const noSiret = variant(fixture('ubl', 'invoice-commune.xml'), path.join(dir, 'no-siret.xml'), [['<cbc:ID schemeID="0009">21450001200015</cbc:ID>', '<cbc:ID>CLIENT-42</cbc:ID>']]);
+  const noSiret = variant(fixture('ubl', 'invoice-commune.xml'), path.join(dir, 'no-siret.xml'), [['<cbc:ID schemeID="0009">21450001200015</cbc:ID>', '<cbc:ID>CLIENT-42</cbc:ID>'], ['<cbc:EndpointID schemeID="0009">21450001200015</cbc:EndpointID>', ''], ['<cbc:CompanyID schemeID="0002">214500012</cbc:CompanyID>', '']]);
   const r = report(hub.layout.home, (await processFile(hub, noSiret, { copy: true }))!.id);
   expect(r.invoices[0]!.errors[0]).toMatchObject({ code: 'RULE_RECIPIENT_ID_MISSING' });
   expect(r.invoices[0]!.errors[0]!.message).toContain('cac:AccountingCustomerParty/cac:Party/cac:PartyIdentification/cbc:ID');

@@ -110,6 +110,13 @@ export interface StructuredSpec {
   targetBytes?: number;
 }
 
+/** The notes the French rules require (BR-FR-05): recovery costs, late payment penalties, early payment discount. */
+const FRENCH_NOTES: [string, string][] = [
+  ['PMT', 'Indemnité forfaitaire pour frais de recouvrement : 40 EUR'],
+  ['PMD', 'Pénalités de retard : trois fois le taux d’intérêt légal'],
+  ['AAB', 'Pas d’escompte pour paiement anticipé'],
+];
+
 /** A UBL 2.1 invoice (or credit note) that satisfies the deposit rules and the hub schema. */
 export function ublInvoice(spec: StructuredSpec & { creditNote?: boolean }): string {
   const rand = prng(spec.seed);
@@ -120,30 +127,31 @@ export function ublInvoice(spec: StructuredSpec & { creditNote?: boolean }): str
   const qty = spec.creditNote ? 'CreditedQuantity' : 'InvoicedQuantity';
   const pad = spec.targetBytes ? Math.max(0, Math.floor((spec.targetBytes - 3000) / a.lineCents.length) - 400) : 0;
   const attachment = spec.attachmentBytes
-    ? `<cac:AdditionalDocumentReference><cbc:ID>BL-${escapeXml(spec.number)}</cbc:ID><cbc:DocumentDescription>Bon de livraison</cbc:DocumentDescription><cac:Attachment><cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="bon-livraison.pdf">${fakePdf(spec.attachmentBytes, rand).toString('base64')}</cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>`
+    ? `<cac:AdditionalDocumentReference><cbc:ID>BL-${escapeXml(spec.number)}</cbc:ID><cbc:DocumentDescription>BON_LIVRAISON</cbc:DocumentDescription><cac:Attachment><cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="bon-livraison.pdf">${fakePdf(spec.attachmentBytes, rand).toString('base64')}</cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>`
     : '';
   return `<?xml version="1.0" encoding="UTF-8"?>
 <${root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:${root}-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
-<cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
+<cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID><cbc:ProfileID>S1</cbc:ProfileID>
 <cbc:ID>${escapeXml(spec.number)}</cbc:ID>
 <cbc:IssueDate>${spec.issueDate ?? '2026-11-02'}</cbc:IssueDate>
 ${spec.creditNote ? '<cbc:CreditNoteTypeCode>381</cbc:CreditNoteTypeCode>' : '<cbc:DueDate>2026-12-02</cbc:DueDate>\n<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>'}
-<cbc:Note>Factflow synthetic invoice</cbc:Note>
+<cbc:Note>Factflow synthetic invoice</cbc:Note>${FRENCH_NOTES.map(([code, text]) => `<cbc:Note>#${code}#${text}</cbc:Note>`).join('')}
 <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
 ${r.service ? `<cbc:BuyerReference>${r.service}</cbc:BuyerReference>` : ''}
 ${r.engagement ? `<cac:OrderReference><cbc:ID>EJ-${escapeXml(spec.number)}</cbc:ID></cac:OrderReference>` : ''}
+${spec.creditNote ? `<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>AV-${escapeXml(spec.number)}</cbc:ID><cbc:IssueDate>2026-10-01</cbc:IssueDate></cac:InvoiceDocumentReference></cac:BillingReference>` : ''}
 <cac:ContractDocumentReference><cbc:ID>MARCHE-2026-7</cbc:ID></cac:ContractDocumentReference>
 ${attachment}
-<cac:AccountingSupplierParty><cac:Party>
+<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID schemeID="0009">${SYNTH_SUPPLIER.siret}</cbc:EndpointID>
 <cac:PartyIdentification><cbc:ID schemeID="0009">${SYNTH_SUPPLIER.siret}</cbc:ID></cac:PartyIdentification>
 <cac:PostalAddress><cbc:StreetName>12 rue des Fournisseurs</cbc:StreetName><cbc:CityName>Lyon</cbc:CityName><cbc:PostalZone>69001</cbc:PostalZone><cac:Country><cbc:IdentificationCode>FR</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
 <cac:PartyTaxScheme><cbc:CompanyID>FR32812345678</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>
 <cac:PartyLegalEntity><cbc:RegistrationName>${SYNTH_SUPPLIER.name}</cbc:RegistrationName><cbc:CompanyID schemeID="0002">812345678</cbc:CompanyID></cac:PartyLegalEntity>
 </cac:Party></cac:AccountingSupplierParty>
-<cac:AccountingCustomerParty><cac:Party>
+<cac:AccountingCustomerParty><cac:Party><cbc:EndpointID schemeID="0009">${r.siret}</cbc:EndpointID>
 <cac:PartyIdentification><cbc:ID schemeID="0009">${r.siret}</cbc:ID></cac:PartyIdentification>
 <cac:PostalAddress><cbc:CityName>Saint-Exemple</cbc:CityName><cac:Country><cbc:IdentificationCode>FR</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
-<cac:PartyLegalEntity><cbc:RegistrationName>${escapeXml(r.name)}</cbc:RegistrationName></cac:PartyLegalEntity>
+<cac:PartyLegalEntity><cbc:RegistrationName>${escapeXml(r.name)}</cbc:RegistrationName><cbc:CompanyID schemeID="0002">${r.siret.slice(0, 9)}</cbc:CompanyID></cac:PartyLegalEntity>
 </cac:Party></cac:AccountingCustomerParty>
 <cac:PaymentMeans><cbc:PaymentMeansCode>58</cbc:PaymentMeansCode><cac:PayeeFinancialAccount><cbc:ID>FR7630006000011234567890189</cbc:ID></cac:PayeeFinancialAccount></cac:PaymentMeans>
 <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">${money(a.vat)}</cbc:TaxAmount>
@@ -162,18 +170,18 @@ export function ciiInvoice(spec: StructuredSpec): string {
   const a = amounts(rand, spec.lines ?? 3);
   const date = (spec.issueDate ?? '2026-11-02').replace(/-/g, '');
   const attachment = spec.attachmentBytes
-    ? `<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>ANNEXE-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode><ram:Name>Annexe</ram:Name><ram:AttachmentBinaryObject mimeCode="application/pdf" filename="annexe.pdf">${fakePdf(spec.attachmentBytes, rand).toString('base64')}</ram:AttachmentBinaryObject></ram:AdditionalReferencedDocument>`
+    ? `<ram:AdditionalReferencedDocument><ram:IssuerAssignedID>ANNEXE-1</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode><ram:Name>DOCUMENT_ANNEXE</ram:Name><ram:AttachmentBinaryObject mimeCode="application/pdf" filename="annexe.pdf">${fakePdf(spec.attachmentBytes, rand).toString('base64')}</ram:AttachmentBinaryObject></ram:AdditionalReferencedDocument>`
     : '';
   return `<?xml version="1.0" encoding="UTF-8"?>
 <rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100" xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100" xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
-<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
-<rsm:ExchangedDocument><ram:ID>${escapeXml(spec.number)}</ram:ID><ram:TypeCode>380</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format="102">${date}</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>
+<rsm:ExchangedDocumentContext><ram:BusinessProcessSpecifiedDocumentContextParameter><ram:ID>S1</ram:ID></ram:BusinessProcessSpecifiedDocumentContextParameter><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>
+<rsm:ExchangedDocument><ram:ID>${escapeXml(spec.number)}</ram:ID><ram:TypeCode>380</ram:TypeCode><ram:IssueDateTime><udt:DateTimeString format="102">${date}</udt:DateTimeString></ram:IssueDateTime>${FRENCH_NOTES.map(([code, text]) => `<ram:IncludedNote><ram:Content>${text}</ram:Content><ram:SubjectCode>${code}</ram:SubjectCode></ram:IncludedNote>`).join('')}</rsm:ExchangedDocument>
 <rsm:SupplyChainTradeTransaction>
 ${a.lineCents.map((c, i) => `<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>${i + 1}</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:SellerAssignedID>REF-${i + 1}</ram:SellerAssignedID><ram:Name>Article ${i + 1}</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>${money(c)}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">1</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20</ram:RateApplicablePercent></ram:ApplicableTradeTax><ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>${money(c)}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>`).join('\n')}
 <ram:ApplicableHeaderTradeAgreement>
 ${r.service ? `<ram:BuyerReference>${r.service}</ram:BuyerReference>` : ''}
-<ram:SellerTradeParty><ram:Name>${SYNTH_SUPPLIER.name}</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">${SYNTH_SUPPLIER.siret}</ram:ID></ram:SpecifiedLegalOrganization><ram:PostalTradeAddress><ram:PostcodeCode>69001</ram:PostcodeCode><ram:CityName>Lyon</ram:CityName><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress><ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">FR32812345678</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty>
-<ram:BuyerTradeParty><ram:Name>${escapeXml(r.name)}</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">${r.siret}</ram:ID></ram:SpecifiedLegalOrganization></ram:BuyerTradeParty>
+<ram:SellerTradeParty><ram:GlobalID schemeID="0009">${SYNTH_SUPPLIER.siret}</ram:GlobalID><ram:Name>${SYNTH_SUPPLIER.name}</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0002">${SYNTH_SUPPLIER.siret.slice(0, 9)}</ram:ID></ram:SpecifiedLegalOrganization><ram:PostalTradeAddress><ram:PostcodeCode>69001</ram:PostcodeCode><ram:CityName>Lyon</ram:CityName><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress><ram:URIUniversalCommunication><ram:URIID schemeID="0009">${SYNTH_SUPPLIER.siret}</ram:URIID></ram:URIUniversalCommunication><ram:SpecifiedTaxRegistration><ram:ID schemeID="VA">FR32812345678</ram:ID></ram:SpecifiedTaxRegistration></ram:SellerTradeParty>
+<ram:BuyerTradeParty><ram:Name>${escapeXml(r.name)}</ram:Name><ram:SpecifiedLegalOrganization><ram:ID schemeID="0009">${r.siret}</ram:ID></ram:SpecifiedLegalOrganization><ram:PostalTradeAddress><ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress><ram:URIUniversalCommunication><ram:URIID schemeID="0009">${r.siret}</ram:URIID></ram:URIUniversalCommunication></ram:BuyerTradeParty>
 ${r.engagement ? `<ram:BuyerOrderReferencedDocument><ram:IssuerAssignedID>EJ-${escapeXml(spec.number)}</ram:IssuerAssignedID></ram:BuyerOrderReferencedDocument>` : ''}
 <ram:ContractReferencedDocument><ram:IssuerAssignedID>MARCHE-2026-7</ram:IssuerAssignedID></ram:ContractReferencedDocument>
 ${attachment}

@@ -108,7 +108,8 @@ export function judgeInvoices(invoices: Invoice[], read: Pick<ReadResult, 'kind'
     // An archive entry that could not be read is refused with what was wrong with it.
     const unreadable = read.entryErrors?.get(invoice.position);
     if (unreadable) return { invoice, errors: unreadable };
-    const errors = [...checkInvoice(invoice, rules), ...checkRouting(invoice, directory)];
+    // The hub's own findings first (they name the field to fill), then the official rules'.
+    const errors = [...checkInvoice(invoice, rules), ...checkRouting(invoice, directory), ...(invoice.official?.errors ?? [])];
     if (!supplierAllowed(partner, invoice.supplier.id)) {
       errors.push(flowError('PARTNER_SUPPLIER_NOT_ALLOWED', { partner: partner!.code, supplier: invoice.supplier.id }, invoice.where.supplierId));
     }

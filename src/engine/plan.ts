@@ -75,7 +75,7 @@ export const invoiceRecord = ({ invoice: i, errors, resend }: InvoiceDecision): 
   amountGross: i.totals.gross,
   currency: i.currency,
   errors,
-  warnings: (i.facturx?.structural ?? []).map((f) => flowError('FACTURX_STRUCTURAL', { check: f.check, detail: f.detail })),
+  warnings: [...(i.facturx?.structural ?? []).map((f) => flowError('FACTURX_STRUCTURAL', { check: f.check, detail: f.detail })), ...(i.official?.warnings ?? [])],
   role: resend?.role ?? 'invoice',
   renvoi: resend?.renvoi ?? 'Non',
   originId: resend?.originId,

@@ -84,6 +84,10 @@ export const ERRORS = define({
   RULE_ATTACHMENT_INVOICE_MISSING: { stage: 'rules', scope: 'invoice', message: 'No attachment of type 01 (the invoice itself) is present.' },
   RULE_ATTACHMENT_INVOICE_MULTIPLE: { stage: 'rules', scope: 'invoice', message: 'More than one attachment has type 01 (the invoice itself).' },
   RULE_ATTACHMENT_EMPTY: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is empty.' },
+  // The official rules (EN 16931 CEN, FNFE BR-FR, Factur-X; src/rules/), the failed rule's id in `rule`.
+  RULE_OFFICIAL: { stage: 'rules', scope: 'invoice', message: '{rule}: {detail}' },
+  RULE_OFFICIAL_WARNING: { stage: 'rules', scope: 'warning', message: '{rule}: {detail}' },
+  RULE_OFFICIAL_ENGINE: { stage: 'rules', scope: 'invoice', message: 'The official {set} rules cannot be applied to this invoice: at {rule}, {detail} (the official engine stops on it too, so it gives no verdict).' },
   RULE_ATTACHMENT_BASE64: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is not valid base64.' },
   RULE_ATTACHMENT_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Attachment "{name}" is {size} bytes; each attachment must be under {limit} bytes.' },
   RULE_ATTACHMENTS_TOTAL_TOO_LARGE: { stage: 'rules', scope: 'invoice', message: 'Invoice and attachments total {size} bytes, over the {limit}-byte limit.' },
@@ -157,6 +161,7 @@ export interface Location {
 export interface FlowError extends Location {
   code: ErrorCode;
   message: string;
+  /** The official rule id (BR-CO-10, BR-FR-12_BT-49…) when an official or B2G rule found it. */
   rule?: string;
 }
 
@@ -165,7 +170,9 @@ type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Re
 type Value = string | number | bigint;
 /** The params a code's message needs: a missing or misspelt one is a compile error. */
 export type ParamsOf<C extends ErrorCode> = { [K in Placeholders<(typeof ERRORS)[C]['message']>]: Value };
-type ErrorArgs<C extends ErrorCode> = [Placeholders<(typeof ERRORS)[C]['message']>] extends [never] ? [params?: Record<string, never>, at?: Location] : [params: ParamsOf<C>, at?: Location];
+/** Where, and for a rule's finding its official id. */
+type At = Location & { rule?: string };
+type ErrorArgs<C extends ErrorCode> = [Placeholders<(typeof ERRORS)[C]['message']>] extends [never] ? [params?: Record<string, never>, at?: At] : [params: ParamsOf<C>, at?: At];
 
 export function flowError<C extends ErrorCode>(code: C, ...[params, at = {}]: ErrorArgs<C>): FlowError {
   const values = (params ?? {}) as Record<string, Value>;
@@ -176,6 +183,7 @@ export function flowError<C extends ErrorCode>(code: C, ...[params, at = {}]: Er
   if (at.line !== undefined) error.line = at.line;
   if (at.column !== undefined) error.column = at.column;
   if (at.element !== undefined) error.element = at.element;
+  if (at.rule !== undefined) error.rule = at.rule;
   return error;
 }
 

@@ -3,6 +3,7 @@
  * its guideline id (BT-24), check the XMP declares the same one, validate the XML against that
  * profile's hub schema, map it as CII, and make the PDF itself the invoice's type-01 attachment.
  */
+import { officialFindings, type OfficialRules } from '../rules/official.js';
 import type { Settings } from '../config.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
@@ -29,7 +30,7 @@ const GUIDELINE = /<(?:[\w.-]+:)?GuidelineSpecifiedDocumentContextParameter\b[^>
 
 export type FacturxRead = { ok: true; invoice: Invoice; extraction: FacturxExtraction; profile: FacturxProfile } | { ok: false; errors: FlowError[]; extraction?: FacturxExtraction; profile?: FacturxProfile };
 
-export function readFacturx(pdf: Buffer, position: number, label: string, maxAttachmentBytes: number, limits: FacturxLimits = FACTURX_LIMITS): FacturxRead {
+export function readFacturx(pdf: Buffer, position: number, label: string, maxAttachmentBytes: number, limits: FacturxLimits = FACTURX_LIMITS, rules?: OfficialRules): FacturxRead {
   // The PDF is the invoice's attachment: past that size it would be refused anyway, so it is not parsed.
   if (pdf.length > maxAttachmentBytes) return { ok: false, errors: [flowError('PDF_TOO_COMPLEX', { detail: `it is ${pdf.length} bytes, over the ${maxAttachmentBytes}-byte limit of an invoice document` })] };
   const extraction = extractFacturx(pdf, limits);
@@ -55,6 +56,7 @@ export function readFacturx(pdf: Buffer, position: number, label: string, maxAtt
     const invoice = readCii(root, extraction.xml, position, label, maxAttachmentBytes);
     invoice.attachments[0] = { type: '01', name: `${safeName(invoice.number || 'facture', 46)}.pdf`, mimeType: 'application/pdf', content: pdf };
     invoice.facturx = { profile, structural: extraction.structural };
+    if (rules) invoice.official = officialFindings(root, 'CII', `FX-${profile}`, rules);
     return invoice;
   });
   if (!parsed.ok) return refuse(parsed.errors);

@@ -3,7 +3,7 @@
  * Values stay as the text the supplier sent (amounts included) so that nothing is lost or
  * reformatted on the way to the pivot; rules parse them when they need numbers.
  */
-import type { Location } from '../errors/catalog.js';
+import type { FlowError, Location } from '../errors/catalog.js';
 
 /** A postal address as printed (rendered PDF only; the pivot has no place for it). */
 export interface PostalAddress {
@@ -100,6 +100,8 @@ export interface Invoice {
   dueDate?: string;
   /** For a Factur-X PDF: its profile (checked by the rules against the deposit date) and its structural PDF/A-3 warnings. */
   facturx?: { profile: string; structural: { check: string; detail: string }[] };
+  /** The official rules' findings, from the reading stage (rules/official.ts): errors refuse the invoice, warnings refuse nothing. */
+  official?: { errors: FlowError[]; warnings: FlowError[] };
   /** Where each field the rules may complain about was found in the source. */
   where: Partial<Record<InvoiceField, Location>>;
 }

@@ -13,6 +13,7 @@ import { readFlowAcks, readStatusUpdates } from '../formats/statut.js';
 import { readUbl } from '../formats/ubl.js';
 import type { Channel } from '../ledger/stores.js';
 import type { XNode } from '../xml/parse.js';
+import { officialFindings, type OfficialRules } from '../rules/official.js';
 import type { SchemaName } from '../xml/schemas.js';
 import type { ReadResult } from './readResult.js';
 
@@ -22,6 +23,8 @@ export interface DocumentPlace {
   position: number;
   label: string;
   maxAttachmentBytes: number;
+  /** The official rule sets to run on a structured invoice (none when absent). */
+  rules?: OfficialRules;
 }
 
 export interface XmlFormat {
@@ -48,7 +51,12 @@ export interface BinaryFormat {
   validatedBy: string;
 }
 
-const structured = (read: typeof readUbl) => (root: XNode, p: DocumentPlace) => ({ invoices: [read(root, p.bytes, p.position, p.label, p.maxAttachmentBytes)], errors: [] });
+const structured = (read: typeof readUbl, syntax: 'UBL' | 'CII') => (root: XNode, p: DocumentPlace) => {
+  const invoice = read(root, p.bytes, p.position, p.label, p.maxAttachmentBytes);
+  // Run while the document is parsed: the rules read the same tree, never a second parse.
+  if (p.rules) invoice.official = officialFindings(root, syntax, syntax, p.rules);
+  return { invoices: [invoice], errors: [] };
+};
 
 export const XML_FORMATS: readonly XmlFormat[] = [
   {
@@ -66,9 +74,9 @@ export const XML_FORMATS: readonly XmlFormat[] = [
     kind: 'cdar', label: 'Statuses sent back by recipients as CDAR (CrossDomainAcknowledgementAndResponse D22B, flow 6), read through the CDAR table', root: 'CrossDomainAcknowledgementAndResponse', ns: CDAR_NS, schema: 'cdar', inArchives: false,
     read: (root) => ({ invoices: [], errors: [], statuses: { producer: 'recipient', updates: readCdarStatuses(root), acks: [] } }),
   },
-  { kind: 'ubl-invoice', label: 'E1 UBL 2.1 invoice', root: 'Invoice', ns: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2', schema: 'ubl-invoice', inArchives: true, read: structured(readUbl) },
-  { kind: 'ubl-creditnote', label: 'E1 UBL 2.1 credit note', root: 'CreditNote', ns: 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2', schema: 'ubl-creditnote', inArchives: true, read: structured(readUbl) },
-  { kind: 'cii', label: 'E1 UN/CEFACT CII invoice, D16B or D22B (told apart by content)', root: 'CrossIndustryInvoice', ns: 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100', schema: 'cii', inArchives: true, read: structured(readCii) },
+  { kind: 'ubl-invoice', label: 'E1 UBL 2.1 invoice', root: 'Invoice', ns: 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2', schema: 'ubl-invoice', inArchives: true, read: structured(readUbl, 'UBL') },
+  { kind: 'ubl-creditnote', label: 'E1 UBL 2.1 credit note', root: 'CreditNote', ns: 'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2', schema: 'ubl-creditnote', inArchives: true, read: structured(readUbl, 'UBL') },
+  { kind: 'cii', label: 'E1 UN/CEFACT CII invoice, D16B or D22B (told apart by content)', root: 'CrossIndustryInvoice', ns: 'urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100', schema: 'cii', inArchives: true, read: structured(readCii, 'CII') },
 ];
 
 export const BINARY_FORMATS: readonly BinaryFormat[] = [

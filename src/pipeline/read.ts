@@ -2,6 +2,7 @@
  * Stages detect → parse → schema → map: from a flow's bytes to canonical invoices, or to
  * the coded errors that refuse the whole flow. Pure apart from the compiled schemas.
  */
+import { officialRulesOf } from '../rules/official.js';
 import fs from 'node:fs';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { Settings } from '../config.js';
@@ -63,12 +64,12 @@ export function readFlow(bytes: Buffer, settings: Settings, channel: Channel = '
   if (binary?.reader === 'request') return readRequest(bytes);
   if (binary?.reader === 'archive') return readArchive(binary.kind, bytes, settings);
   if (binary?.reader === 'facturx') {
-    const fx = readFacturx(bytes, 1, 'document', settings.maxAttachmentBytes, facturxLimitsOf(settings));
+    const fx = readFacturx(bytes, 1, 'document', settings.maxAttachmentBytes, facturxLimitsOf(settings), officialRulesOf(settings));
     return fx.ok ? { kind: 'facturx', invoices: [fx.invoice], errors: [] } : refused(fx.errors, 'facturx');
   }
   const parsed = parseDocument(bytes, FLOW_XML_KINDS, (format, root): ReadResult => ({
     kind: format.kind,
-    ...format.read(root, { bytes, position: 1, label: 'document', maxAttachmentBytes: settings.maxAttachmentBytes }),
+    ...format.read(root, { bytes, position: 1, label: 'document', maxAttachmentBytes: settings.maxAttachmentBytes, rules: officialRulesOf(settings) }),
   }));
   return parsed.ok ? parsed.value : refused(parsed.errors, parsed.kind);
 }
@@ -92,7 +93,7 @@ function readArchive(kind: FlowKind, bytes: Buffer, settings: Settings): ReadRes
     return { name: e.name, start, end: offset, ...(e.content ? {} : { error: e.error! }) };
   });
   result.entries.length = 0; // the inflated copies can go
-  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes, pdfLimits: facturxLimitsOf(settings) };
+  const tasks: TaskSet = { data, entries, maxAttachmentBytes: settings.maxAttachmentBytes, pdfLimits: facturxLimitsOf(settings), rules: officialRulesOf(settings) };
   const { results, byHelpers } = runTasks(tasks, entries.length, entries.length >= PARALLEL_MIN_ENTRIES ? settings.readThreads : 0);
   const entryErrors = new Map<number, FlowError[]>();
   results.forEach((r, i) => r.errors && entryErrors.set(i + 1, r.errors));

@@ -3,6 +3,7 @@
  * entries' bytes sit in one shared buffer, so a task set is plain data that crosses to the
  * helper thread without copying them.
  */
+import type { OfficialRules } from '../rules/official.js';
 import { flowError, type FlowError } from '../errors/catalog.js';
 import { blankInvoice } from '../formats/structured.js';
 import type { Invoice } from '../model/invoice.js';
@@ -25,6 +26,7 @@ export interface TaskSet {
   maxAttachmentBytes: number;
   /** Caps on Factur-X PDF entries (plain data: the set crosses threads). */
   pdfLimits?: FacturxLimits;
+  rules?: OfficialRules;
 }
 
 /** An entry's invoice, blank when the entry is refused with `errors`. */
@@ -40,8 +42,8 @@ export function runTask(tasks: TaskSet, i: number): TaskResult {
   const content = Buffer.from(tasks.data, slot.start, slot.end - slot.start);
   // A Factur-X entry is read by its own reader; the PDF is copied out of the shared buffer.
   const parsed = binaryFormatOf(content)?.reader === 'facturx'
-    ? asParsed(readFacturx(Buffer.from(content), position, slot.name, tasks.maxAttachmentBytes, tasks.pdfLimits))
-    : parseDocument(content, ARCHIVE_ENTRY_KINDS, (format, root) => format.read(root, { bytes: content, position, label: slot.name, maxAttachmentBytes: tasks.maxAttachmentBytes }).invoices[0]!);
+    ? asParsed(readFacturx(Buffer.from(content), position, slot.name, tasks.maxAttachmentBytes, tasks.pdfLimits, tasks.rules))
+    : parseDocument(content, ARCHIVE_ENTRY_KINDS, (format, root) => format.read(root, { bytes: content, position, label: slot.name, maxAttachmentBytes: tasks.maxAttachmentBytes, rules: tasks.rules }).invoices[0]!);
   if (parsed.ok) return { invoice: parsed.value };
   return {
     invoice: blankInvoice(position, slot.name),

@@ -173,6 +173,26 @@ class Heap {
     return this.bytes.toString('utf8', at, end);
   }
 
+  /** The namespace URI of an element or attribute ('' when none). */
+  nsOf(node: number): string {
+    const ns = this.ptr(node + NODE.ns);
+    if (!ns) return '';
+    const at = this.ptr(ns + NS_HREF);
+    let uri = this.names.get(at);
+    if (uri === undefined) this.names.set(at, (uri = at ? this.string(at) : ''));
+    return uri;
+  }
+
+  /** The prefix an element was written with ('' when none). */
+  prefixOf(node: number): string {
+    const ns = this.ptr(node + NODE.ns);
+    const at = ns ? this.ptr(ns + NS_PREFIX) : 0;
+    if (!at) return '';
+    let prefix = this.names.get(at);
+    if (prefix === undefined) this.names.set(at, (prefix = this.string(at)));
+    return prefix;
+  }
+
   name(node: number): string {
     const at = this.ptr(node + NODE.name);
     let name = this.names.get(at);
@@ -192,7 +212,10 @@ class Heap {
 }
 
 /** Offsets of xmlNode (and xmlAttr, which shares its head) fields on wasm32. */
-const NODE = { type: 4, name: 8, children: 12, next: 24, content: 40, properties: 44, line: 56 } as const;
+const NODE = { type: 4, name: 8, children: 12, next: 24, ns: 36, content: 40, properties: 44, line: 56 } as const;
+/** Offsets of xmlNs.href and xmlNs.prefix. */
+const NS_HREF = 8;
+const NS_PREFIX = 12;
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_NODE = 4;
@@ -241,6 +264,22 @@ class LazyNode implements XNode {
     return this.kids;
   }
 
+  walk(visit: RawVisitor): void {
+    const heap = this.heap();
+    const lineOf = this.doc.lineOf;
+    const element = (p: number): void => {
+      visit.element(heap.name(p), heap.nsOf(p), heap.prefixOf(p), lineOf(heap.line(p)));
+      for (let a = heap.ptr(p + NODE.properties); a; a = heap.ptr(a + NODE.next)) visit.attr(heap.name(a), heap.nsOf(a), heap.text(a));
+      for (let c = heap.ptr(p + NODE.children); c; c = heap.ptr(c + NODE.next)) {
+        const type = heap.ptr(c + NODE.type);
+        if (type === ELEMENT_NODE) element(c);
+        else if (type === TEXT_NODE || type === CDATA_NODE) visit.text(heap.string(heap.ptr(c + NODE.content)));
+      }
+      visit.leave();
+    };
+    element(this.ptr);
+  }
+
   get text(): string {
     if (this.content === undefined) this.content = this.children.length === 0 ? this.heap().text(this.ptr) : '';
     return this.content;
@@ -255,6 +294,27 @@ class LazyNode implements XNode {
     }
     return this.attributes;
   }
+}
+
+/** What walkRaw reports, in document order: elements (with their attributes, then content), texts. */
+export interface RawVisitor {
+  element(name: string, ns: string, prefix: string, line: number): void;
+  attr(name: string, ns: string, value: string): void;
+  text(value: string): void;
+  /** The end of the element last opened. */
+  leave(): void;
+}
+
+/**
+ * libxml2's full tree under a node this module handed out (every element with its namespace,
+ * namespaced attributes and text nodes), for the official rules' XPath: read from the same
+ * parsed document while it is alive, never a second parse. False when the node is not one of
+ * this module's live nodes (a materialized copy).
+ */
+export function walkRaw(node: XNode, visit: RawVisitor): boolean {
+  if (!(node instanceof LazyNode)) return false;
+  node.walk(visit);
+  return true;
 }
 
 interface LiveDocument {

@@ -1,0 +1,1219 @@
+/**
+ * XPath syntax tree → JavaScript closures, compiled once per process. Names are resolved
+ * when compiling (prefixes, variables, functions, arities, literal regular expressions), so
+ * a construct outside the supported subset fails the compilation instead of passing silently.
+ */
+import { type Ast, type Axis, type NodeTest, parseXPath, type SeqType } from './parser.js';
+import { ATTRIBUTE, DOCUMENT, ELEMENT, RNode, TEXT } from './tree.js';
+import {
+  type Atomic,
+  atomicString,
+  atomize,
+  compareAtomic,
+  Dec,
+  type Decimal,
+  ebv,
+  generalCompare,
+  type CompOp,
+  isDecimal,
+  isNumeric,
+  type Item,
+  itemString,
+  type Seq,
+  testComparison,
+  toBoolean,
+  toDate,
+  toDecimal,
+  toDouble,
+  toInteger,
+  Untyped,
+  XDate,
+  XPathError,
+} from './values.js';
+
+export const XS = 'http://www.w3.org/2001/XMLSchema';
+
+/** What an expression runs against. */
+export interface Ctx {
+  item: Item | undefined;
+  pos: number;
+  size: number;
+  frame: Frame;
+  doc: DocState;
+}
+
+/** Variables of one rule firing or one function call; `rule` evaluates the lazy lets. */
+export interface Frame {
+  vals: (Seq | undefined)[];
+  rule: Ctx | undefined;
+}
+
+/** Per document: the lazily evaluated global variables and the documents document() reads. */
+export interface DocState {
+  root: RNode;
+  /** Results of absolute paths that depend on nothing but the document (computed once per document). */
+  cache: Map<number, Seq>;
+  globals: (Seq | undefined)[];
+  globalCtx: Ctx | undefined;
+  load(uri: string): RNode;
+}
+
+export type Fn = (c: Ctx) => Seq;
+
+type Binding = { kind: 'slot'; slot: number } | { kind: 'lazy'; slot: number; fn: Fn } | { kind: 'global'; index: number; fn: Fn };
+
+/** An xsl:function: typed parameters, local variables, one result expression. */
+export interface UserFunction {
+  name: string;
+  params: { name: string; as?: string }[];
+  variables: { name: string; select: string }[];
+  select: string;
+}
+
+export class XPathCompileError extends Error {}
+
+/** The static context shared by the expressions of one rule set. */
+export class StaticContext {
+  private readonly compiled = new Map<string, { arity: number; call: (args: Seq[], c: Ctx) => Seq }>();
+  private readonly globals: { name: string; fn: Fn }[] = [];
+  constructor(
+    readonly namespaces: Record<string, string>,
+    private readonly functions: UserFunction[] = [],
+  ) {}
+
+  /** Schema-level lets, in order; each may use the ones before it. */
+  addGlobal(name: string, value: string): void {
+    const scope = new Scope(this, this.globalBindings(), { n: 0 });
+    const fn = compileAst(parseChecked(value), scope);
+    this.globals.push({ name, fn: withFrame(fn, scope.slots.n) });
+  }
+
+  globalCount(): number {
+    return this.globals.length;
+  }
+
+  globalBindings(): Map<string, Binding> {
+    const m = new Map<string, Binding>();
+    this.globals.forEach((g, index) => m.set(g.name, { kind: 'global', index, fn: g.fn }));
+    return m;
+  }
+
+  userFunction(name: string, arity: number): ((args: Seq[], c: Ctx) => Seq) | undefined {
+    const key = `${name}#${arity}`;
+    const done = this.compiled.get(key);
+    if (done) return done.call;
+    const def = this.functions.find((f) => f.name === name && f.params.length === arity);
+    if (!def) return undefined;
+    // Registered before compiling the body, so a recursive call finds it.
+    const entry = { arity, call: (_a: Seq[], _c: Ctx): Seq => [] };
+    this.compiled.set(key, entry);
+    const bindings = this.globalBindings();
+    const slots = { n: 0 };
+    const params = def.params.map((p) => ({ slot: slots.n++, convert: converter(p.as, `parameter $${p.name} of ${name}`) }));
+    def.params.forEach((p, i) => bindings.set(p.name, { kind: 'slot', slot: params[i]!.slot }));
+    const scope = new Scope(this, bindings, slots);
+    for (const v of def.variables) {
+      const fn = compileAst(parseChecked(v.select), scope);
+      bindings.set(v.name, { kind: 'lazy', slot: slots.n++, fn });
+    }
+    const body = compileAst(parseChecked(def.select), scope);
+    entry.call = (args, c) => {
+      const frame: Frame = { vals: new Array(slots.n), rule: undefined };
+      const inner: Ctx = { item: undefined, pos: 0, size: 0, frame, doc: c.doc };
+      frame.rule = inner;
+      for (let i = 0; i < params.length; i++) frame.vals[params[i]!.slot] = params[i]!.convert(args[i]!);
+      return body(inner);
+    };
+    return entry.call;
+  }
+
+  global(index: number, c: Ctx): Seq {
+    const d = c.doc;
+    let v = d.globals[index];
+    if (v === undefined) {
+      d.globalCtx ??= { item: d.root, pos: 1, size: 1, frame: { vals: [], rule: undefined }, doc: d };
+      v = d.globals[index] = this.globals[index]!.fn(d.globalCtx);
+    }
+    return v;
+  }
+}
+
+/** Runs `fn` in a frame of its own (a global's range variables must not touch the caller's). */
+function withFrame(fn: Fn, size: number): Fn {
+  return (c) => fn({ ...c, frame: { vals: new Array(size), rule: c } });
+}
+
+export class Scope {
+  constructor(
+    readonly sc: StaticContext,
+    readonly vars: Map<string, Binding>,
+    readonly slots: { n: number },
+    readonly noCache = false,
+  ) {}
+  child(): Scope {
+    return new Scope(this.sc, new Map(this.vars), this.slots, this.noCache);
+  }
+  uncached(): Scope {
+    return new Scope(this.sc, this.vars, this.slots, true);
+  }
+}
+
+const cacheIds = new Map<string, number>();
+
+/** A predicate whose value is a boolean or nodes, never a number: it cannot select by position. */
+export function neverPositional(p: Ast): boolean {
+  if (p.t === 'bin') return ['=', '!=', '<', '<=', '>', '>=', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'is', '|'].includes(p.op);
+  if (p.t === 'call') return ['not', 'exists', 'empty', 'boolean', 'true', 'false', 'contains', 'starts-with', 'ends-with', 'matches'].includes(p.name);
+  if (p.t === 'step') return true;
+  if (p.t === 'path') {
+    const last = p.rest[p.rest.length - 1]!.step;
+    return last.t === 'step';
+  }
+  return false;
+}
+
+/** An absolute path without variables or focus-dependent calls outside its own predicates. */
+function dependsOnDocumentOnly(ast: Ast): boolean {
+  let ok = true;
+  const visit = (a: Ast, top: boolean): void => {
+    if (!ok) return;
+    switch (a.t) {
+      case 'var':
+        ok = false;
+        return;
+      case 'call':
+        if (top && ['position', 'last', 'current-date'].includes(a.name)) ok = false;
+        if (a.name === 'current-date') ok = false;
+        a.args.forEach((x) => visit(x, top));
+        return;
+      case 'path':
+        visit(a.first, top);
+        for (const r of a.rest) visit(r.step, false);
+        return;
+      case 'step':
+        a.preds.forEach((x) => visit(x, false));
+        return;
+      case 'filter':
+        visit(a.base, top);
+        a.preds.forEach((x) => visit(x, false));
+        return;
+      case 'seq':
+        a.items.forEach((x) => visit(x, top));
+        return;
+      case 'bin':
+        visit(a.l, top);
+        visit(a.r, top);
+        return;
+      case 'neg':
+      case 'cast':
+      case 'instance':
+        visit(a.e, top);
+        return;
+      case 'if':
+        visit(a.c, top);
+        visit(a.a, top);
+        visit(a.b, top);
+        return;
+      case 'quant':
+        ok = false;
+        return;
+      default:
+        return;
+    }
+  };
+  visit(ast, true);
+  return ok;
+}
+
+function parseChecked(src: string): Ast {
+  try {
+    return parseXPath(src);
+  } catch (e) {
+    throw new XPathCompileError((e as Error).message);
+  }
+}
+
+/** Compiles one expression of a rule (its lets bound in `scope`). */
+export function compileExpression(src: string, scope: Scope): Fn {
+  return compileAst(parseChecked(src), scope);
+}
+
+/** A rule's lets: lazily evaluated at the rule's context node, as XSLT variables are. */
+export function bindLet(scope: Scope, name: string, value: string): void {
+  const fn = compileAst(parseChecked(value), scope);
+  scope.vars.set(name, { kind: 'lazy', slot: scope.slots.n++, fn });
+}
+
+// ---------------------------------------------------------------- conversions
+
+function singleAtomic(s: Seq, what: string): Atomic | undefined {
+  if (s.length === 0) return undefined;
+  if (s.length > 1) throw new XPathError('XPTY0004', `required cardinality of ${what} is zero or one (got ${s.length} items)`);
+  return atomize(s[0]!);
+}
+
+/** An xs:string? argument: empty → '', text kept, anything else a type error. */
+function stringArg(s: Seq, what: string): string {
+  const a = singleAtomic(s, what);
+  if (a === undefined) return '';
+  if (typeof a === 'string') return a;
+  if (a instanceof Untyped) return a.s;
+  throw new XPathError('XPTY0004', `required item type of ${what} is xs:string`);
+}
+
+/** A numeric? argument: untypedAtomic becomes xs:double. */
+function numericArg(s: Seq, what: string): number | Decimal | undefined {
+  const a = singleAtomic(s, what);
+  if (a === undefined) return undefined;
+  if (a instanceof Untyped) return toDouble(a);
+  if (!isNumeric(a)) throw new XPathError('XPTY0004', `required item type of ${what} is numeric`);
+  return a;
+}
+
+function doubleArg(s: Seq, what: string): number {
+  const a = singleAtomic(s, what);
+  if (a === undefined) throw new XPathError('XPTY0004', `empty ${what}`);
+  if (a instanceof Untyped) return toDouble(a);
+  if (!isNumeric(a)) throw new XPathError('XPTY0004', `required item type of ${what} is xs:double`);
+  return toDouble(a);
+}
+
+/** Function conversion rules for an xsl:param's `as` type. */
+function converter(as: string | undefined, what: string): (s: Seq) => Seq {
+  if (!as) return (s) => s;
+  const m = /^(.*?)([?*+]?)$/.exec(as.trim())!;
+  const type = m[1]!.trim();
+  const occ = m[2]!;
+  const card = (s: Seq): void => {
+    if ((occ === '' || occ === '+') && s.length === 0) throw new XPathError('XPTY0004', `empty sequence for ${what}`);
+    if ((occ === '' || occ === '?') && s.length > 1) throw new XPathError('XPTY0004', `required cardinality of ${what} is zero or one`);
+  };
+  if (/^(item\(\)|node\(\)|element\(\)|element\(\*\))$/.test(type)) return (s) => (card(s), s);
+  const cast: Record<string, (a: Atomic) => Atomic> = {
+    'xs:string': (a) => {
+      if (a instanceof Untyped) return a.s;
+      if (typeof a === 'string') return a;
+      throw new XPathError('XPTY0004', `required item type of ${what} is xs:string`);
+    },
+    'xs:decimal': (a) => {
+      if (a instanceof Untyped) return toDecimal(a);
+      if (isDecimal(a)) return a;
+      throw new XPathError('XPTY0004', `required item type of ${what} is xs:decimal`);
+    },
+    'xs:boolean': (a) => {
+      if (a instanceof Untyped) return toBoolean(a);
+      if (typeof a === 'boolean') return a;
+      throw new XPathError('XPTY0004', `required item type of ${what} is xs:boolean`);
+    },
+    'xs:anyAtomicType': (a) => a,
+  };
+  const c = cast[type];
+  if (!c) throw new XPathCompileError(`unsupported type ${as} for ${what}`);
+  return (s) => {
+    card(s);
+    return s.map((i) => c(atomize(i)));
+  };
+}
+
+// ---------------------------------------------------------------- node helpers
+
+function sortNodes(nodes: RNode[]): RNode[] {
+  for (let i = 1; i < nodes.length; i++) {
+    if (nodes[i]!.order <= nodes[i - 1]!.order) {
+      const sorted = nodes.slice().sort((a, b) => a.order - b.order);
+      return sorted.filter((n, j) => j === 0 || n !== sorted[j - 1]);
+    }
+  }
+  return nodes;
+}
+
+export function nodeTestFn(test: NodeTest, axis: Axis, ns: Record<string, string>): (n: RNode) => boolean {
+  const principal = axis === 'attribute' ? ATTRIBUTE : ELEMENT;
+  if (test.t === 'kind') {
+    switch (test.kind) {
+      case 'node':
+        return () => true;
+      case 'text':
+        return (n) => n.kind === TEXT;
+      case 'document-node':
+        return (n) => n.kind === DOCUMENT;
+      case 'element':
+      case 'attribute': {
+        const kind = test.kind === 'element' ? ELEMENT : ATTRIBUTE;
+        if (!test.name) return (n) => n.kind === kind;
+        const t = nodeTestFn(nameTest(test.name), axis, ns);
+        return (n) => n.kind === kind && t(n);
+      }
+    }
+  }
+  const uri = test.prefix === null ? '' : test.prefix === '*' ? '*' : ns[test.prefix];
+  if (uri === undefined) throw new XPathCompileError(`unknown namespace prefix ${test.prefix}`);
+  const local = test.local;
+  if (local === '*' && uri === '*') return (n) => n.kind === principal;
+  if (local === '*') return test.prefix === null ? (n) => n.kind === principal : (n) => n.kind === principal && n.ns === uri;
+  if (uri === '*') return (n) => n.kind === principal && n.local === local;
+  return (n) => n.local === local && n.ns === uri && n.kind === principal;
+}
+
+function nameTest(q: string): NodeTest {
+  const i = q.indexOf(':');
+  return i < 0 ? { t: 'name', prefix: null, local: q } : { t: 'name', prefix: q.slice(0, i), local: q.slice(i + 1) };
+}
+
+function documentOf(n: RNode): RNode {
+  let r = n;
+  while (r.parent) r = r.parent;
+  return r;
+}
+
+const allNodes = new WeakMap<RNode, RNode[]>();
+/** Every element and text node of a document in document order (for following:: and preceding::). */
+function flat(doc: RNode): RNode[] {
+  let list = allNodes.get(doc);
+  if (!list) {
+    list = [];
+    const walk = (n: RNode): void => {
+      for (const k of n.kids) {
+        list!.push(k);
+        if (k.kind === ELEMENT) walk(k);
+      }
+    };
+    walk(doc);
+    allNodes.set(doc, list);
+  }
+  return list;
+}
+
+/** The nodes of an axis that pass the test, in axis order (reverse axes nearest first). */
+function axisNodes(axis: Axis, n: RNode, test: (n: RNode) => boolean, out: RNode[]): void {
+  switch (axis) {
+    case 'child':
+      for (const k of n.kids) if (test(k)) out.push(k);
+      return;
+    case 'attribute':
+      for (const a of n.attrs) if (test(a)) out.push(a);
+      return;
+    case 'self':
+      if (test(n)) out.push(n);
+      return;
+    case 'parent':
+      if (n.parent && test(n.parent)) out.push(n.parent);
+      return;
+    case 'descendant-or-self':
+    case 'descendant': {
+      if (axis === 'descendant-or-self' && test(n)) out.push(n);
+      const walk = (x: RNode): void => {
+        for (const k of x.kids) {
+          if (test(k)) out.push(k);
+          if (k.kids.length) walk(k);
+        }
+      };
+      walk(n);
+      return;
+    }
+    case 'ancestor-or-self':
+    case 'ancestor':
+      if (axis === 'ancestor-or-self' && test(n)) out.push(n);
+      for (let p = n.parent; p; p = p.parent) if (test(p)) out.push(p);
+      return;
+    case 'following-sibling':
+    case 'preceding-sibling': {
+      if (!n.parent || n.kind === ATTRIBUTE) return;
+      const sibs = n.parent.kids;
+      const i = sibs.indexOf(n);
+      if (axis === 'following-sibling') for (let j = i + 1; j < sibs.length; j++) test(sibs[j]!) && out.push(sibs[j]!);
+      else for (let j = i - 1; j >= 0; j--) test(sibs[j]!) && out.push(sibs[j]!);
+      return;
+    }
+    case 'following':
+    case 'preceding': {
+      const all = flat(documentOf(n));
+      const anchor = n.kind === ATTRIBUTE ? n.parent! : n;
+      if (axis === 'following') {
+        // After the node and all its descendants.
+        let last = anchor;
+        while (last.kids.length) last = last.kids[last.kids.length - 1]!;
+        const end = n.kind === ATTRIBUTE ? anchor.order : last.order;
+        for (const x of all) if (x.order > end && test(x)) out.push(x);
+      } else {
+        const ancestors = new Set<RNode>();
+        for (let p = anchor.parent; p; p = p.parent) ancestors.add(p);
+        for (let j = all.length - 1; j >= 0; j--) {
+          const x = all[j]!;
+          if (x.order < anchor.order && !ancestors.has(x) && test(x)) out.push(x);
+        }
+      }
+      return;
+    }
+  }
+}
+
+const REVERSE = new Set<Axis>(['parent', 'ancestor', 'ancestor-or-self', 'preceding-sibling', 'preceding']);
+
+// ---------------------------------------------------------------- predicates
+
+type Pred = (items: Item[], c: Ctx) => Item[];
+
+export function compilePredicate(ast: Ast, scope: Scope): Pred {
+  if (ast.t === 'literal' && ast.kind !== 'string') {
+    const k = Number(ast.text);
+    return (items) => (Number.isInteger(k) && k >= 1 && k <= items.length ? [items[k - 1]!] : []);
+  }
+  const fn = compileAst(ast, scope);
+  return (items, c) => {
+    const out: Item[] = [];
+    const sub: Ctx = { item: undefined, pos: 0, size: items.length, frame: c.frame, doc: c.doc };
+    for (let i = 0; i < items.length; i++) {
+      sub.item = items[i];
+      sub.pos = i + 1;
+      const r = fn(sub);
+      if (r.length === 1 && isNumeric(r[0])) {
+        const v = r[0] as number | Decimal;
+        if (typeof v === 'number' ? v === i + 1 : v.eq(i + 1)) out.push(items[i]!);
+      } else if (ebv(r)) out.push(items[i]!);
+    }
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------- arithmetic
+
+function arithmetic(op: string, a: Atomic, b: Atomic): Atomic {
+  const x = a instanceof Untyped ? toDouble(a) : a;
+  const y = b instanceof Untyped ? toDouble(b) : b;
+  if (!isNumeric(x)) throw new XPathError('XPTY0004', `required item type of first operand of '${op}' is numeric`);
+  if (!isNumeric(y)) throw new XPathError('XPTY0004', `required item type of second operand of '${op}' is numeric`);
+  if (typeof x === 'number' || typeof y === 'number') {
+    const p = toDouble(x);
+    const q = toDouble(y);
+    switch (op) {
+      case '+':
+        return p + q;
+      case '-':
+        return p - q;
+      case '*':
+        return p * q;
+      case 'div':
+        return p / q;
+      case 'mod':
+        return p % q;
+      default: {
+        if (q === 0 || !Number.isFinite(p)) throw new XPathError('FOAR0001', 'integer division by zero');
+        return new Dec(Math.trunc(p / q));
+      }
+    }
+  }
+  switch (op) {
+    case '+':
+      return x.plus(y);
+    case '-':
+      return x.minus(y);
+    case '*':
+      return x.times(y);
+    case 'div':
+      if (y.eq(0)) throw new XPathError('FOAR0001', 'division by zero');
+      return x.div(y);
+    case 'mod':
+      if (y.eq(0)) throw new XPathError('FOAR0001', 'division by zero');
+      return x.mod(y);
+    default:
+      if (y.eq(0)) throw new XPathError('FOAR0001', 'integer division by zero');
+      return x.div(y).round(0, 0);
+  }
+}
+
+function floorDec(x: Decimal): Decimal {
+  const t = x.round(0, 0);
+  return t.gt(x) ? t.minus(1) : t;
+}
+
+// ---------------------------------------------------------------- functions
+
+const regexCache = new Map<string, RegExp>();
+function regex(pattern: string, flags: string, global = false): RegExp {
+  const key = `${flags}\u0000${global}\u0000${pattern}`;
+  let r = regexCache.get(key);
+  if (!r) {
+    if (/\\[pPiIcC]|\[[^\]]*-\[/.test(pattern)) throw new XPathError('FORX0002', `unsupported regular expression construct in ${pattern}`);
+    let src = pattern;
+    if (flags.includes('x')) src = src.replace(/\s+/g, '');
+    const js = (flags.includes('i') ? 'i' : '') + (flags.includes('m') ? 'm' : '') + (flags.includes('s') ? 's' : '') + (global ? 'g' : '');
+    try {
+      r = new RegExp(src, js);
+    } catch (e) {
+      throw new XPathError('FORX0002', (e as Error).message);
+    }
+    regexCache.set(key, r);
+  }
+  r.lastIndex = 0;
+  return r;
+}
+
+function replacement(rep: string): (m: string, ...groups: unknown[]) => string {
+  return (m, ...rest) => {
+    let out = '';
+    for (let i = 0; i < rep.length; i++) {
+      const ch = rep[i]!;
+      if (ch === '\\' && (rep[i + 1] === '\\' || rep[i + 1] === '$')) out += rep[++i];
+      else if (ch === '$' && /\d/.test(rep[i + 1] ?? '')) {
+        const g = Number(rep[++i]);
+        out += g === 0 ? m : ((rest[g - 1] as string | undefined) ?? '');
+      } else out += ch;
+    }
+    return out;
+  };
+}
+
+function dedupeAtomics(items: Atomic[]): Atomic[] {
+  const out: Atomic[] = [];
+  for (const a of items) {
+    const v = a instanceof Untyped ? a.s : a;
+    if (!out.some((b) => sameValue(b, v))) out.push(v);
+  }
+  return out;
+}
+
+function sameValue(a: Atomic, b: Atomic): boolean {
+  try {
+    const c = compareAtomic(a, b);
+    return c === 0 || (Number.isNaN(c) && typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b));
+  } catch {
+    return false;
+  }
+}
+
+type Builtin = { min: number; max: number; fn: (args: Seq[], c: Ctx) => Seq };
+const contextItem = (c: Ctx): Item => {
+  if (c.item === undefined) throw new XPathError('XPDY0002', 'the context item is absent');
+  return c.item;
+};
+const one = (x: Item): Seq => [x];
+const TRUE: Seq = [true];
+const FALSE: Seq = [false];
+const bool = (b: boolean): Seq => (b ? TRUE : FALSE);
+
+function roundNumeric(v: number | Decimal, how: 'round' | 'floor' | 'ceiling' | 'abs'): number | Decimal {
+  if (typeof v === 'number') return how === 'round' ? Math.round(v) : how === 'floor' ? Math.floor(v) : how === 'ceiling' ? Math.ceil(v) : Math.abs(v);
+  if (how === 'abs') return v.abs();
+  if (how === 'floor') return floorDec(v);
+  if (how === 'ceiling') return floorDec(v).eq(v) ? v : floorDec(v).plus(1);
+  return floorDec(v.plus('0.5'));
+}
+
+const BUILTINS: Record<string, Builtin> = {
+  'true': { min: 0, max: 0, fn: () => TRUE },
+  'false': { min: 0, max: 0, fn: () => FALSE },
+  'not': { min: 1, max: 1, fn: ([a]) => bool(!ebv(a!)) },
+  'boolean': { min: 1, max: 1, fn: ([a]) => bool(ebv(a!)) },
+  'count': { min: 1, max: 1, fn: ([a]) => one(new Dec(a!.length)) },
+  'exists': { min: 1, max: 1, fn: ([a]) => bool(a!.length > 0) },
+  'empty': { min: 1, max: 1, fn: ([a]) => bool(a!.length === 0) },
+  'position': { min: 0, max: 0, fn: (_a, c) => one(new Dec(c.pos)) },
+  'last': { min: 0, max: 0, fn: (_a, c) => one(new Dec(c.size)) },
+  'string': {
+    min: 0,
+    max: 1,
+    fn: (args, c) => {
+      const s = args.length ? args[0]! : [contextItem(c)];
+      if (s.length > 1) throw new XPathError('XPTY0004', 'required cardinality of first argument of string() is zero or one');
+      return one(s.length ? itemString(s[0]!) : '');
+    },
+  },
+  'data': { min: 1, max: 1, fn: ([a]) => a!.map(atomize) },
+  'number': {
+    min: 0,
+    max: 1,
+    fn: (args, c) => {
+      const a = singleAtomic(args.length ? args[0]! : [contextItem(c)], 'first argument of number()');
+      if (a === undefined) return one(NaN);
+      try {
+        return one(toDouble(a));
+      } catch {
+        return one(NaN);
+      }
+    },
+  },
+  'normalize-space': {
+    min: 0,
+    max: 1,
+    fn: (args, c) => one(stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()').replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '')),
+  },
+  'string-length': { min: 0, max: 1, fn: (args, c) => one(new Dec([...stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of string-length()')].length)) },
+  'upper-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of upper-case()').toUpperCase()) },
+  'lower-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of lower-case()').toLowerCase()) },
+  'contains': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of contains()').includes(stringArg(b!, 'second argument of contains()'))) },
+  'starts-with': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of starts-with()').startsWith(stringArg(b!, 'second argument of starts-with()'))) },
+  'ends-with': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of ends-with()').endsWith(stringArg(b!, 'second argument of ends-with()'))) },
+  'substring-before': {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const s = stringArg(a!, 'first argument of substring-before()');
+      const t = stringArg(b!, 'second argument of substring-before()');
+      const i = s.indexOf(t);
+      return one(i < 0 ? '' : s.slice(0, i));
+    },
+  },
+  'substring-after': {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const s = stringArg(a!, 'first argument of substring-after()');
+      const t = stringArg(b!, 'second argument of substring-after()');
+      const i = s.indexOf(t);
+      return one(i < 0 ? '' : s.slice(i + t.length));
+    },
+  },
+  'substring': {
+    min: 2,
+    max: 3,
+    fn: ([a, b, l]) => {
+      const chars = [...stringArg(a!, 'first argument of substring()')];
+      const start = Math.round(doubleArg(b!, 'second argument of substring()'));
+      const end = l ? start + Math.round(doubleArg(l, 'third argument of substring()')) : Infinity;
+      let out = '';
+      for (let p = 1; p <= chars.length; p++) if (p >= start && p < end) out += chars[p - 1];
+      return one(out);
+    },
+  },
+  'translate': {
+    min: 3,
+    max: 3,
+    fn: ([a, b, t]) => {
+      const from = [...stringArg(b!, 'second argument of translate()')];
+      const to = [...stringArg(t!, 'third argument of translate()')];
+      let out = '';
+      for (const ch of stringArg(a!, 'first argument of translate()')) {
+        const i = from.indexOf(ch);
+        if (i < 0) out += ch;
+        else if (i < to.length) out += to[i];
+      }
+      return one(out);
+    },
+  },
+  'concat': {
+    min: 2,
+    max: 64,
+    fn: (args) =>
+      one(
+        args
+          .map((s, i) => {
+            const a = singleAtomic(s, `argument ${i + 1} of concat()`);
+            return a === undefined ? '' : atomicString(a);
+          })
+          .join(''),
+      ),
+  },
+  'string-join': { min: 1, max: 2, fn: ([a, sep]) => one(a!.map((i) => atomicString(atomize(i))).join(sep ? stringArg(sep, 'second argument of string-join()') : '')) },
+  'matches': {
+    min: 2,
+    max: 3,
+    fn: ([a, p, f]) => bool(regex(stringArg(p!, 'pattern of matches()'), f ? stringArg(f, 'flags') : '').test(stringArg(a!, 'first argument of matches()'))),
+  },
+  'replace': {
+    min: 3,
+    max: 4,
+    fn: ([a, p, r, f]) => one(stringArg(a!, 'first argument of replace()').replace(regex(stringArg(p!, 'pattern of replace()'), f ? stringArg(f, 'flags') : '', true), replacement(stringArg(r!, 'replacement')))),
+  },
+  'tokenize': {
+    min: 1,
+    max: 3,
+    fn: ([a, p, f]) => {
+      const s = stringArg(a!, 'first argument of tokenize()');
+      if (!p) {
+        const t = s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+        return t ? t.split(/[ \t\r\n]+/) : [];
+      }
+      if (s === '') return [];
+      return s.split(regex(stringArg(p, 'pattern of tokenize()'), f ? stringArg(f, 'flags') : ''));
+    },
+  },
+  'sum': {
+    min: 1,
+    max: 2,
+    fn: ([a, zero]) => {
+      if (a!.length === 0) return zero ?? one(new Dec(0));
+      let dec: Decimal | undefined = new Dec(0);
+      let dbl = 0;
+      for (const i of a!) {
+        let v = atomize(i);
+        if (v instanceof Untyped) v = toDouble(v);
+        if (!isNumeric(v)) throw new XPathError('FORG0006', 'sum() of a value that is not a number');
+        if (typeof v === 'number') {
+          if (dec) dbl = toDouble(dec);
+          dec = undefined;
+          dbl += v;
+        } else if (dec) dec = dec.plus(v);
+        else dbl += toDouble(v);
+      }
+      return one(dec ?? dbl);
+    },
+  },
+  'round': {
+    min: 1,
+    max: 2,
+    fn: ([a, prec]) => {
+      const v = numericArg(a!, 'first argument of round()');
+      if (v === undefined) return [];
+      if (!prec) return one(roundNumeric(v, 'round'));
+      const p = Number(toInteger(atomize(prec[0]!)).toString());
+      if (typeof v === 'number') return one(Math.round(v * 10 ** p) / 10 ** p);
+      const scale = new Dec(10).pow(p);
+      return one(floorDec(v.times(scale).plus('0.5')).div(scale));
+    },
+  },
+  'round-half-to-even': {
+    min: 1,
+    max: 2,
+    fn: ([a, prec]) => {
+      const v = numericArg(a!, 'first argument of round-half-to-even()');
+      if (v === undefined) return [];
+      const p = prec ? Number(toInteger(atomize(prec[0]!)).toString()) : 0;
+      if (typeof v === 'number') return one(Number(new Dec(v).round(p, 2).toString()));
+      return one(v.round(p, 2));
+    },
+  },
+  'abs': { min: 1, max: 1, fn: ([a]) => numericOut(a!, 'abs') },
+  'floor': { min: 1, max: 1, fn: ([a]) => numericOut(a!, 'floor') },
+  'ceiling': { min: 1, max: 1, fn: ([a]) => numericOut(a!, 'ceiling') },
+  'distinct-values': { min: 1, max: 1, fn: ([a]) => dedupeAtomics(a!.map(atomize)) },
+  'index-of': {
+    min: 2,
+    max: 2,
+    fn: ([a, b]) => {
+      const t = singleAtomic(b!, 'second argument of index-of()')!;
+      const out: Seq = [];
+      a!.forEach((i, k) => sameValue(atomize(i) instanceof Untyped ? (atomize(i) as Untyped).s : atomize(i), t instanceof Untyped ? t.s : t) && out.push(new Dec(k + 1)));
+      return out;
+    },
+  },
+  'reverse': { min: 1, max: 1, fn: ([a]) => a!.slice().reverse() },
+  'local-name': { min: 0, max: 1, fn: (args, c) => one(nodeArg(args, c)?.local ?? '') },
+  'name': {
+    min: 0,
+    max: 1,
+    fn: (args, c) => {
+      const n = nodeArg(args, c);
+      if (!n) return one('');
+      return one(n.kind === ELEMENT && n.value ? `${n.value}:${n.local}` : n.local);
+    },
+  },
+  'root': {
+    min: 0,
+    max: 1,
+    fn: (args, c) => {
+      const n = nodeArg(args, c);
+      return n ? [documentOf(n)] : [];
+    },
+  },
+  'current-date': { min: 0, max: 0, fn: () => one(toDate(new Date().toISOString().slice(0, 10))) },
+  'document': { min: 1, max: 1, fn: ([a], c) => a!.map((u) => c.doc.load(itemString(u))) },
+  'doc': { min: 1, max: 1, fn: ([a], c) => [c.doc.load(stringArg(a!, 'first argument of doc()'))] },
+};
+
+function numericOut(a: Seq, how: 'floor' | 'ceiling' | 'abs'): Seq {
+  const v = numericArg(a, `argument of ${how}()`);
+  return v === undefined ? [] : one(roundNumeric(v, how));
+}
+
+function nodeArg(args: Seq[], c: Ctx): RNode | undefined {
+  const s = args.length ? args[0]! : [contextItem(c)];
+  if (s.length === 0) return undefined;
+  if (s.length > 1) throw new XPathError('XPTY0004', 'more than one node');
+  const n = s[0];
+  if (!(n instanceof RNode)) throw new XPathError('XPTY0004', 'not a node');
+  return n;
+}
+
+const CASTS: Record<string, (a: Atomic) => Atomic> = {
+  decimal: toDecimal,
+  integer: toInteger,
+  double: toDouble,
+  string: atomicString,
+  boolean: (a) => (typeof a === 'string' || a instanceof Untyped ? toBoolean(a) : toBoolean(a)),
+  date: toDate,
+};
+
+function castFn(type: string, ns: Record<string, string>): (a: Atomic) => Atomic {
+  const i = type.indexOf(':');
+  const uri = i < 0 ? undefined : ns[type.slice(0, i)] ?? (type.slice(0, i) === 'xs' ? XS : undefined);
+  const cast = uri === XS ? CASTS[type.slice(i + 1)] : undefined;
+  if (!cast) throw new XPathCompileError(`unsupported type ${type}`);
+  return cast;
+}
+
+function instanceTest(t: SeqType): (i: Item) => boolean {
+  switch (t.type) {
+    case 'item':
+      return () => true;
+    case 'node':
+      return (i) => i instanceof RNode;
+    case 'element':
+      return (i) => i instanceof RNode && i.kind === ELEMENT;
+    case 'xs:string':
+      return (i) => typeof i === 'string';
+    case 'xs:decimal':
+      return (i) => isDecimal(i);
+    case 'xs:double':
+      return (i) => typeof i === 'number';
+    case 'xs:boolean':
+      return (i) => typeof i === 'boolean';
+    case 'xs:date':
+      return (i) => i instanceof XDate;
+    case 'xs:untypedAtomic':
+      return (i) => i instanceof Untyped;
+  }
+  throw new XPathCompileError(`unsupported type ${t.type} in instance of`);
+}
+
+// ---------------------------------------------------------------- compiler
+
+function compileAst(ast: Ast, scope: Scope): Fn {
+  const ns = scope.sc.namespaces;
+  switch (ast.t) {
+    case 'literal': {
+      const v: Seq = [ast.kind === 'string' ? ast.text : ast.kind === 'double' ? Number(ast.text) : new Dec(ast.text)];
+      return () => v;
+    }
+    case 'ctx':
+      return (c) => [contextItem(c)];
+    case 'root':
+      return (c) => {
+        const n = contextItem(c);
+        if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'the context item is not a node');
+        return [documentOf(n)];
+      };
+    case 'seq': {
+      if (ast.items.length === 1) return compileAst(ast.items[0]!, scope);
+      const parts = ast.items.map((a) => compileAst(a, scope));
+      if (parts.length === 0) return () => [];
+      return (c) => {
+        const out: Seq = [];
+        for (const p of parts) for (const i of p(c)) out.push(i);
+        return out;
+      };
+    }
+    case 'var': {
+      const b = scope.vars.get(ast.name);
+      if (!b) throw new XPathCompileError(`unknown variable $${ast.name}`);
+      if (b.kind === 'slot') {
+        const slot = b.slot;
+        return (c) => c.frame.vals[slot]!;
+      }
+      if (b.kind === 'lazy') {
+        const { slot, fn } = b;
+        return (c) => {
+          const f = c.frame;
+          let v = f.vals[slot];
+          if (v === undefined) v = f.vals[slot] = fn(f.rule!);
+          return v;
+        };
+      }
+      const index = b.index;
+      const sc = scope.sc;
+      return (c) => sc.global(index, c);
+    }
+    case 'call':
+      return compileCall(ast.name, ast.args, scope);
+    case 'filter': {
+      const base = compileAst(ast.base, scope);
+      const preds = ast.preds.map((p) => compilePredicate(p, scope));
+      return (c) => {
+        let items = base(c);
+        for (const p of preds) items = p(items, c);
+        return items;
+      };
+    }
+    case 'step':
+      return compileStep(ast.axis, ast.test, ast.preds, scope);
+    case 'path': {
+      if (ast.first.t === 'root' && !scope.noCache && dependsOnDocumentOnly(ast)) {
+        // The same nodes wherever the rule stands: computed once per document.
+        // Keyed by the path's text: the same path in other checks shares the result.
+        const key = JSON.stringify(ast);
+        let id = cacheIds.get(key);
+        if (id === undefined) cacheIds.set(key, (id = cacheIds.size));
+        const inner = compileAst(ast, scope.uncached());
+        return (c) => {
+          let v = c.doc.cache.get(id);
+          if (v === undefined) c.doc.cache.set(id, (v = inner(c)));
+          return v;
+        };
+      }
+      const first = compileAst(ast.first, scope);
+      const steps: Fn[] = [];
+      for (const { sep, step } of ast.rest) {
+        if (sep === '//') {
+          // //x[p] is descendant::x[p] when p cannot select by position.
+          if (step.t === 'step' && step.axis === 'child' && step.preds.every(neverPositional)) {
+            steps.push(compileStep('descendant', step.test, step.preds, scope));
+            continue;
+          }
+          steps.push(compileStep('descendant-or-self', { t: 'kind', kind: 'node' }, [], scope));
+        }
+        steps.push(compileAst(step, scope));
+      }
+      return (c) => {
+        let items = first(c);
+        for (const step of steps) {
+          if (items.length === 0) return items;
+          const sub: Ctx = { item: undefined, pos: 0, size: items.length, frame: c.frame, doc: c.doc };
+          let out: Item[];
+          if (items.length === 1) {
+            if (!(items[0] instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
+            sub.item = items[0];
+            sub.pos = 1;
+            out = step(sub);
+          } else {
+            out = [];
+            for (let i = 0; i < items.length; i++) {
+              const it = items[i]!;
+              if (!(it instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
+              sub.item = it;
+              sub.pos = i + 1;
+              for (const r of step(sub)) out.push(r);
+            }
+          }
+          if (out.length > 1) {
+            const nodes = out[0] instanceof RNode;
+            for (const r of out) if (r instanceof RNode !== nodes) throw new XPathError('XPTY0018', 'a path whose last step mixes nodes and atomic values');
+            if (nodes) out = sortNodes(out as RNode[]);
+          }
+          items = out;
+        }
+        return items;
+      };
+    }
+    case 'bin':
+      return compileBinary(ast.op, ast.l, ast.r, scope);
+    case 'neg': {
+      const e = compileAst(ast.e, scope);
+      return (c) => {
+        const a = singleAtomic(e(c), 'operand of unary minus');
+        if (a === undefined) return [];
+        return [arithmetic('-', new Dec(0), a)];
+      };
+    }
+    case 'if': {
+      const cond = compileAst(ast.c, scope);
+      const a = compileAst(ast.a, scope);
+      const b = compileAst(ast.b, scope);
+      return (c) => (ebv(cond(c)) ? a(c) : b(c));
+    }
+    case 'quant': {
+      const inner = scope.child();
+      const binds = ast.binds.map((b) => {
+        const e = compileAst(b.e, inner);
+        const slot = inner.slots.n++;
+        inner.vars.set(b.name, { kind: 'slot', slot });
+        return { e, slot };
+      });
+      const body = compileAst(ast.body, inner);
+      const kind = ast.kind;
+      return (c) => {
+        const out: Seq = [];
+        let verdict = kind === 'every';
+        const loop = (k: number): boolean => {
+          if (k === binds.length) {
+            const r = body(c);
+            if (kind === 'for') {
+              for (const i of r) out.push(i);
+              return false;
+            }
+            const t = ebv(r);
+            if (kind === 'some' && t) return (verdict = true);
+            if (kind === 'every' && !t) return !(verdict = false);
+            return false;
+          }
+          const { e, slot } = binds[k]!;
+          for (const i of e(c)) {
+            c.frame.vals[slot] = [i];
+            if (loop(k + 1)) return true;
+          }
+          return false;
+        };
+        loop(0);
+        return kind === 'for' ? out : bool(verdict);
+      };
+    }
+    case 'cast': {
+      const e = compileAst(ast.e, scope);
+      const cast = castFn(ast.type, ns);
+      const { optional, op } = ast;
+      return (c) => {
+        const s = e(c);
+        if (op === 'castable') {
+          if (s.length > 1) return FALSE;
+          if (s.length === 0) return bool(optional);
+          try {
+            cast(atomize(s[0]!));
+            return TRUE;
+          } catch {
+            return FALSE;
+          }
+        }
+        const a = singleAtomic(s, 'operand of cast as');
+        if (a === undefined) {
+          if (optional) return [];
+          throw new XPathError('XPTY0004', 'empty sequence cast to a single type');
+        }
+        return [cast(a)];
+      };
+    }
+    case 'instance': {
+      const e = compileAst(ast.e, scope);
+      const test = ast.type.type === 'empty-sequence' ? () => false : instanceTest(ast.type);
+      const occ = ast.type.occ;
+      return (c) => {
+        const s = e(c);
+        if (s.length === 0) return bool(occ === '?' || occ === '*' || ast.type.type === 'empty-sequence');
+        if (s.length > 1 && (occ === '' || occ === '?')) return FALSE;
+        return bool(s.every(test));
+      };
+    }
+  }
+}
+
+function compileStep(axis: Axis, test: NodeTest, predAsts: Ast[], scope: Scope): Fn {
+  const t = nodeTestFn(test, axis, scope.sc.namespaces);
+  const preds = predAsts.map((p) => compilePredicate(p, scope));
+  const reverse = REVERSE.has(axis);
+  // The commonest step: child elements by name, no predicate.
+  if (axis === 'child' && test.t === 'name' && test.local !== '*' && test.prefix !== '*' && preds.length === 0) {
+    const local = test.local;
+    const uri = test.prefix === null ? '' : scope.sc.namespaces[test.prefix]!;
+    return (c) => {
+      const n = c.item;
+      if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'a path step from an atomic value');
+      const out: RNode[] = [];
+      for (const k of n.elems) if (k.local === local && k.ns === uri) out.push(k);
+      return out;
+    };
+  }
+  return (c) => {
+    const n = c.item;
+    if (!(n instanceof RNode)) throw new XPathError(c.item === undefined ? 'XPDY0002' : 'XPTY0020', 'a path step without a context node');
+    let out: Item[] = [];
+    axisNodes(axis, n, t, out as RNode[]);
+    for (const p of preds) out = p(out, c);
+    if (reverse && out.length > 1) out.reverse();
+    return out;
+  };
+}
+
+function compileBinary(op: string, la: Ast, ra: Ast, scope: Scope): Fn {
+  const l = compileAst(la, scope);
+  const r = compileAst(ra, scope);
+  switch (op) {
+    case 'or':
+      return (c) => bool(ebv(l(c)) || ebv(r(c)));
+    case 'and':
+      return (c) => bool(ebv(l(c)) && ebv(r(c)));
+    case '=':
+    case '!=':
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return (c) => bool(generalCompare(op as CompOp, l(c), r(c)));
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge': {
+      const gop = ({ eq: '=', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' } as const)[op];
+      return (c) => {
+        let a = singleAtomic(l(c), `first operand of ${op}`);
+        let b = singleAtomic(r(c), `second operand of ${op}`);
+        if (a === undefined || b === undefined) return [];
+        if (a instanceof Untyped) a = a.s;
+        if (b instanceof Untyped) b = b.s;
+        return bool(testComparison(gop, compareAtomic(a, b)));
+      };
+    }
+    case 'is':
+      return (c) => {
+        const a = l(c);
+        const b = r(c);
+        if (!a.length || !b.length) return [];
+        return bool(a[0] === b[0]);
+      };
+    case '+':
+    case '-':
+    case '*':
+    case 'div':
+    case 'idiv':
+    case 'mod':
+      return (c) => {
+        const a = singleAtomic(l(c), `first operand of '${op}'`);
+        if (a === undefined) return [];
+        const b = singleAtomic(r(c), `second operand of '${op}'`);
+        if (b === undefined) return [];
+        return [arithmetic(op, a, b)];
+      };
+    case 'to':
+      return (c) => {
+        const a = singleAtomic(l(c), 'first operand of to');
+        const b = singleAtomic(r(c), 'second operand of to');
+        if (a === undefined || b === undefined) return [];
+        const from = Number(toInteger(a).toString());
+        const to = Number(toInteger(b).toString());
+        const out: Seq = [];
+        for (let i = from; i <= to; i++) out.push(new Dec(i));
+        return out;
+      };
+    case '|':
+    case 'intersect':
+    case 'except':
+      return (c) => {
+        const a = l(c);
+        const b = r(c);
+        for (const x of a) if (!(x instanceof RNode)) throw new XPathError('XPTY0004', `${op} of values that are not nodes`);
+        for (const x of b) if (!(x instanceof RNode)) throw new XPathError('XPTY0004', `${op} of values that are not nodes`);
+        if (op === '|') return sortNodes([...(a as RNode[]), ...(b as RNode[])]);
+        const set = new Set(b);
+        return sortNodes((a as RNode[]).filter((x) => (op === 'intersect' ? set.has(x) : !set.has(x))));
+      };
+  }
+  throw new XPathCompileError(`unsupported operator ${op}`);
+}
+
+function compileCall(name: string, argAsts: Ast[], scope: Scope): Fn {
+  const args = argAsts.map((a) => compileAst(a, scope));
+  const colon = name.indexOf(':');
+  const prefix = colon < 0 ? '' : name.slice(0, colon);
+  const local = colon < 0 ? name : name.slice(colon + 1);
+  const uri = prefix ? scope.sc.namespaces[prefix] ?? (prefix === 'xs' ? XS : prefix === 'fn' ? 'fn' : undefined) : 'fn';
+  if (uri === XS) {
+    if (args.length !== 1) throw new XPathCompileError(`${name} takes one argument`);
+    const cast = castFn(name, scope.sc.namespaces);
+    const a = args[0]!;
+    return (c) => {
+      const v = singleAtomic(a(c), `argument of ${name}()`);
+      return v === undefined ? [] : [cast(v)];
+    };
+  }
+  if (uri === 'fn') {
+    const b = BUILTINS[local];
+    if (!b) throw new XPathCompileError(`unsupported function ${name}()`);
+    if (args.length < b.min || args.length > b.max) throw new XPathCompileError(`${name}() takes ${b.min}–${b.max} arguments, not ${args.length}`);
+    const fn = b.fn;
+    if (args.length === 1) {
+      const a = args[0]!;
+      return (c) => fn([a(c)], c);
+    }
+    return (c) =>
+      fn(
+        args.map((a) => a(c)),
+        c,
+      );
+  }
+  const user = scope.sc.userFunction(name, args.length);
+  if (!user) throw new XPathCompileError(`unknown function ${name}#${args.length}`);
+  return (c) =>
+    user(
+      args.map((a) => a(c)),
+      c,
+    );
+}
