@@ -272,3 +272,38 @@ describe('replays and crashes in the middle of a circuit', () => {
     expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
   });
 });
+
+describe('validators act through the API', () => {
+  test('only a partner registered for the awaited validator may approve; the approval releases the invoice once', async () => {
+    const { buildServer } = await import('../src/http/server.js');
+    const { issueToken } = await import('../src/app/tokens.js');
+    const hub = await circuitHub();
+    await run(hub, F('subcontractor.xml'));
+    const inv = await invoiceOf(hub, '52345678000015', 'ST-2026-0001');
+    await hub.ledger.transaction(async (tx) => {
+      await tx.partners.save({ code: 'MAI001', name: 'Main contractor', suppliers: [], recipients: [], validators: ['81234567800013'] });
+      await tx.partners.save({ code: 'OTH001', name: 'Someone else', suppliers: [], recipients: [], validators: ['49123456000028'] });
+    });
+    const main = await issueToken(hub, 'partner', 'MAI001');
+    const other = await issueToken(hub, 'partner', 'OTH001');
+    const app = await buildServer(hub);
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = app.server.address();
+      const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/invoices/${inv.id}/validation`;
+      const post = (token: string, body: unknown) => fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post(other, { decision: 'approve' })).status).toBe(403);
+      expect((await post(main, { decision: 'refuse' })).status).toBe(400);
+      const ok = await post(main, { decision: 'approve', comment: 'travaux conformes' });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ invoiceId: inv.id, status: '03', accepted: true });
+      expect(await historyOf(hub, inv.id)).toEqual(['01', '13', '16', '03']);
+      expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
+      const again = await (await post(main, { decision: 'approve' })).json();
+      expect(again.accepted).toBe(false);
+      expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+});
