@@ -115,4 +115,20 @@ maybe('console in Chromium', () => {
     expect(await text()).toContain('/v1/flows/search');
     await shot('docs');
   }, 60_000);
+
+  test('notifications: the webhooks and their deliveries, with the last error', async () => {
+    const { addWebhook } = await import('../src/notify/webhooks.js');
+    const { webhook } = await addWebhook(hub.ledger, { url: 'http://127.0.0.1:9/down', events: ['flow.refused'] });
+    await hub.ledger.transaction(async (tx) => {
+      await tx.notify.add({ id: 'ev-console-1', type: 'flow.refused', at: new Date().toISOString(), seq: 1, flowId: flows.schema!, invoiceId: null, partner: null, suppliers: [], recipients: [], payload: {} });
+      await tx.notify.fanOut('ev-console-1', [{ id: 'dl-console-1', eventId: 'ev-console-1', channel: 'webhook', target: webhook.id, address: webhook.url, nextAt: Date.now() + 60_000, createdAt: new Date().toISOString() }]);
+      await tx.notify.recordAttempt({ deliveryId: 'dl-console-1', attempt: 1, at: new Date().toISOString(), ok: false, error: 'connect ECONNREFUSED 127.0.0.1:9', nextAt: Date.now() + 60_000, state: 'pending' });
+    });
+    await page.goto(`${base}/console/notifications?failed=1`);
+    const body = await text();
+    expect(body).toContain(webhook.id);
+    expect(body).toContain('http://127.0.0.1:9/down');
+    expect(body).toContain('ECONNREFUSED');
+    await shot('notifications');
+  }, 60_000);
 });

@@ -87,6 +87,7 @@ const NAV: [string, string, string][] = [
   ['flows', '/console/flows', 'Flows · Flux'],
   ['invoices', '/console/invoices', 'Invoices · Factures'],
   ['directory', '/console/directory', 'Directory · Annuaire'],
+  ['notifications', '/console/notifications', 'Notifications'],
   ['docs', '/docs', 'API'],
 ];
 

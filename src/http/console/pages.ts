@@ -14,6 +14,7 @@ import type { FlowError } from '../../errors/catalog.js';
 import type { Hub } from '../../hub.js';
 import { parseErrors, type FlowRow, type InvoiceRow, type ListedFlow } from '../../ledger/stores.js';
 import { STATUS_NAMES } from '../../lifecycle/statuses.js';
+import { listWebhooks, webhookDeliveries } from '../../notify/webhooks.js';
 import { directoryEntry } from '../api.js';
 import { csrfTokenOf, SESSION_COOKIE } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -242,6 +243,24 @@ export function registerConsole(app: FastifyInstance, hub: Hub): void {
         ${events.map((e) => html`<tr><td>${when(e.producedAt ?? e.at)}</td><td>${when(e.receivedAt)}</td><td>${e.status} ${e.name}</td><td>${e.producer}</td>
           <td>${[e.motif, e.comment, e.mandate].filter(Boolean).join(' / ')}</td><td><a class="mono" href="/console/flows/${e.source_flow}">${e.source_flow}</a></td></tr>`)}</tbody></table>`
         : html`<p class="muted">No lifecycle event${inv.accepted ? '' : ': the invoice was refused at deposit'}.</p>`}</div>`);
+  });
+
+  app.get('/console/notifications', {
+    config: cfg, schema: { ...HTML_PAGE, summary: 'Webhooks and e-mail: subscriptions and the latest deliveries with their attempts', querystring: { type: 'object', properties: { failed: str } } },
+  }, async (req, reply) => {
+    const failed = (req.query as { failed?: string }).failed === '1';
+    const hooks = await listWebhooks(hub.ledger);
+    const deliveries = await webhookDeliveries(hub.ledger, { failed, limit: 100, withAttempts: true });
+    return send(req, reply, 'Notifications', 'notifications', html`<h1>Notifications · Webhooks et e-mails</h1>
+      <div class="card"><h2>Webhooks (${hooks.length})</h2>${hooks.length ? html`<table><thead><tr><th>Id</th><th>URL</th><th>Events</th><th>Partner</th><th>Since</th></tr></thead><tbody>
+        ${hooks.map((h) => html`<tr><td class="mono nowrap">${h.id}</td><td class="mono">${h.url}</td><td>${h.events.length ? h.events.join(', ') : 'all'}</td><td>${h.owner ?? 'operators'}</td><td>${when(h.createdAt)}</td></tr>`)}</tbody></table>`
+        : html`<p class="muted">None (factflow webhooks add &lt;url&gt;).</p>`}</div>
+      <div class="card"><h2>${failed ? 'Failing deliveries' : 'Latest deliveries'}</h2>
+        <p><a href="/console/notifications${failed ? '' : '?failed=1'}">${failed ? 'Show all' : 'Show failing ones only'}</a></p>
+        ${deliveries.length ? html`<div class="scroll"><table><thead><tr><th>Created</th><th>Channel</th><th>To</th><th>State</th><th class="num">Attempts</th><th>Last answer</th><th>Next attempt</th></tr></thead><tbody>
+        ${deliveries.map((d) => html`<tr><td class="nowrap">${when(d.created_at)}</td><td>${d.channel}</td><td class="mono">${d.address}</td><td>${stateBadge(d.state.toUpperCase())}</td><td class="num">${d.attempts}</td>
+          <td>${d.last_status ?? ''} ${d.last_error ? html`<span class="err">${d.last_error}</span>` : ''}</td><td class="nowrap">${d.state === 'pending' ? when(new Date(d.next_at).toISOString()) : ''}</td></tr>`)}</tbody></table></div>`
+        : html`<p class="muted">None.</p>`}</div>`);
   });
 
   app.get('/console/directory', { config: cfg, schema: { ...HTML_PAGE, summary: 'Directory lookup', querystring: { type: 'object', properties: { siret: str } } } }, async (req, reply) => {
