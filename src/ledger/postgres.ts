@@ -14,7 +14,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './db.js';
 import { ddl, toPostgres, valuesOf } from './dialect.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, LedgerHealth, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, TokenStore, DepositStore, PartnerStore, StatusUpdateStore, Stores, Tx } from './stores.js';
+import type { Ledger, LedgerHealth, Stores, Tx } from './stores.js';
 
 // BIGINT (counts, ids) as numbers, as SQLite gives them: ids and counts stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -30,21 +30,13 @@ export interface PostgresOptions {
   poolSize?: number;
 }
 
+/** The stores, set from storesOf in the constructor (one list, kept by Stores). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface PostgresLedger extends Stores {}
+
 export class PostgresLedger implements Ledger {
+  private readonly stores: Stores;
   readonly backend = 'postgres' as const;
-  readonly flows: FlowStore;
-  readonly invoices: InvoiceStore;
-  readonly events: EventStore;
-  readonly statusUpdates: StatusUpdateStore;
-  readonly directory: DirectoryStore;
-  readonly partners: PartnerStore;
-  readonly nodes: NodeStore;
-  readonly notify: NotifyStore;
-  readonly webhooks: WebhookStore;
-  readonly counters: CounterStore;
-  readonly circuits: CircuitStore;
-  readonly tokens: TokenStore;
-  readonly deposits: DepositStore;
   /** Not a file: nothing to compare (see fileProblem). */
   readonly fileIdentity = { dev: 0, ino: 0 };
   private readonly pool: pg.Pool;
@@ -56,20 +48,8 @@ export class PostgresLedger implements Ledger {
     this.pool.on('error', () => undefined);
     this.ready = this.migrate();
     this.ready.catch(() => undefined); // reported by the first query that waits for it
-    const stores = storesOf(this.driver(this.pool, false));
-    this.flows = stores.flows;
-    this.invoices = stores.invoices;
-    this.events = stores.events;
-    this.statusUpdates = stores.statusUpdates;
-    this.directory = stores.directory;
-    this.partners = stores.partners;
-    this.nodes = stores.nodes;
-    this.notify = stores.notify;
-    this.webhooks = stores.webhooks;
-    this.counters = stores.counters;
-    this.circuits = stores.circuits;
-    this.tokens = stores.tokens;
-    this.deposits = stores.deposits;
+    this.stores = storesOf(this.driver(this.pool, false));
+    Object.assign(this, this.stores);
   }
 
   /** The URL without its password, for messages. */

@@ -12,7 +12,7 @@ import type { LedgerDb, Params } from './driver.js';
 import { storesOf, type Query } from './sqlStores.js';
 export { flowListQuery, invoiceSearchQuery } from './sqlStores.js';
 import { WriteLock } from './writeLock.js';
-import type { DirectoryStore, EventStore, FlowStore, InvoiceStore, Ledger, NodeStore, NotifyStore, WebhookStore, CounterStore, CircuitStore, TokenStore, DepositStore, PartnerStore, StatusUpdateStore, Tx } from './stores.js';
+import type { Ledger, Stores, Tx } from './stores.js';
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -21,21 +21,13 @@ export interface SqliteOptions {
   writeLock?: SharedArrayBuffer;
 }
 
+/** The stores, set from storesOf in the constructor (one list, kept by Stores). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface SqliteLedger extends Stores {}
+
 export class SqliteLedger implements Ledger {
+  private readonly stores: Stores;
   readonly backend = 'sqlite' as const;
-  readonly flows: FlowStore;
-  readonly invoices: InvoiceStore;
-  readonly events: EventStore;
-  readonly statusUpdates: StatusUpdateStore;
-  readonly directory: DirectoryStore;
-  readonly partners: PartnerStore;
-  readonly nodes: NodeStore;
-  readonly notify: NotifyStore;
-  readonly webhooks: WebhookStore;
-  readonly counters: CounterStore;
-  readonly circuits: CircuitStore;
-  readonly tokens: TokenStore;
-  readonly deposits: DepositStore;
   readonly lock: WriteLock;
   private readonly db: Db;
   /** Prepared once per SQL text. */
@@ -51,20 +43,8 @@ export class SqliteLedger implements Ledger {
     const st = fs.statSync(file);
     this.fileIdentity = { dev: st.dev, ino: st.ino };
     this.lock = new WriteLock(opts.writeLock);
-    const stores = storesOf(this.driver());
-    this.flows = stores.flows;
-    this.invoices = stores.invoices;
-    this.events = stores.events;
-    this.statusUpdates = stores.statusUpdates;
-    this.directory = stores.directory;
-    this.partners = stores.partners;
-    this.nodes = stores.nodes;
-    this.notify = stores.notify;
-    this.webhooks = stores.webhooks;
-    this.counters = stores.counters;
-    this.circuits = stores.circuits;
-    this.tokens = stores.tokens;
-    this.deposits = stores.deposits;
+    this.stores = storesOf(this.driver());
+    Object.assign(this, this.stores);
   }
 
   private sql(text: string): Statement {
@@ -111,19 +91,7 @@ export class SqliteLedger implements Ledger {
 
   private tx(): Tx {
     const tx: Tx = {
-      flows: this.flows,
-      invoices: this.invoices,
-      events: this.events,
-      statusUpdates: this.statusUpdates,
-      directory: this.directory,
-      partners: this.partners,
-      nodes: this.nodes,
-      notify: this.notify,
-      webhooks: this.webhooks,
-      counters: this.counters,
-      circuits: this.circuits,
-      tokens: this.tokens,
-      deposits: this.deposits,
+      ...this.stores,
       savepoint: async (fn) => {
         const name = `sp${++this.savepoints}`;
         this.db.exec(`SAVEPOINT ${name}`);
