@@ -55,6 +55,8 @@ interface Check {
 }
 interface Rule {
   match: (n: RNode, c: Ctx) => boolean;
+  /** Variable slots the context's predicates use (0: a shared empty frame will do). */
+  matchSlots: number;
   slots: number;
   checks: Check[];
   order: number;
@@ -82,9 +84,10 @@ function compile(set: RuleSetSource): Compiled {
     for (const r of pattern.rules) {
       const scope = new Scope(sc, sc.globalBindings(), { n: 0 });
       const { match, names, root } = compilePattern(r.context, scope);
+      const matchSlots = scope.slots.n;
       for (const [name, value] of r.lets) bindLet(scope, name, value);
       const checks = r.checks.map(([id, flag, kind, test]) => ({ id, flag, report: kind === 'report', test: compileExpression(test, scope), text: test }));
-      const rule: Rule = { match, slots: scope.slots.n, checks, order: order++ };
+      const rule: Rule = { match, matchSlots, slots: scope.slots.n, checks, order: order++ };
       if (root) rootRules[pi]!.push(rule);
       if (names === '*') wildcard[pi]!.push(rule);
       else
@@ -118,6 +121,8 @@ function buildDocument(src: DocSource): RNode {
 }
 
 type Matcher = (n: RNode | null, c: Ctx) => boolean;
+/** The names-only part of a pattern (no predicates): a node failing it cannot match, so predicates are not run. */
+type Quick = (n: RNode | null) => boolean;
 
 /**
  * An XSLT match pattern (unions, parenthesized alternatives, / and // between steps): the
@@ -130,11 +135,11 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
   const unsupported = (): never => {
     throw new Error(`unsupported rule context ${context}`);
   };
-  const build = (ast: Ast): { m: Matcher; names: string[] | '*' } => {
+  const build = (ast: Ast): { m: Matcher; q: Quick; names: string[] | '*' } => {
     if (ast.t === 'bin' && ast.op === '|') {
       const l = build(ast.l);
       const r = build(ast.r);
-      return { m: (n, c) => l.m(n, c) || r.m(n, c), names: l.names === '*' || r.names === '*' ? '*' : [...l.names, ...r.names] };
+      return { m: (n, c) => (l.q(n) && l.m(n, c)) || (r.q(n) && r.m(n, c)), q: (n) => l.q(n) || r.q(n), names: l.names === '*' || r.names === '*' ? '*' : [...l.names, ...r.names] };
     }
     if (ast.t === 'seq' && ast.items.length === 1) return build(ast.items[0]!);
     if (ast.t === 'filter') {
@@ -148,17 +153,20 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
           for (const p of preds) items = p(items, c);
           return items.length > 0;
         },
+        q: base.q,
         names: base.names,
       };
     }
     if (ast.t === 'root') {
       root = true;
-      return { m: (n) => n?.kind === DOCUMENT, names: [] };
+      const q: Quick = (n) => n?.kind === DOCUMENT;
+      return { m: q, q, names: [] };
     }
     if (ast.t === 'step') {
       if (ast.axis !== 'child') unsupported();
       const t = stepMatcher(ast, scope);
-      return { m: (n, c) => !!n && n.kind === ELEMENT && t(n, c), names: ast.test.t === 'name' && ast.test.local !== '*' ? [ast.test.local] : '*' };
+      const nt = nodeTestFn(ast.test, ast.axis, scope.sc.namespaces);
+      return { m: (n, c) => !!n && n.kind === ELEMENT && t(n, c), q: (n) => !!n && n.kind === ELEMENT && nt(n), names: ast.test.t === 'name' && ast.test.local !== '*' ? [ast.test.local] : '*' };
     }
     if (ast.t === 'path') {
       const lastAt = ast.rest.length - 1;
@@ -175,15 +183,24 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
           ? (n, c) => last.m(n, c) && prefix.m(n!.parent, c)
           : (n, c) => {
               if (!last.m(n, c)) return false;
-              for (let p = n!.parent; p; p = p.parent) if (prefix.m(p, c)) return true;
+              for (let p = n!.parent; p; p = p.parent) if (prefix.q(p) && prefix.m(p, c)) return true;
               return false;
             };
-      return { m, names: last.names };
+      const q: Quick =
+        sep === '/'
+          ? (n) => last.q(n) && prefix.q(n!.parent)
+          : (n) => {
+              if (!last.q(n)) return false;
+              for (let p = n!.parent; p; p = p.parent) if (prefix.q(p)) return true;
+              return false;
+            };
+      return { m, q, names: last.names };
     }
     return unsupported();
   };
-  const { m, names } = build(parseXPath(context));
-  return { match: m, names, root };
+  const { m, q, names } = build(parseXPath(context));
+  // Names first: the predicates run only on nodes in the right place.
+  return { match: (n, c) => q(n) && m(n, c), names, root };
 }
 
 /** Does node n pass a pattern step (node test, then predicates with n's position among the parent's nodes passing the test)? */
@@ -231,6 +248,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     },
   };
   const failures: Failure[] = [];
+  const noVars = { vals: [], rule: undefined };
   const matchCtx: Ctx = { item: undefined, pos: 1, size: 1, frame: { vals: [], rule: undefined }, doc };
   const fire = (rule: Rule, n: RNode, pattern: number): void => {
     const c: Ctx = { item: n, pos: 1, size: 1, frame: { vals: new Array(rule.slots), rule: undefined }, doc };
@@ -252,7 +270,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
       for (const rule of rules) {
         let m: boolean;
         try {
-          matchCtx.frame = { vals: new Array(rule.slots), rule: undefined };
+          matchCtx.frame = rule.matchSlots ? { vals: new Array(rule.matchSlots), rule: undefined } : noVars;
           m = rule.match(n, matchCtx);
         } catch (e) {
           if (e instanceof XPathError) throw new EngineError(set.name, 'context', e);
