@@ -3,7 +3,8 @@
  * document tree with Schematron's semantics: every element is visited once in document
  * order; within a pattern, the element is checked by the FIRST rule whose context matches
  * it; an assert fails when its test is false, a report when it is true. Contexts are indexed
- * by the element name of their last step, so an element only tries the rules that can match.
+ * by the element name of their last step, then, per place in the tree (the names from the root
+ * down), by their names-only test, so an element only runs the predicates of rules that can match.
  * Expressions are compiled on the rule set's first use and kept for the process.
  */
 import { bindLet, compileExpression, compilePredicate, neverPositional, type Ctx, type DocState, type Fn, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
@@ -46,6 +47,10 @@ export class EngineError extends Error {
   }
 }
 
+type Matcher = (n: RNode | null, c: Ctx) => boolean;
+/** The names-only part of a pattern (no predicates): a node failing it cannot match, so predicates are not run. */
+type Quick = (n: RNode | null) => boolean;
+
 interface Check {
   id: string;
   flag: 'fatal' | 'warning';
@@ -55,6 +60,10 @@ interface Check {
 }
 interface Rule {
   match: (n: RNode, c: Ctx) => boolean;
+  /** The names-only test of the context; `plain` when the context has no predicates (then it is the whole match). */
+  quick: Quick;
+  full: Matcher;
+  plain: boolean;
   /** Variable slots the context's predicates use (0: a shared empty frame will do). */
   matchSlots: number;
   slots: number;
@@ -69,6 +78,13 @@ interface Compiled {
   patterns: number;
   sc: StaticContext;
   documents: Map<string, RNode>;
+  /**
+   * Per element place (the namespaces and names from the root down to it): per pattern that
+   * has any, the rules whose names-only test passes there. Names decide it, so it is shared
+   * by every element in that place, in any document.
+   */
+  byPlace: Map<string, [pattern: number, rules: Rule[]][]>;
+  nsIds: Map<string, number>;
 }
 
 const compiledSets = new WeakMap<RuleSetSource, Compiled>();
@@ -83,11 +99,11 @@ function compile(set: RuleSetSource): Compiled {
   set.patterns.forEach((pattern, pi) => {
     for (const r of pattern.rules) {
       const scope = new Scope(sc, sc.globalBindings(), { n: 0 });
-      const { match, names, root } = compilePattern(r.context, scope);
+      const { match, quick, full, plain, names, root } = compilePattern(r.context, scope);
       const matchSlots = scope.slots.n;
       for (const [name, value] of r.lets) bindLet(scope, name, value);
       const checks = r.checks.map(([id, flag, kind, test]) => ({ id, flag, report: kind === 'report', test: compileExpression(test, scope), text: test }));
-      const rule: Rule = { match, matchSlots, slots: scope.slots.n, checks, order: order++ };
+      const rule: Rule = { match, quick, full, plain, matchSlots, slots: scope.slots.n, checks, order: order++ };
       if (root) rootRules[pi]!.push(rule);
       if (names === '*') wildcard[pi]!.push(rule);
       else
@@ -102,7 +118,7 @@ function compile(set: RuleSetSource): Compiled {
   for (const lists of byName.values()) lists.forEach((l, pi) => l.push(...wildcard[pi]!) && l.sort((a, b) => a.order - b.order));
   const documents = new Map<string, RNode>();
   for (const [uri, src] of Object.entries(set.documents ?? {})) documents.set(uri, buildDocument(src));
-  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents };
+  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents, byPlace: new Map(), nsIds: new Map() };
 }
 
 function buildDocument(src: DocSource): RNode {
@@ -120,9 +136,6 @@ function buildDocument(src: DocSource): RNode {
   return doc;
 }
 
-type Matcher = (n: RNode | null, c: Ctx) => boolean;
-/** The names-only part of a pattern (no predicates): a node failing it cannot match, so predicates are not run. */
-type Quick = (n: RNode | null) => boolean;
 
 /**
  * An XSLT match pattern (unions, parenthesized alternatives, / and // between steps): the
@@ -130,7 +143,8 @@ type Quick = (n: RNode | null) => boolean;
  * `names` are the element names the pattern can match ('*' when any element can), `root`
  * whether it matches the document node.
  */
-function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: Ctx) => boolean; names: string[] | '*'; root: boolean } {
+function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: Ctx) => boolean; quick: Quick; full: Matcher; plain: boolean; names: string[] | '*'; root: boolean } {
+  let plain = true;
   let root = false;
   const unsupported = (): never => {
     throw new Error(`unsupported rule context ${context}`);
@@ -146,6 +160,7 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
       // (P)[E]: the node matches P, and E holds with the node as the only item.
       const base = build(ast.base);
       const preds = ast.preds.map((p) => compilePredicate(p, scope));
+      plain = false;
       return {
         m: (n, c) => {
           if (!base.m(n, c)) return false;
@@ -165,6 +180,7 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
     if (ast.t === 'step') {
       if (ast.axis !== 'child') unsupported();
       const t = stepMatcher(ast, scope);
+      if (ast.preds.length) plain = false;
       const nt = nodeTestFn(ast.test, ast.axis, scope.sc.namespaces);
       return { m: (n, c) => !!n && n.kind === ELEMENT && t(n, c), q: (n) => !!n && n.kind === ELEMENT && nt(n), names: ast.test.t === 'name' && ast.test.local !== '*' ? [ast.test.local] : '*' };
     }
@@ -200,7 +216,7 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
   };
   const { m, q, names } = build(parseXPath(context));
   // Names first: the predicates run only on nodes in the right place.
-  return { match: (n, c) => q(n) && m(n, c), names, root };
+  return { match: (n, c) => q(n) && m(n, c), quick: q, full: m, plain, names, root };
 }
 
 /** Does node n pass a pattern step (node test, then predicates with n's position among the parent's nodes passing the test)? */
@@ -235,7 +251,7 @@ export interface RunResult {
 export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   let compiled = compiledSets.get(set);
   if (!compiled) compiledSets.set(set, (compiled = compile(set)));
-  const { byName, wildcard, rootRules, patterns, sc, documents } = compiled;
+  const { byName, wildcard, rootRules, patterns, sc, documents, byPlace, nsIds } = compiled;
   const doc: DocState = {
     root,
     cache: new Map(),
@@ -284,13 +300,46 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     }
   };
   visit(root, rootRules);
-  const walk = (n: RNode): void => {
+  const candidates = (e: RNode, place: string): [number, Rule[]][] => {
+    let list = byPlace.get(place);
+    if (!list) {
+      list = [];
+      const lists = byName.get(e.local) ?? wildcard;
+      for (let pi = 0; pi < patterns; pi++) {
+        const rules = lists[pi]!.filter((r) => r.quick(e));
+        if (rules.length) list.push([pi, rules]);
+      }
+      if (byPlace.size < 100_000) byPlace.set(place, list);
+    }
+    return list;
+  };
+  const walk = (n: RNode, place: string): void => {
     for (const e of n.elems) {
-      visit(e, byName.get(e.local) ?? wildcard);
-      if (e.elems.length) walk(e);
+      let ns = nsIds.get(e.ns);
+      if (ns === undefined) nsIds.set(e.ns, (ns = nsIds.size));
+      const here = `${place}/${ns}:${e.local}`;
+      for (const [pi, rules] of candidates(e, here)) {
+        for (const rule of rules) {
+          let m: boolean;
+          if (rule.plain) m = true;
+          else
+            try {
+              matchCtx.frame = rule.matchSlots ? { vals: new Array(rule.matchSlots), rule: undefined } : noVars;
+              m = rule.full(e, matchCtx);
+            } catch (err) {
+              if (err instanceof XPathError) throw new EngineError(set.name, 'context', err);
+              throw err;
+            }
+          if (m) {
+            fire(rule, e, pi);
+            break;
+          }
+        }
+      }
+      if (e.elems.length) walk(e, here);
     }
   };
-  walk(root);
+  walk(root, '');
   // In the official report's order: pattern by pattern, each in document order (a stable sort).
   return failures.sort((a, b) => a.pattern - b.pattern);
 }
