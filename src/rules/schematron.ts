@@ -83,9 +83,16 @@ interface Compiled {
    * has any, the rules whose names-only test passes there. Names decide it, so it is shared
    * by every element in that place, in any document.
    */
-  byPlace: Map<string, [pattern: number, rules: Rule[]][]>;
-  nsIds: Map<string, number>;
+  places: Place;
+  /** Places kept so far: past a bound (hostile documents with endless names), new ones are not kept. */
+  placeCount: number;
 }
+/** A place in the tree: its candidate rules (found on first visit) and the places below, by namespace then name. */
+interface Place {
+  rules: [pattern: number, rules: Rule[]][] | undefined;
+  below: Map<string, Map<string, Place>>;
+}
+const newPlace = (): Place => ({ rules: undefined, below: new Map() });
 
 const compiledSets = new WeakMap<RuleSetSource, Compiled>();
 
@@ -118,7 +125,7 @@ function compile(set: RuleSetSource): Compiled {
   for (const lists of byName.values()) lists.forEach((l, pi) => l.push(...wildcard[pi]!) && l.sort((a, b) => a.order - b.order));
   const documents = new Map<string, RNode>();
   for (const [uri, src] of Object.entries(set.documents ?? {})) documents.set(uri, buildDocument(src));
-  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents, byPlace: new Map(), nsIds: new Map() };
+  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents, places: newPlace(), placeCount: 0 };
 }
 
 function buildDocument(src: DocSource): RNode {
@@ -251,7 +258,7 @@ export interface RunResult {
 export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   let compiled = compiledSets.get(set);
   if (!compiled) compiledSets.set(set, (compiled = compile(set)));
-  const { byName, wildcard, rootRules, patterns, sc, documents, byPlace, nsIds } = compiled;
+  const { byName, wildcard, rootRules, patterns, sc, documents, places } = compiled;
   const doc: DocState = {
     root,
     cache: new Map(),
@@ -300,25 +307,32 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     }
   };
   visit(root, rootRules);
-  const candidates = (e: RNode, place: string): [number, Rule[]][] => {
-    let list = byPlace.get(place);
-    if (!list) {
-      list = [];
+  const placeOf = (e: RNode, parent: Place): Place => {
+    let byLocal = parent.below.get(e.ns);
+    if (!byLocal) parent.below.set(e.ns, (byLocal = new Map()));
+    let here = byLocal.get(e.local);
+    if (!here) {
+      here = newPlace();
+      if (compiled!.placeCount < 50_000) {
+        compiled!.placeCount++;
+        byLocal.set(e.local, here);
+      }
+    }
+    if (!here.rules) {
+      const list: [number, Rule[]][] = [];
       const lists = byName.get(e.local) ?? wildcard;
       for (let pi = 0; pi < patterns; pi++) {
         const rules = lists[pi]!.filter((r) => r.quick(e));
         if (rules.length) list.push([pi, rules]);
       }
-      if (byPlace.size < 100_000) byPlace.set(place, list);
+      here.rules = list;
     }
-    return list;
+    return here;
   };
-  const walk = (n: RNode, place: string): void => {
+  const walk = (n: RNode, place: Place): void => {
     for (const e of n.elems) {
-      let ns = nsIds.get(e.ns);
-      if (ns === undefined) nsIds.set(e.ns, (ns = nsIds.size));
-      const here = `${place}/${ns}:${e.local}`;
-      for (const [pi, rules] of candidates(e, here)) {
+      const here = placeOf(e, place);
+      for (const [pi, rules] of here.rules!) {
         for (const rule of rules) {
           let m: boolean;
           if (rule.plain) m = true;
@@ -339,7 +353,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
       if (e.elems.length) walk(e, here);
     }
   };
-  walk(root, '');
+  walk(root, places);
   // In the official report's order: pattern by pattern, each in document order (a stable sort).
   return failures.sort((a, b) => a.pattern - b.pattern);
 }
