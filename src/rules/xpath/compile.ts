@@ -497,6 +497,8 @@ function axisNodes(axis: Axis, n: RNode, test: (n: RNode) => boolean, out: RNode
   }
 }
 
+const UNNORMAL_SPACE = /[\t\r\n]| {2}|^ | $/;
+
 const REVERSE = new Set<Axis>(['parent', 'ancestor', 'ancestor-or-self', 'preceding-sibling', 'preceding']);
 
 // ---------------------------------------------------------------- predicates
@@ -685,7 +687,11 @@ const BUILTINS: Record<string, Builtin> = {
   'normalize-space': {
     min: 0,
     max: 1,
-    fn: (args, c) => one(stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()').replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '')),
+    fn: (args, c) => {
+      const s = stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()');
+      // Most values are already normal: only those with other spaces are rewritten.
+      return one(UNNORMAL_SPACE.test(s) ? s.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') : s);
+    },
   },
   'string-length': { min: 0, max: 1, fn: (args, c) => one(new Dec([...stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of string-length()')].length)) },
   'upper-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of upper-case()').toUpperCase()) },
