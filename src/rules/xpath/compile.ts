@@ -1145,7 +1145,7 @@ function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAs
     return (c) => {
       const n = c.item;
       if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'a path step from an atomic value');
-      if (n.elems.length > 8) {
+      if (n.elems.length > 3) {
         // Many children (a document's root, a party): looked up by name, the list shared when
         // every node of that name is in the namespace asked for.
         const named = n.childrenNamed(local);
