@@ -1015,9 +1015,12 @@ function compileAst(ast: Ast, scope: Scope): Fn {
       }
       return (c) => {
         let items = first(c);
+        if (items.length === 0) return items;
+        // One focus for every step of this evaluation (steps return sequences, never keep the focus).
+        const sub: Ctx = { item: undefined, pos: 0, size: 0, frame: c.frame, doc: c.doc };
         for (const step of steps) {
           if (items.length === 0) return items;
-          const sub: Ctx = { item: undefined, pos: 0, size: items.length, frame: c.frame, doc: c.doc };
+          sub.size = items.length;
           let out: Item[];
           if (items.length === 1) {
             if (!(items[0] instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
