@@ -3,7 +3,8 @@
  * document tree with Schematron's semantics: every element is visited once in document
  * order; within a pattern, the element is checked by the FIRST rule whose context matches
  * it; an assert fails when its test is false, a report when it is true. Contexts are indexed
- * by the element name of their last step, so an element only tries the rules that can match.
+ * by the element name of their last step, then, per place in the tree (the names from the root
+ * down), by their names-only test, so an element only runs the predicates of rules that can match.
  * Expressions are compiled on the rule set's first use and kept for the process.
  */
 import { bindLet, compileExpression, compilePredicate, neverPositional, type Ctx, type DocState, type Fn, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
@@ -46,6 +47,10 @@ export class EngineError extends Error {
   }
 }
 
+type Matcher = (n: RNode | null, c: Ctx) => boolean;
+/** The names-only part of a pattern (no predicates): a node failing it cannot match, so predicates are not run. */
+type Quick = (n: RNode | null) => boolean;
+
 interface Check {
   id: string;
   flag: 'fatal' | 'warning';
@@ -55,6 +60,12 @@ interface Check {
 }
 interface Rule {
   match: (n: RNode, c: Ctx) => boolean;
+  /** The names-only test of the context; `plain` when the context has no predicates (then it is the whole match). */
+  quick: Quick;
+  full: Matcher;
+  plain: boolean;
+  /** Variable slots the context's predicates use (0: a shared empty frame will do). */
+  matchSlots: number;
   slots: number;
   checks: Check[];
   order: number;
@@ -67,7 +78,21 @@ interface Compiled {
   patterns: number;
   sc: StaticContext;
   documents: Map<string, RNode>;
+  /**
+   * Per element place (the namespaces and names from the root down to it): per pattern that
+   * has any, the rules whose names-only test passes there. Names decide it, so it is shared
+   * by every element in that place, in any document.
+   */
+  places: Place;
+  /** Places kept so far: past a bound (hostile documents with endless names), new ones are not kept. */
+  placeCount: number;
 }
+/** A place in the tree: its candidate rules (found on first visit) and the places below, by namespace then name. */
+interface Place {
+  rules: [pattern: number, rules: Rule[]][] | undefined;
+  below: Map<string, Map<string, Place>>;
+}
+const newPlace = (): Place => ({ rules: undefined, below: new Map() });
 
 const compiledSets = new WeakMap<RuleSetSource, Compiled>();
 
@@ -81,10 +106,11 @@ function compile(set: RuleSetSource): Compiled {
   set.patterns.forEach((pattern, pi) => {
     for (const r of pattern.rules) {
       const scope = new Scope(sc, sc.globalBindings(), { n: 0 });
-      const { match, names, root } = compilePattern(r.context, scope);
+      const { match, quick, full, plain, names, root } = compilePattern(r.context, scope);
+      const matchSlots = scope.slots.n;
       for (const [name, value] of r.lets) bindLet(scope, name, value);
       const checks = r.checks.map(([id, flag, kind, test]) => ({ id, flag, report: kind === 'report', test: compileExpression(test, scope), text: test }));
-      const rule: Rule = { match, slots: scope.slots.n, checks, order: order++ };
+      const rule: Rule = { match, quick, full, plain, matchSlots, slots: scope.slots.n, checks, order: order++ };
       if (root) rootRules[pi]!.push(rule);
       if (names === '*') wildcard[pi]!.push(rule);
       else
@@ -99,7 +125,7 @@ function compile(set: RuleSetSource): Compiled {
   for (const lists of byName.values()) lists.forEach((l, pi) => l.push(...wildcard[pi]!) && l.sort((a, b) => a.order - b.order));
   const documents = new Map<string, RNode>();
   for (const [uri, src] of Object.entries(set.documents ?? {})) documents.set(uri, buildDocument(src));
-  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents };
+  return { byName, wildcard, rootRules, patterns: set.patterns.length, sc, documents, places: newPlace(), placeCount: 0 };
 }
 
 function buildDocument(src: DocSource): RNode {
@@ -117,7 +143,6 @@ function buildDocument(src: DocSource): RNode {
   return doc;
 }
 
-type Matcher = (n: RNode | null, c: Ctx) => boolean;
 
 /**
  * An XSLT match pattern (unions, parenthesized alternatives, / and // between steps): the
@@ -125,22 +150,24 @@ type Matcher = (n: RNode | null, c: Ctx) => boolean;
  * `names` are the element names the pattern can match ('*' when any element can), `root`
  * whether it matches the document node.
  */
-function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: Ctx) => boolean; names: string[] | '*'; root: boolean } {
+function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: Ctx) => boolean; quick: Quick; full: Matcher; plain: boolean; names: string[] | '*'; root: boolean } {
+  let plain = true;
   let root = false;
   const unsupported = (): never => {
     throw new Error(`unsupported rule context ${context}`);
   };
-  const build = (ast: Ast): { m: Matcher; names: string[] | '*' } => {
+  const build = (ast: Ast): { m: Matcher; q: Quick; names: string[] | '*' } => {
     if (ast.t === 'bin' && ast.op === '|') {
       const l = build(ast.l);
       const r = build(ast.r);
-      return { m: (n, c) => l.m(n, c) || r.m(n, c), names: l.names === '*' || r.names === '*' ? '*' : [...l.names, ...r.names] };
+      return { m: (n, c) => (l.q(n) && l.m(n, c)) || (r.q(n) && r.m(n, c)), q: (n) => l.q(n) || r.q(n), names: l.names === '*' || r.names === '*' ? '*' : [...l.names, ...r.names] };
     }
     if (ast.t === 'seq' && ast.items.length === 1) return build(ast.items[0]!);
     if (ast.t === 'filter') {
       // (P)[E]: the node matches P, and E holds with the node as the only item.
       const base = build(ast.base);
       const preds = ast.preds.map((p) => compilePredicate(p, scope));
+      plain = false;
       return {
         m: (n, c) => {
           if (!base.m(n, c)) return false;
@@ -148,17 +175,21 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
           for (const p of preds) items = p(items, c);
           return items.length > 0;
         },
+        q: base.q,
         names: base.names,
       };
     }
     if (ast.t === 'root') {
       root = true;
-      return { m: (n) => n?.kind === DOCUMENT, names: [] };
+      const q: Quick = (n) => n?.kind === DOCUMENT;
+      return { m: q, q, names: [] };
     }
     if (ast.t === 'step') {
       if (ast.axis !== 'child') unsupported();
       const t = stepMatcher(ast, scope);
-      return { m: (n, c) => !!n && n.kind === ELEMENT && t(n, c), names: ast.test.t === 'name' && ast.test.local !== '*' ? [ast.test.local] : '*' };
+      if (ast.preds.length) plain = false;
+      const nt = nodeTestFn(ast.test, ast.axis, scope.sc.namespaces);
+      return { m: (n, c) => !!n && n.kind === ELEMENT && t(n, c), q: (n) => !!n && n.kind === ELEMENT && nt(n), names: ast.test.t === 'name' && ast.test.local !== '*' ? [ast.test.local] : '*' };
     }
     if (ast.t === 'path') {
       const lastAt = ast.rest.length - 1;
@@ -175,15 +206,24 @@ function compilePattern(context: string, scope: Scope): { match: (n: RNode, c: C
           ? (n, c) => last.m(n, c) && prefix.m(n!.parent, c)
           : (n, c) => {
               if (!last.m(n, c)) return false;
-              for (let p = n!.parent; p; p = p.parent) if (prefix.m(p, c)) return true;
+              for (let p = n!.parent; p; p = p.parent) if (prefix.q(p) && prefix.m(p, c)) return true;
               return false;
             };
-      return { m, names: last.names };
+      const q: Quick =
+        sep === '/'
+          ? (n) => last.q(n) && prefix.q(n!.parent)
+          : (n) => {
+              if (!last.q(n)) return false;
+              for (let p = n!.parent; p; p = p.parent) if (prefix.q(p)) return true;
+              return false;
+            };
+      return { m, q, names: last.names };
     }
     return unsupported();
   };
-  const { m, names } = build(parseXPath(context));
-  return { match: m, names, root };
+  const { m, q, names } = build(parseXPath(context));
+  // Names first: the predicates run only on nodes in the right place.
+  return { match: (n, c) => q(n) && m(n, c), quick: q, full: m, plain, names, root };
 }
 
 /** Does node n pass a pattern step (node test, then predicates with n's position among the parent's nodes passing the test)? */
@@ -218,7 +258,7 @@ export interface RunResult {
 export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   let compiled = compiledSets.get(set);
   if (!compiled) compiledSets.set(set, (compiled = compile(set)));
-  const { byName, wildcard, rootRules, patterns, sc, documents } = compiled;
+  const { byName, wildcard, rootRules, patterns, sc, documents, places } = compiled;
   const doc: DocState = {
     root,
     cache: new Map(),
@@ -231,6 +271,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     },
   };
   const failures: Failure[] = [];
+  const noVars = { vals: [], rule: undefined };
   const matchCtx: Ctx = { item: undefined, pos: 1, size: 1, frame: { vals: [], rule: undefined }, doc };
   const fire = (rule: Rule, n: RNode, pattern: number): void => {
     const c: Ctx = { item: n, pos: 1, size: 1, frame: { vals: new Array(rule.slots), rule: undefined }, doc };
@@ -252,7 +293,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
       for (const rule of rules) {
         let m: boolean;
         try {
-          matchCtx.frame = { vals: new Array(rule.slots), rule: undefined };
+          matchCtx.frame = rule.matchSlots ? { vals: new Array(rule.matchSlots), rule: undefined } : noVars;
           m = rule.match(n, matchCtx);
         } catch (e) {
           if (e instanceof XPathError) throw new EngineError(set.name, 'context', e);
@@ -266,13 +307,53 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
     }
   };
   visit(root, rootRules);
-  const walk = (n: RNode): void => {
+  const placeOf = (e: RNode, parent: Place): Place => {
+    let byLocal = parent.below.get(e.ns);
+    if (!byLocal) parent.below.set(e.ns, (byLocal = new Map()));
+    let here = byLocal.get(e.local);
+    if (!here) {
+      here = newPlace();
+      if (compiled!.placeCount < 50_000) {
+        compiled!.placeCount++;
+        byLocal.set(e.local, here);
+      }
+    }
+    if (!here.rules) {
+      const list: [number, Rule[]][] = [];
+      const lists = byName.get(e.local) ?? wildcard;
+      for (let pi = 0; pi < patterns; pi++) {
+        const rules = lists[pi]!.filter((r) => r.quick(e));
+        if (rules.length) list.push([pi, rules]);
+      }
+      here.rules = list;
+    }
+    return here;
+  };
+  const walk = (n: RNode, place: Place): void => {
     for (const e of n.elems) {
-      visit(e, byName.get(e.local) ?? wildcard);
-      if (e.elems.length) walk(e);
+      const here = placeOf(e, place);
+      for (const [pi, rules] of here.rules!) {
+        for (const rule of rules) {
+          let m: boolean;
+          if (rule.plain) m = true;
+          else
+            try {
+              matchCtx.frame = rule.matchSlots ? { vals: new Array(rule.matchSlots), rule: undefined } : noVars;
+              m = rule.full(e, matchCtx);
+            } catch (err) {
+              if (err instanceof XPathError) throw new EngineError(set.name, 'context', err);
+              throw err;
+            }
+          if (m) {
+            fire(rule, e, pi);
+            break;
+          }
+        }
+      }
+      if (e.elems.length) walk(e, here);
     }
   };
-  walk(root);
+  walk(root, places);
   // In the official report's order: pattern by pattern, each in document order (a stable sort).
   return failures.sort((a, b) => a.pattern - b.pattern);
 }

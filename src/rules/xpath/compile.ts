@@ -384,6 +384,55 @@ function flat(doc: RNode): RNode[] {
   return list;
 }
 
+const nameIndexes = new WeakMap<RNode, { elems: Map<string, RNode[]>; attrs: Map<string, RNode[]> }>();
+/** A document's elements and attributes by local name, each list in document order (built on first use). */
+function nameIndex(doc: RNode): { elems: Map<string, RNode[]>; attrs: Map<string, RNode[]> } {
+  let index = nameIndexes.get(doc);
+  if (!index) {
+    const elems = new Map<string, RNode[]>();
+    const attrs = new Map<string, RNode[]>();
+    const add = (m: Map<string, RNode[]>, n: RNode): void => {
+      const l = m.get(n.local);
+      if (l) l.push(n);
+      else m.set(n.local, [n]);
+    };
+    const walk = (n: RNode): void => {
+      for (const a of n.attrs) add(attrs, a);
+      for (const k of n.elems) {
+        add(elems, k);
+        walk(k);
+      }
+    };
+    walk(doc);
+    nameIndexes.set(doc, (index = { elems, attrs }));
+  }
+  return index;
+}
+
+/**
+ * The nodes named `local` (from the document's name index) inside n: n's attributes and
+ * descendants, whose document orders are the range after n's up to n.end. Undefined when n's
+ * extent is unknown (documents not built by treeOf), so the caller walks instead.
+ */
+function namedWithin(n: RNode, local: string, attributes: boolean): RNode[] | undefined {
+  if (n.end < 0 || (n.kind !== ELEMENT && n.kind !== DOCUMENT)) return undefined;
+  const index = nameIndex(documentOf(n));
+  const list = (attributes ? index.attrs : index.elems).get(local);
+  if (!list) return [];
+  if (n.kind === DOCUMENT) return list;
+  // First node after n (binary search), then up to n.end.
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.order <= n.order) lo = mid + 1;
+    else hi = mid;
+  }
+  let i = lo;
+  while (i < list.length && list[i]!.order <= n.end) i++;
+  return lo === 0 && i === list.length ? list : list.slice(lo, i);
+}
+
 /** The nodes of an axis that pass the test, in axis order (reverse axes nearest first). */
 function axisNodes(axis: Axis, n: RNode, test: (n: RNode) => boolean, out: RNode[]): void {
   switch (axis) {
@@ -447,6 +496,8 @@ function axisNodes(axis: Axis, n: RNode, test: (n: RNode) => boolean, out: RNode
     }
   }
 }
+
+const UNNORMAL_SPACE = /[\t\r\n]| {2}|^ | $/;
 
 const REVERSE = new Set<Axis>(['parent', 'ancestor', 'ancestor-or-self', 'preceding-sibling', 'preceding']);
 
@@ -636,7 +687,11 @@ const BUILTINS: Record<string, Builtin> = {
   'normalize-space': {
     min: 0,
     max: 1,
-    fn: (args, c) => one(stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()').replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '')),
+    fn: (args, c) => {
+      const s = stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()');
+      // Most values are already normal: only those with other spaces are rewritten.
+      return one(UNNORMAL_SPACE.test(s) ? s.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') : s);
+    },
   },
   'string-length': { min: 0, max: 1, fn: (args, c) => one(new Dec([...stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of string-length()')].length)) },
   'upper-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of upper-case()').toUpperCase()) },
@@ -949,15 +1004,23 @@ function compileAst(ast: Ast, scope: Scope): Fn {
             steps.push(compileStep('descendant', step.test, step.preds, scope));
             continue;
           }
+          // //@x[p]: the attributes named x of the node and every element below it.
+          if (step.t === 'step' && step.axis === 'attribute' && step.test.t === 'name' && step.test.local !== '*' && step.preds.every(neverPositional)) {
+            steps.push(compileStep('descendant-attribute', step.test, step.preds, scope));
+            continue;
+          }
           steps.push(compileStep('descendant-or-self', { t: 'kind', kind: 'node' }, [], scope));
         }
         steps.push(compileAst(step, scope));
       }
       return (c) => {
         let items = first(c);
+        if (items.length === 0) return items;
+        // One focus for every step of this evaluation (steps return sequences, never keep the focus).
+        const sub: Ctx = { item: undefined, pos: 0, size: 0, frame: c.frame, doc: c.doc };
         for (const step of steps) {
           if (items.length === 0) return items;
-          const sub: Ctx = { item: undefined, pos: 0, size: items.length, frame: c.frame, doc: c.doc };
+          sub.size = items.length;
           let out: Item[];
           if (items.length === 1) {
             if (!(items[0] instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
@@ -1074,10 +1137,10 @@ function compileAst(ast: Ast, scope: Scope): Fn {
   }
 }
 
-function compileStep(axis: Axis, test: NodeTest, predAsts: Ast[], scope: Scope): Fn {
-  const t = nodeTestFn(test, axis, scope.sc.namespaces);
+function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAsts: Ast[], scope: Scope): Fn {
+  const t = nodeTestFn(test, axis === 'descendant-attribute' ? 'attribute' : axis, scope.sc.namespaces);
   const preds = predAsts.map((p) => compilePredicate(p, scope));
-  const reverse = REVERSE.has(axis);
+  const reverse = axis !== 'descendant-attribute' && REVERSE.has(axis);
   // The commonest step: child elements by name, no predicate.
   if (axis === 'child' && test.t === 'name' && test.local !== '*' && test.prefix !== '*' && preds.length === 0) {
     const local = test.local;
@@ -1085,8 +1148,38 @@ function compileStep(axis: Axis, test: NodeTest, predAsts: Ast[], scope: Scope):
     return (c) => {
       const n = c.item;
       if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'a path step from an atomic value');
+      if (n.elems.length > 3) {
+        // Many children (a document's root, a party): looked up by name, the list shared when
+        // every node of that name is in the namespace asked for.
+        const named = n.childrenNamed(local);
+        let i = 0;
+        while (i < named.length && named[i]!.ns === uri) i++;
+        if (i === named.length) return named.length ? named : [];
+        return named.filter((k) => k.ns === uri);
+      }
       const out: RNode[] = [];
       for (const k of n.elems) if (k.local === local && k.ns === uri) out.push(k);
+      return out;
+    };
+  }
+  // Descendants (or, after //, attributes anywhere below) by name: from the document's name index.
+  const indexed = test.t === 'name' && test.local !== '*' && (axis === 'descendant' || axis === 'descendant-attribute');
+  if (indexed) {
+    const local = test.local;
+    const attributes = axis === 'descendant-attribute';
+    return (c) => {
+      const n = c.item;
+      if (!(n instanceof RNode)) throw new XPathError(c.item === undefined ? 'XPDY0002' : 'XPTY0020', 'a path step without a context node');
+      const named = namedWithin(n, local, attributes);
+      let out: Item[] = [];
+      if (named) {
+        for (const k of named) if (t(k)) out.push(k);
+      } else if (attributes) {
+        const all: RNode[] = [];
+        axisNodes('descendant-or-self', n, () => true, all);
+        for (const x of all) if (x.kind === ELEMENT) for (const a of x.attrs) if (t(a)) out.push(a);
+      } else axisNodes(axis as Axis, n, t, out as RNode[]);
+      for (const p of preds) out = p(out, c);
       return out;
     };
   }
@@ -1094,7 +1187,7 @@ function compileStep(axis: Axis, test: NodeTest, predAsts: Ast[], scope: Scope):
     const n = c.item;
     if (!(n instanceof RNode)) throw new XPathError(c.item === undefined ? 'XPDY0002' : 'XPTY0020', 'a path step without a context node');
     let out: Item[] = [];
-    axisNodes(axis, n, t, out as RNode[]);
+    axisNodes(axis as Axis, n, t, out as RNode[]);
     for (const p of preds) out = p(out, c);
     if (reverse && out.length > 1) out.reverse();
     return out;

@@ -11,6 +11,8 @@ export const ELEMENT = 1;
 export const ATTRIBUTE = 2;
 export const TEXT = 3;
 
+const NONE: RNode[] = [];
+
 export class RNode {
   /** Element and text children, in order (elements only in `elems`). */
   kids: RNode[] = [];
@@ -18,7 +20,10 @@ export class RNode {
   attrs: RNode[] = [];
   /** Position among the parent's element children (0-based), for sibling axes. */
   slot = 0;
+  /** The last document order inside this element (its attributes and descendants); -1 when unknown. */
+  end = -1;
   private stringValue?: string;
+  private byLocal?: Map<string, RNode[]>;
   constructor(
     readonly kind: number,
     readonly local: string,
@@ -39,6 +44,19 @@ export class RNode {
     if (this.kids.length === 1 && this.kids[0]!.kind === TEXT) s = this.kids[0]!.value;
     else for (const k of this.kids) s += k.string();
     return (this.stringValue = s);
+  }
+
+  /** The element children with a local name, in order (indexed on first use; never mutate the result). */
+  childrenNamed(local: string): RNode[] {
+    if (!this.byLocal) {
+      this.byLocal = new Map();
+      for (const k of this.elems) {
+        const l = this.byLocal.get(k.local);
+        if (l) l.push(k);
+        else this.byLocal.set(k.local, [k]);
+      }
+    }
+    return this.byLocal.get(local) ?? NONE;
   }
 
   /** The node's path as errors give it (like xml/parse.ts pathOf: a step index only when the name repeats). */
@@ -85,9 +103,11 @@ export function treeOf(root: XNode): RDocument {
       current.kids.push(new RNode(TEXT, '', '', current, order++, current.line, value));
     },
     leave() {
+      current.end = order - 1;
       current = current.parent!;
     },
   });
   if (!ok) throw new Error('the rules need the live parsed document, not a copy');
+  doc.end = order - 1;
   return { root: doc, size: order };
 }

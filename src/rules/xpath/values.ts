@@ -251,9 +251,19 @@ export function testComparison(op: CompOp, c: number): boolean {
 export function generalCompare(op: CompOp, left: Seq, right: Seq): boolean {
   if (left.length === 0 || right.length === 0) return false;
   const ra = right.map(atomize);
+  const equality = op === '=' || op === '!=';
   for (const l of left) {
     const la = atomize(l);
+    const ls = typeof la === 'string' ? la : la instanceof Untyped ? la.s : undefined;
     for (const r of ra) {
+      // Strings and untyped values on both sides (the commonest case): compared as strings, nothing to cast.
+      if (equality && ls !== undefined) {
+        const rs = typeof r === 'string' ? r : r instanceof Untyped ? r.s : undefined;
+        if (rs !== undefined) {
+          if (op === '=' ? ls === rs : ls !== rs) return true;
+          continue;
+        }
+      }
       const [x, y] = generalPair(la, r);
       if (op !== '=' && op !== '!=' && kindOf(x) === 'boolean' && kindOf(y) !== 'boolean') throw new XPathError('XPTY0004', 'cannot compare');
       if (testComparison(op, compareAtomic(x, y))) return true;
