@@ -31,7 +31,6 @@ export interface PostgresOptions {
 }
 
 /** The stores, set from storesOf in the constructor (one list, kept by Stores). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface PostgresLedger extends Stores {}
 
 export class PostgresLedger implements Ledger {

@@ -22,7 +22,6 @@ export interface SqliteOptions {
 }
 
 /** The stores, set from storesOf in the constructor (one list, kept by Stores). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface SqliteLedger extends Stores {}
 
 export class SqliteLedger implements Ledger {
