@@ -14,7 +14,7 @@ import { requestBytes, type OperatorRequest } from '../formats/request.js';
 import type { Hub } from '../hub.js';
 import { parseErrors, type FlowRow, type InvoiceRow } from '../ledger/stores.js';
 import type { Producer } from '../lifecycle/statuses.js';
-import { CIRCUITS, type CircuitLevel } from '../lifecycle/circuits.js';
+import { CIRCUITS, validatorAt, type CircuitLevel } from '../lifecycle/circuits.js';
 import type { Attachment } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { sourceOf } from './deliver.js';
@@ -98,7 +98,7 @@ export async function decideValidation(hub: Hub, invoice: InvoiceRow, d: Validat
   const level = circuitLevelOf(invoice.status);
   const hold = (await hub.ledger.circuits.ofInvoices([invoice.id])).get(invoice.id);
   const status = d.approve ? level.validated : d.wrongValidator ? level.wrongValidator : level.refused;
-  const producerId = d.validator ?? (level.level === 2 ? hold?.validator_2 : hold?.validator_1) ?? undefined;
+  const producerId = d.validator ?? (hold && validatorAt(hold, level.level));
   const update = { ...updateOf(invoice, status), complement: d.reason, comment: d.comment, motif: d.reason ?? d.comment, producerId };
   const what = d.approve ? 'validate' : 'refuse';
   return runRequest(hub, { factflowRequest: 1, action: 'status', producer: 'validator', updates: [update] }, `invoice ${what} ${invoice.number}`);

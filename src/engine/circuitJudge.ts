@@ -6,7 +6,7 @@
 import { flowError, type FlowError } from '../errors/catalog.js';
 import type { StatusUpdate } from '../formats/statut.js';
 import type { InvoiceRow } from '../ledger/stores.js';
-import { levelOfStatus } from '../lifecycle/circuits.js';
+import { levelOfStatus, validatorAt } from '../lifecycle/circuits.js';
 import { statusRule, type Producer } from '../lifecycle/statuses.js';
 import { validatorAllowed, type Partner } from '../route/partners.js';
 import type { JudgeContext } from './context.js';
@@ -24,7 +24,7 @@ export function circuitChecks(u: StatusUpdate, producer: Producer, from: string 
   const awaitedLevel = from === '13' ? 1 : from === '18' ? 2 : undefined;
   if (!hold || awaitedLevel !== at.level) return [];
   if (producer === 'validator') {
-    const validator = (at.level === 1 ? hold.validator_1 : hold.validator_2) ?? '';
+    const validator = validatorAt(hold, at.level) ?? '';
     const sender = u.producerId ?? '';
     if (partner && !validatorAllowed(partner, sender)) return [flowError('PARTNER_VALIDATOR_NOT_ALLOWED', { partner: partner.code, validator: sender || '(none)' }, u.where)];
     if (sender !== validator) return [flowError('VALIDATION_NOT_VALIDATOR', { number: u.number, level: String(at.level), validator, sender: sender || '(none)' }, u.where)];

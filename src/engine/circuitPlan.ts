@@ -9,7 +9,7 @@
  */
 import type { AcceptedUpdate } from './judge.js';
 import type { EventRecord, EventRow, HoldRow, InvoiceRow } from '../ledger/stores.js';
-import { actorId, circuitOf, dueAt, levelOfStatus, nextStep, type Deadlines } from '../lifecycle/circuits.js';
+import { actorId, circuitOf, dueAt, levelOfStatus, nextStep, validatorAt, type Deadlines } from '../lifecycle/circuits.js';
 import { assertTransition } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
 import { localDate, type Places } from './places.js';
@@ -88,7 +88,7 @@ export function planReleases(releases: Release[], flow: { id: string; replays: n
     const receivedOn = localDate(r.depositedAt);
     if (step.to === 'none') return [];
     if (step.to === 'level') {
-      const validator = (step.level.level === 1 ? r.hold.validator_1 : r.hold.validator_2) ?? '';
+      const validator = validatorAt(r.hold, step.level.level) ?? '';
       const status = assertTransition({ number: r.row.number, from: r.row.status, to: step.level.pending, producer: 'platform' });
       return [{
         row: r.row, model: r.model, receivedOn,

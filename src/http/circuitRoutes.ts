@@ -8,12 +8,9 @@ import type { FastifyInstance } from 'fastify';
 import { decideValidation } from '../app/requests.js';
 import type { Principal } from '../app/tokens.js';
 import type { Hub } from '../hub.js';
+import { validatorAt } from '../lifecycle/circuits.js';
 import { SECURITY } from './api.js';
 import { ApiError, errorResponses } from './errors.js';
-
-/** Who acts on a held invoice: the validator the invoice awaits at its level. */
-const awaitedValidator = (hold: { level: number; validator_1: string; validator_2: string | null }): string | null =>
-  hold.level === 2 ? hold.validator_2 : hold.validator_1;
 
 export function registerCircuits(app: FastifyInstance, hub: Hub): void {
   app.post('/v1/invoices/:invoiceId/validation', {
@@ -36,14 +33,14 @@ export function registerCircuits(app: FastifyInstance, hub: Hub): void {
     const invoice = await hub.ledger.invoices.get(invoiceId);
     const hold = invoice && (await hub.ledger.circuits.ofInvoices([invoice.id])).get(invoice.id);
     if (!invoice || !hold) throw new ApiError('MISSING_RESOURCE', `no invoice ${invoiceId} in a validation circuit`);
-    const validator = awaitedValidator(hold);
+    const validator = validatorAt(hold, hold.level);
     const p = req.principal as Principal;
     if (p.kind === 'partner' && !(validator && p.partner.validators?.includes(validator))) {
       throw new ApiError('FORBIDDEN_ACCESS', `partner ${p.partner.code} is not registered for the validator invoice ${invoiceId} awaits (factflow partners add ${p.partner.code} --validator <id>)`);
     }
     if (body.decision !== 'approve' && !body.reason) throw new ApiError('INVALID_REQUEST', 'a refusal needs a reason: the supplier receives it');
     const outcome = await decideValidation(hub, invoice, {
-      approve: body.decision === 'approve', wrongValidator: body.decision === 'wrong-validator', reason: body.reason, comment: body.comment, ...(validator ? { validator } : {}),
+      approve: body.decision === 'approve', wrongValidator: body.decision === 'wrong-validator', reason: body.reason, comment: body.comment,
     });
     const after = (await hub.ledger.invoices.get(invoice.id))!;
     return { invoiceId: invoice.id, status: after.status, flowId: outcome.flow?.id, accepted: outcome.errors.length === 0, errors: outcome.errors };

@@ -58,6 +58,10 @@ export const circuitOf = (cadre: string): Circuit | undefined => BY_CADRE.get(ca
 export const WORKS_CADRES: ReadonlySet<string> = new Set(['A4', 'A5', 'A6', 'A7', 'A8', 'A13', 'A14', 'A15', 'A16', 'A17', 'A18', 'A19', 'A20', 'A22', 'A23', 'A24', 'A25']);
 
 /** The identifier of who acts at a level, from the invoice. */
+/** Who acts at a level of a held invoice: its validator (level 1) or its level-2 validator. */
+export const validatorAt = (hold: { validator_1: string; validator_2: string | null }, level: number): string | undefined =>
+  (level === 2 ? hold.validator_2 : hold.validator_1) ?? undefined;
+
 export const actorId = (inv: Pick<Invoice, 'validator' | 'moe'>, by: Actor): string | undefined => (by === 'valideur' ? inv.validator?.id : inv.moe?.id) || undefined;
 
 /** The level a circuit status belongs to, and what it is there. */
