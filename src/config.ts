@@ -201,8 +201,8 @@ export interface Config {
 
 export const CONFIG_FILE = 'factflow.config.json';
 
-/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level, SMTP password; the tests' PostgreSQL server). */
-export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_SMTP_PASSWORD', 'FACTFLOW_TEST_PG', 'FACTFLOW_TEST_LEDGER'] as const;
+/** FACTFLOW_* variables that are not settings but are read elsewhere (home folder, log level, SMTP password; the PostgreSQL server of the tests and of the bench). */
+export const OTHER_ENV = ['FACTFLOW_HOME', 'FACTFLOW_LOG_LEVEL', 'FACTFLOW_SMTP_PASSWORD', 'FACTFLOW_TEST_PG', 'FACTFLOW_TEST_LEDGER', 'FACTFLOW_BENCH_PG'] as const;
 
 /** A setting that is unknown, of the wrong type, or a config file that cannot be read; names its source. */
 export class ConfigError extends Error {}

@@ -241,3 +241,23 @@ test('a flow another live process is working on is never resumed; one whose owne
     sleeper.kill();
   }
 });
+
+test('temp files of dead writers are removed at start-up; those of another host only once they are an hour old', async () => {
+  const hub = await trackedHub();
+  const dir = path.join(hub.layout.outbox, 'recipients', '11000201100044');
+  fs.mkdirSync(dir, { recursive: true });
+  const left = (name: string, ageMs = 0) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, '<half');
+    const t = new Date(Date.now() - ageMs);
+    fs.utimesSync(file, t, t);
+    return name;
+  };
+  const deadHere = left('.a.xml.999999.abcd1234.tmp'); // a name from before hosts were recorded
+  const liveHere = left(`.b.xml.${process.pid}.abcd1234.tmp`);
+  const freshElsewhere = left('.c.xml.999999@00000000.abcd1234.tmp');
+  const oldElsewhere = left('.d.xml.999999@00000000.abcd1234.tmp', 2 * 3600_000);
+  await resumeUnfinished(hub);
+  expect(fs.readdirSync(dir).sort()).toEqual([liveHere, freshElsewhere].sort());
+  expect([deadHere, oldElsewhere].some((f) => fs.existsSync(path.join(dir, f)))).toBe(false);
+});

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import os from 'node:os';
 
 /**
  * Fault injection for tests: called before every write, fsync and rename of the file layer;
@@ -27,7 +28,17 @@ export function fsyncPath(file: string): void {
   }
 }
 
-const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/**
+ * A temp file's name carries its writer: `.<final>.<pid>@<host>.<random>.tmp`, the host as a short
+ * hash. Only the writer's own machine can tell whether that pid is alive; nodes on other machines
+ * share the folders and leave such a file alone until it is older than any write takes.
+ */
+const HOST_TAG = crypto.createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+const TEMP_NAME = /^\..+\.(\d+)(?:@([0-9a-f]{8}))?\.[0-9a-f]{8}\.tmp$/;
+const FOREIGN_TEMP_MAX_AGE_MS = 3600_000;
+
+const tempNameFor = (file: string): string =>
+  path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}@${HOST_TAG}.${crypto.randomBytes(4).toString('hex')}.tmp`);
 
 export function processAlive(pid: number): boolean {
   try {
@@ -38,14 +49,26 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether the writer of a temp file is gone: a dead pid here, or a file of another host left for an hour. */
+function abandonedTemp(file: string, pid: number, host: string | undefined, now: number): boolean {
+  if (!host || host === HOST_TAG) return !processAlive(pid);
+  try {
+    return now - fs.statSync(file).mtimeMs > FOREIGN_TEMP_MAX_AGE_MS;
+  } catch {
+    return false; // renamed or removed meanwhile by its writer
+  }
+}
+
 /** Removes temp files left below `dir` by writers that died (crash, kill) before renaming. */
 export function removeOrphanTempFiles(dir: string): number {
   let removed = 0;
   if (!fs.existsSync(dir)) return 0;
+  const now = Date.now();
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]) {
     const m = entry.isFile() ? TEMP_NAME.exec(entry.name) : null;
-    if (m && !processAlive(Number(m[1]))) {
-      fs.rmSync(path.join(entry.parentPath, entry.name), { force: true });
+    const file = m && path.join(entry.parentPath, entry.name);
+    if (m && abandonedTemp(file!, Number(m[1]), m[2], now)) {
+      fs.rmSync(file!, { force: true });
       removed++;
     }
   }
@@ -147,7 +170,7 @@ export function writeFilesAtomic(files: { path: string; chunks: Iterable<string 
     for (const { path: file, chunks } of files) {
       const dir = path.dirname(file);
       ensureDir(dir);
-      const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+      const tmp = tempNameFor(file);
       open.push({ file, dir, tmp, fd: openInDir(dir, tmp, 'w', 0o644) });
       faultHook?.('write', file);
       writeChunks(open[open.length - 1]!.fd, chunks);
