@@ -553,9 +553,20 @@ function webhookStore(db: LedgerDb): WebhookStore {
 function counterStore(db: LedgerDb): CounterStore {
   return {
     async add(deltas) {
+      // One statement for all of them (a round trip each on PostgreSQL); a key appears once in it,
+      // as PostgreSQL refuses to update the same row twice in one upsert.
+      const summed = new Map<string, CounterDelta>();
       for (const d of deltas) {
-        await db.run('INSERT INTO metric_counts (metric, label, n) VALUES (?, ?, ?) ON CONFLICT (metric, label) DO UPDATE SET n = metric_counts.n + excluded.n', [d.metric, d.label, d.n]);
+        const key = JSON.stringify([d.metric, d.label]);
+        const seen = summed.get(key);
+        summed.set(key, seen ? { ...seen, n: seen.n + d.n } : d);
       }
+      const rows = [...summed.values()];
+      if (!rows.length) return;
+      await db.run(
+        `INSERT INTO metric_counts (metric, label, n) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (metric, label) DO UPDATE SET n = metric_counts.n + excluded.n`,
+        rows.flatMap((d) => [d.metric, d.label, d.n]),
+      );
     },
     async all() {
       return db.all<CounterDelta>('SELECT metric, label, n FROM metric_counts ORDER BY metric, label');
