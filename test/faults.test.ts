@@ -242,6 +242,31 @@ test('a flow another live process is working on is never resumed; one whose owne
   }
 });
 
+test('a delivery whose flow was taken over meanwhile (its lease expired) records nothing; the new owner delivers it once', async () => {
+  const hub = await trackedHub();
+  const id = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+  // Another node takes the flow over while this process writes its pivots, before its first commit.
+  let takenOver = false;
+  setFaultHook((op) => {
+    if (op === 'rename' && !takenOver) {
+      takenOver = true;
+      ledgerSql(hub.layout.home, "UPDATE flows SET owner_node = 'other', owner_pid = 999999 WHERE id = ?", id);
+    }
+  });
+  const [run] = await runFlows(hub, [id]);
+  setFaultHook(undefined);
+  expect(run).toEqual({ flowId: id, skipped: true });
+  expect((await hub.ledger.flows.get(id))!.stage).toBe('DECIDED');
+  expect(ledgerSql(hub.layout.home, "SELECT count(*) AS n FROM invoice_events WHERE status = '03'")).toEqual([{ n: 0 }]);
+  expect(ledgerSql(hub.layout.home, 'SELECT count(*) AS n FROM outputs')).toEqual([{ n: 0 }]);
+  // That node dies in turn: this one finishes the flow, each invoice made available once.
+  ledgerSql(hub.layout.home, "UPDATE flows SET owner_node = ? WHERE id = ?", hub.settings.node, id);
+  const { done } = await resumeUnfinished(hub);
+  expect(done.map((f) => [f.id, f.stage])).toEqual([[id, 'DONE']]);
+  expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
+  expect(ledgerSql(hub.layout.home, "SELECT invoice_id FROM invoice_events GROUP BY invoice_id HAVING group_concat(status) <> '01,03'")).toEqual([]);
+});
+
 test('temp files of dead writers are removed at start-up; those of another host only once they are an hour old', async () => {
   const hub = await trackedHub();
   const dir = path.join(hub.layout.outbox, 'recipients', '11000201100044');

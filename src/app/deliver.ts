@@ -11,7 +11,7 @@ import { flowError, SystemFault, systemFault } from '../errors/catalog.js';
 import { moveDurably, PendingDirs, writeFilesAtomic } from '../emit/atomic.js';
 import { deliverableRows, planDelivery, type DeliveryPlan, type Grouping } from '../engine/plan.js';
 import type { Hub } from '../hub.js';
-import { exists } from '../ingest/claim.js';
+import { exists, isMine } from '../ingest/claim.js';
 import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
@@ -92,15 +92,30 @@ async function groupingOf(hub: Hub, rows: InvoiceRow[], events: { supplier_id: s
 interface InProgress extends Delivery {
   plan?: DeliveryPlan;
   fault?: Error;
+  /** Another process took the flow over meanwhile (this node's lease had expired): it finishes it. */
+  takenOver?: boolean;
+}
+
+/** What stopped a flow's delivery: a system fault, or the flow taken over by another process. */
+export type DeliveryOutcome = Error | 'taken-over' | undefined;
+
+/**
+ * The fence of every delivery commit: the flow is still DECIDED and still ours. A node whose
+ * lease expired may still be delivering when another one takes the flow over; whichever commits
+ * first wins (write transactions are serialized), the other records nothing more of it.
+ */
+async function stillOurs(hub: Hub, tx: Tx, flowId: string): Promise<boolean> {
+  const now = await tx.flows.get(flowId);
+  return !!now && now.stage === 'DECIDED' && isMine(hub, now);
 }
 
 /** DECIDED → DONE for flows delivered together; returns, per flow, the system fault that stopped it. */
-export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(Error | undefined)[]> {
+export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<DeliveryOutcome[]> {
   const flows: InProgress[] = deliveries.map((d) => ({ ...d }));
   const pending = new PendingDirs();
   const each = async (step: (f: InProgress & { plan: DeliveryPlan }) => unknown) => {
     for (const f of flows) {
-      if (f.fault) continue;
+      if (f.fault || f.takenOver) continue;
       try {
         await step(f as InProgress & { plan: DeliveryPlan });
       } catch (e) {
@@ -119,8 +134,13 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
   const commitEach = (step: (f: InProgress & { plan: DeliveryPlan }, tx: Tx) => Promise<void>) =>
     shared(() => hub.ledger.transaction(async (tx) => {
       for (const f of flows) {
-        if (f.fault) continue;
+        if (f.fault || f.takenOver) continue;
         try {
+          if (!(await stillOurs(hub, tx, f.flow.id))) {
+            f.takenOver = true;
+            hub.log.warn('flow taken over by another process before this one could finish delivering it: left to it', { flowId: f.flow.id });
+            continue;
+          }
           await tx.savepoint((sp) => step(f as InProgress & { plan: DeliveryPlan }, sp));
         } catch (e) {
           f.fault = systemFault(e);
@@ -159,9 +179,9 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<(E
     await recordFlowDone(tx, flow, plan.report, doneAt);
   });
   for (const f of flows) {
-    if (f.fault || !f.plan) continue;
+    if (f.fault || f.takenOver || !f.plan) continue;
     const what = f.plan.unit === 'updates' ? 'updates applied' : 'invoices integrated';
     hub.log.info(`done: ${f.flow.state} (${f.plan.accepted}/${f.plan.total} ${what})`, { flowId: f.flow.id, file: f.flow.file_name, state: f.flow.state });
   }
-  return flows.map((f) => f.fault);
+  return flows.map((f) => f.fault ?? (f.takenOver ? 'taken-over' : undefined));
 }

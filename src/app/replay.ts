@@ -80,6 +80,7 @@ export async function replayFlow(hub: Hub, flowId: string): Promise<{ plan: Repl
   const plan = planOf(flow, decided.decision);
   hub.log.info(`replay ${decided.plan.flow.replay!.attempt}: ${plan.wouldAccept} of ${plan.retried} retried invoice(s) accepted`, { flowId });
   const [fault] = await deliverFlows(hub, [{ flow: (await hub.ledger.flows.get(flowId))!, models: prepared.read.invoices }]);
+  if (fault === 'taken-over') return { plan: planOf(flow, decided.decision, 'taken over by another process, which finishes it'), flow: (await hub.ledger.flows.get(flowId))! };
   if (fault) {
     await hub.ledger.transaction((tx) => tx.flows.recordFault(flowId, fault.message));
     throw fault;

@@ -60,7 +60,10 @@ export async function runFlows(hub: Hub, flowIds: string[]): Promise<FlowRun[]> 
       run.fault = systemFault(e);
     }
   }
-  (await deliverFlows(hub, deliveries)).forEach((fault, i) => fault && (deliveries[i]!.run.fault = fault));
+  (await deliverFlows(hub, deliveries)).forEach((outcome, i) => {
+    if (outcome === 'taken-over') deliveries[i]!.run.skipped = true;
+    else if (outcome) deliveries[i]!.run.fault = outcome;
+  });
   for (const run of runs) {
     if (!run.fault) continue;
     const message = run.fault.message;

@@ -34,6 +34,8 @@ const RESPAWN_MS = 1000;
 /** Flows handed to a worker at once: small ones together share their fsyncs and commits. */
 const GROUP_MAX_FLOWS = 8;
 const GROUP_MAX_BYTES = 4 * 1024 * 1024;
+/** An inbox file this large (an archive of hundreds of invoices, a big mixed flow) keeps a worker busy alone. */
+const LARGE_FLOW_BYTES = 256 * 1024;
 
 export class FlowPool {
   private readonly slots: Slot[];
@@ -104,6 +106,24 @@ export class FlowPool {
   /** How many more flows can be handed over now. */
   get room(): number {
     return this.capacity - this.slots.reduce((n, s) => n + (s.busy?.length ?? 0), 0) - this.waiting.length;
+  }
+
+  /**
+   * Takes out of `queue` the files to claim now: small ones up to `room`; a large one only for a
+   * worker that is free now, never ahead, so that the next large ones are left to other nodes
+   * (a node would otherwise hold dozens of archives while its peers sit idle).
+   */
+  take(queue: string[], sizeOf: (file: string) => number): string[] {
+    let small = this.room;
+    let large = this.slots.filter((s) => !s.busy && !s.down).length - this.waiting.length;
+    const taken = new Set<string>();
+    for (const file of queue) {
+      if (sizeOf(file) >= LARGE_FLOW_BYTES ? large-- > 0 && small-- > 0 : small-- > 0) taken.add(file);
+      if (small <= 0) break;
+    }
+    const rest = queue.filter((f) => !taken.has(f));
+    queue.splice(0, queue.length, ...rest);
+    return [...taken];
   }
 
   /** Runs a claimed flow of `size` bytes; resolves with the system fault that stopped it, if any. */

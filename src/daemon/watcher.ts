@@ -286,7 +286,9 @@ export async function startDaemon(hub: Hub, opts: { waitForLock?: boolean } = {}
     working = true;
     // With workers, claims wait until a quarter of the capacity is free, so that batches stay large.
     while (queue.length && !stopped && ledgerUsable() && (!pool || pool.room >= Math.min(queue.length, pool.capacity / 4))) {
-      let batch = queue.splice(0, pool ? pool.room : CLAIM_BATCH);
+      let batch = pool ? pool.take(queue, (file) => queued.get(file)!.size) : queue.splice(0, CLAIM_BATCH);
+      // Only large files wait, and no worker is free for them: the next flow that ends drains again.
+      if (!batch.length) break;
       let requeue: string[] = [];
       // Files another process still has open for writing wait (one pass over /proc per batch).
       const writers = openForWriting(batch.map(fsOf));
