@@ -11,6 +11,7 @@ import { processFile, runFlow, unfinishedFlows } from '../src/app/run.js';
 import { closeHub, openHub } from '../src/hub.js';
 import { toPostgres, valuesOf, ddl } from '../src/ledger/dialect.js';
 import { MIGRATIONS } from '../src/ledger/db.js';
+import { EARLIER_DEPOSITS_PER_STATEMENT } from '../src/ledger/sqlStores.js';
 import { importDirectory } from '../src/route/directoryImport.js';
 import { CLI, cli, closeHubs, deliveredInvoices, eachLedger, fixture, listFiles, tempDir, trackedHub, variant } from './helpers.js';
 
@@ -62,6 +63,22 @@ eachLedger('the stores', (backend) => {
     const checks = await doctor(hub);
     expect(checks.filter((c) => c.result === 'FAIL')).toEqual([]);
     expect(checks.find((c) => c.check === 'ledger schema')!.detail).toBe(`version ${MIGRATIONS.length} (this factflow: ${MIGRATIONS.length})`);
+  });
+
+  test('earlier deposits are found by key across statements: the newest accepted invoice of its year, nothing for others', async () => {
+    const hub = await hubOf();
+    await processFile(hub, fixture('archives', 'twenty-ubl.tar.gz'), { copy: true });
+    const rows = await hub.ledger.invoices.search({ limit: 100 });
+    expect(rows.length).toBe(20);
+    const key = (supplier: string, number: string, year: string) => `${supplier}\u0000${number}\u0000${year}`;
+    const present = rows.map((r) => key(r.supplier_id, r.number, r.issue_date.slice(0, 4)));
+    // Absent keys in between, so that the present ones fall in several statements.
+    const absent = Array.from({ length: 2 * EARLIER_DEPOSITS_PER_STATEMENT }, (_, i) => key(rows[i % 20]!.supplier_id, `NOPE-${i}`, '2026'));
+    const wrongYear = key(rows[0]!.supplier_id, rows[0]!.number, '1999');
+    const keys = absent.flatMap((k, i) => (i % 20 === 0 ? [k, present[i / 20]!] : [k])).concat(present.slice(absent.length / 20), wrongYear, present[0]!);
+    const found = await hub.ledger.invoices.earlierDeposits(keys);
+    expect([...found.keys()].sort()).toEqual([...present].sort());
+    for (const r of rows) expect(found.get(key(r.supplier_id, r.number, r.issue_date.slice(0, 4)))).toEqual({ id: r.id, flow_id: r.flow_id, status: r.status });
   });
 
   test('a savepoint undoes only its own writes; a failed transaction writes nothing', async () => {

@@ -38,6 +38,8 @@ async function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => Prom
 
 /** No LIMIT given: a bound both backends take (SQLite's -1 is refused by PostgreSQL). */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+/** Keys looked up per statement by earlierDeposits (two parameters each). */
+export const EARLIER_DEPOSITS_PER_STATEMENT = 200;
 
 const STAGES = new Set<string>(['CLAIMING', 'CLAIMED', 'DECIDED', 'DONE'] satisfies Stage[]);
 
@@ -260,12 +262,21 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       await db.run('UPDATE invoices SET pivot_path = ? WHERE id = ?', [path, id]);
     },
     async earlierDeposits(keys) {
+      // Many keys per statement (a flow of thousands of invoices was as many round trips, inside
+      // the write lock); the newest accepted row of each (supplier, number) of the right year wins.
+      const wanted = new Set(keys);
       const out = new Map<string, EarlierDeposit>();
-      for (const key of new Set(keys)) {
-        const [supplier, number, year] = key.split('\u0000');
-        const row = await db.get<EarlierDeposit>("SELECT id, flow_id, status FROM invoices WHERE supplier_id = ? AND number = ? AND substr(issue_date, 1, 4) = ? AND accepted = 1 AND role = 'invoice' ORDER BY id DESC LIMIT 1",
-          [supplier, number, year]);
-        if (row) out.set(key, row);
+      const pairs = [...wanted].map((key) => key.split('\u0000').slice(0, 2));
+      for (let i = 0; i < pairs.length; i += EARLIER_DEPOSITS_PER_STATEMENT) {
+        const batch = pairs.slice(i, i + EARLIER_DEPOSITS_PER_STATEMENT);
+        const rows = await db.all<EarlierDeposit & { supplier_id: string; number: string; year: string }>(
+          `SELECT id, flow_id, status, supplier_id, number, substr(issue_date, 1, 4) AS year FROM invoices
+           WHERE (supplier_id, number) IN (VALUES ${batch.map(() => '(?, ?)').join(', ')}) AND accepted = 1 AND role = 'invoice' ORDER BY id DESC`,
+          batch.flat());
+        for (const r of rows) {
+          const key = `${r.supplier_id}\u0000${r.number}\u0000${r.year}`;
+          if (wanted.has(key) && !out.has(key)) out.set(key, { id: r.id, flow_id: r.flow_id, status: r.status });
+        }
       }
       return out;
     },
