@@ -81,6 +81,14 @@ eachLedger('the stores', (backend) => {
     for (const r of rows) expect(found.get(key(r.supplier_id, r.number, r.issue_date.slice(0, 4)))).toEqual({ id: r.id, flow_id: r.flow_id, status: r.status });
   });
 
+  test('a claim is finished only from CLAIMING: a recovering node cannot send back a flow its owner decided meanwhile', async () => {
+    const hub = await hubOf();
+    const done = (await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    expect(done.stage).toBe('DONE');
+    expect(await hub.ledger.transaction((tx) => tx.flows.finishClaim(done.id, done.sha256, done.size))).toBe(false);
+    expect((await hub.ledger.flows.get(done.id))!.stage).toBe('DONE');
+  });
+
   test('a savepoint undoes only its own writes; a failed transaction writes nothing', async () => {
     const hub = await hubOf();
     const partner = (code: string) => ({ code, name: code, suppliers: [], recipients: [] });

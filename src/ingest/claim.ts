@@ -151,7 +151,11 @@ export async function claimFiles(hub: Hub, files: ({ source: string | Buffer } &
   if (claims.some((c) => !c.moved)) await dropUnmoved();
   const lost: typeof measured = [];
   await hub.ledger.transaction(async (tx) => {
-    for (const m of measured) if (!(await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size)))) lost.push(m);
+    for (const m of measured) {
+      // Not finished by us: either dropped (lost), or finished already by a node that took this
+      // one for dead and recovered the claim (the flow exists: it goes on as any other).
+      if (!(await tx.flows.finishClaim(m.c.id, m.sha256, (m.c.size = m.size))) && !(await tx.flows.get(m.c.id))) lost.push(m);
+    }
   });
   // Claims another node dropped meanwhile (it took this node for dead: a pause longer than the
   // lease): the file goes back to the inbox, to be claimed again, rather than stay unknown in the spool.

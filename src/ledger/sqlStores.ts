@@ -113,7 +113,9 @@ function flowStore(db: LedgerDb): FlowStore {
       await db.run("DELETE FROM flows WHERE id = ? AND stage = 'CLAIMING'", [id]);
     },
     async finishClaim(id, sha256, size) {
-      return (await db.run("UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ?", [sha256, size, id])).changes > 0;
+      // Only from CLAIMING: a node recovering a claim it took for abandoned must not send back to
+      // CLAIMED a flow its owner (only slow) has decided or finished meanwhile.
+      return (await db.run("UPDATE flows SET stage = 'CLAIMED', sha256 = ?, size = ? WHERE id = ? AND stage = 'CLAIMING'", [sha256, size, id])).changes > 0;
     },
     async takeOver(id, from, to) {
       return (await db.run('UPDATE flows SET owner_pid = ?, owner_node = ? WHERE id = ? AND owner_pid IS NOT DISTINCT FROM ? AND owner_node IS NOT DISTINCT FROM ?',
