@@ -1,5 +1,6 @@
 /** The HTTP API through a real server on a loopback port, a real ledger and real files. */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../src/app/tokens.js';
 import type { Hub } from '../src/hub.js';
@@ -159,6 +160,22 @@ test('bodies are capped at maxFlowBytes; bad requests answer in the standard err
   const search = await call('/v1/flows/search', { token: tokens.op, method: 'POST', body: '{"where":{"ackStatus":"Maybe"}}', headers: { 'content-type': 'application/json' } });
   expect(search.status).toBe(400);
   expect((await json(search)).errorCode).toBe('INVALID_REQUEST');
+});
+
+test('a sha256 that is not the file\'s is refused before the claim: nothing is deposited', async () => {
+  const file = variant(fixture('ubl', 'invoice-commune.xml'), `${tempDir('sha-')}/checked.xml`, [['UBL-2026-001', 'UBL-2026-SHA']]);
+  const right = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const wrong = await deposit(tokens.ACM001!, file, { name: 'checked.xml', trackingId: 'sha-1', sha256: '0'.repeat(64) });
+  expect(wrong.status).toBe(422);
+  expect((await json(wrong)).errorCode).toBe('CHECKSUM_MISMATCH');
+  const raw = await call(`/v1/flows?name=checked.xml&sha256=${'f'.repeat(64)}`, { token: tokens.ACM001, method: 'POST', body: fs.readFileSync(file), headers: { 'content-type': 'application/xml' } });
+  expect(raw.status).toBe(422);
+  expect((await hub.ledger.flows.list({})).filter((f) => f.file_name === 'checked.xml')).toHaveLength(0);
+  // The same trackingId with the right checksum is a first deposit, not a conflict.
+  const ok = await deposit(tokens.ACM001!, file, { name: 'checked.xml', trackingId: 'sha-1', sha256: right });
+  expect(ok.status).toBe(202);
+  expect(await json(ok)).toMatchObject({ sha256: right, alreadyReceived: false });
+  await finished((await hub.ledger.flows.list({})).find((f) => f.file_name === 'checked.xml')!.id);
 });
 
 test('the OpenAPI document at /docs lists every route', async () => {
