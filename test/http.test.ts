@@ -247,6 +247,46 @@ test('factflow watch serves the API: a deposit runs in the daemon like a file in
   }
 }, 120_000);
 
+test('factflow serve runs the HTTP side alone and processes what is deposited; with httpListen off it refuses to start', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./helpers.js');
+  const home = tempDir();
+  expect(cli(['init'], { home }).code).toBe(0);
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const off = cli(['serve'], { home, env: { FACTFLOW_HTTP_LISTEN: 'off' } });
+  expect(off.code).toBe(64);
+  expect(off.stderr).toMatch(/httpListen is off/);
+  const op = cli(['operators', 'add', 'carol'], { home }).stdout.trim();
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!(url = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1])) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`serve did not listen: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await (await fetch(`${url}/v1/healthcheck`)).json()).toEqual({ status: 'UP' });
+    const created = await (await fetch(`${url}/v1/flows`, { method: 'POST', body: depositForm(fixture('ubl', 'invoice-commune.xml'), { name: 'commune.xml' }), headers: { Authorization: `Bearer ${op}` } })).json() as { flowId: string };
+    let meta: any;
+    while ((meta = await (await fetch(`${url}/v1/flows/${created.flowId}`, { headers: { Authorization: `Bearer ${op}` } })).json()).acknowledgement.status === 'Pending') {
+      if (Date.now() > until) throw new Error(`the deposit was not processed: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(meta.hub).toMatchObject({ state: 'IN_INTEGRE', stage: 'DONE' });
+    const pivot = await fetch(`${url}/v1/flows/${created.flowId}?docType=Converted`, { headers: { Authorization: `Bearer ${op}` } });
+    expect(pivot.status).toBe(200);
+    expect(await pivot.text()).toMatch(/<CPPFacturePivot>/);
+    // Nothing watches inbox/: serve is the HTTP side alone.
+    expect(out).not.toMatch(/watching/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}, 120_000);
+
 test('webhooks over HTTP: a partner subscribes and sees only its own hooks; an operator sees all; /metrics needs an operator', async () => {
   const bad = await call('/v1/webhooks', { token: tokens.ACM001, method: 'POST', body: JSON.stringify({ url: 'ftp://x.example/' }), headers: { 'content-type': 'application/json' } });
   expect(bad.status).toBe(400);
