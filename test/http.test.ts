@@ -304,6 +304,17 @@ test('webhooks over HTTP: a partner subscribes and sees only its own hooks; an o
   expect((await call('/v1/webhooks/deliveries', { token: tokens.ACM001 })).status).toBe(200);
   expect((await call(`/v1/webhooks/${hook.id}`, { token: tokens.ACM001, method: 'DELETE' })).status).toBe(204);
   expect(await json(await call('/v1/webhooks', { token: tokens.ACM001 }))).toEqual([]);
+  // The standard's body: callbackUrl; its answer names webhookId and callbackUrl. Its filters are refused, saying why.
+  const post = (body: unknown) => call('/v1/webhooks', { token: tokens.ACM001, method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const std = await post({ callbackUrl: 'https://acme.example/std' });
+  expect(std.status).toBe(201);
+  const stdHook = await json(std);
+  expect(stdHook).toMatchObject({ webhookId: stdHook.id, callbackUrl: 'https://acme.example/std', url: 'https://acme.example/std', owner: 'ACM001' });
+  const filtered = await post({ callbackUrl: 'https://acme.example/std2', ackStatus: 'Error' });
+  expect(filtered.status).toBe(400);
+  expect((await json(filtered)).errorMessage).toMatch(/ackStatus: the hub filters webhooks by events/);
+  expect((await post({ events: ['flow.done'] })).status).toBe(400);
+  expect((await call(`/v1/webhooks/${stdHook.id}`, { token: tokens.ACM001, method: 'DELETE' })).status).toBe(204);
 
   expect((await call('/metrics')).status).toBe(401);
   expect((await call('/metrics', { token: tokens.ACM001 })).status).toBe(403);
