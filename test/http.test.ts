@@ -256,7 +256,6 @@ test('factflow serve runs the HTTP side alone and processes what is deposited; w
   const off = cli(['serve'], { home, env: { FACTFLOW_HTTP_LISTEN: 'off' } });
   expect(off.code).toBe(64);
   expect(off.stderr).toMatch(/httpListen is off/);
-  const op = cli(['operators', 'add', 'carol'], { home }).stdout.trim();
   const child = spawn(process.execPath, [CLI, '--home', home, 'serve'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
@@ -269,6 +268,14 @@ test('factflow serve runs the HTTP side alone and processes what is deposited; w
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await (await fetch(`${url}/v1/healthcheck`)).json()).toEqual({ status: 'UP' });
+    // A first start says how to get a console token; one issued while the server runs works at once.
+    // (the log is on stderr, the "serving" line on stdout: either may come first)
+    while (!/no operator has a live token yet/.test(out)) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`serve did not say how to get a token: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toMatch(/no operator has a live token yet.*factflow operators add <name>/);
+    const op = cli(['operators', 'add', 'carol'], { home }).stdout.trim();
     const created = await (await fetch(`${url}/v1/flows`, { method: 'POST', body: depositForm(fixture('ubl', 'invoice-commune.xml'), { name: 'commune.xml' }), headers: { Authorization: `Bearer ${op}` } })).json() as { flowId: string };
     let meta: any;
     while ((meta = await (await fetch(`${url}/v1/flows/${created.flowId}`, { headers: { Authorization: `Bearer ${op}` } })).json()).acknowledgement.status === 'Pending') {
