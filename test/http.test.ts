@@ -247,6 +247,39 @@ test('factflow watch serves the API: a deposit runs in the daemon like a file in
   }
 }, 120_000);
 
+test('factflow watch on a taken address says so and goes on processing the inbox without HTTP', async () => {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const { CLI } = await import('./helpers.js');
+  const home = tempDir();
+  expect(cli(['init'], { home }).code).toBe(0);
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const squatter = net.createServer();
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+  const port = (squatter.address() as { port: number }).port;
+  const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: `127.0.0.1:${port}`, FACTFLOW_STABILITY_MS: '100' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = Date.now() + 60_000;
+    const waitFor = async (what: RegExp) => {
+      while (!what.test(out)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${what} from watch: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await waitFor(new RegExp(`HTTP: cannot listen on 127\\.0\\.0\\.1:${port} \\(.*EADDRINUSE.*\\); the daemon runs without the API`));
+    await waitFor(/watching/);
+    fs.copyFileSync(fixture('ubl', 'invoice-commune.xml'), `${home}/inbox/commune.xml`);
+    await waitFor(/done: IN_INTEGRE/);
+    expect(out).not.toMatch(/listen on http/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => squatter.close(r));
+  }
+}, 120_000);
+
 test('factflow serve runs the HTTP side alone and processes what is deposited; with httpListen off it refuses to start', async () => {
   const { spawn } = await import('node:child_process');
   const { CLI } = await import('./helpers.js');
