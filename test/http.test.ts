@@ -1,5 +1,6 @@
 /** The HTTP API through a real server on a loopback port, a real ledger and real files. */
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../src/app/tokens.js';
 import type { Hub } from '../src/hub.js';
@@ -161,6 +162,22 @@ test('bodies are capped at maxFlowBytes; bad requests answer in the standard err
   expect((await json(search)).errorCode).toBe('INVALID_REQUEST');
 });
 
+test('a sha256 that is not the file\'s is refused before the claim: nothing is deposited', async () => {
+  const file = variant(fixture('ubl', 'invoice-commune.xml'), `${tempDir('sha-')}/checked.xml`, [['UBL-2026-001', 'UBL-2026-SHA']]);
+  const right = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const wrong = await deposit(tokens.ACM001!, file, { name: 'checked.xml', trackingId: 'sha-1', sha256: '0'.repeat(64) });
+  expect(wrong.status).toBe(422);
+  expect((await json(wrong)).errorCode).toBe('CHECKSUM_MISMATCH');
+  const raw = await call(`/v1/flows?name=checked.xml&sha256=${'f'.repeat(64)}`, { token: tokens.ACM001, method: 'POST', body: fs.readFileSync(file), headers: { 'content-type': 'application/xml' } });
+  expect(raw.status).toBe(422);
+  expect((await hub.ledger.flows.list({})).filter((f) => f.file_name === 'checked.xml')).toHaveLength(0);
+  // The same trackingId with the right checksum is a first deposit, not a conflict.
+  const ok = await deposit(tokens.ACM001!, file, { name: 'checked.xml', trackingId: 'sha-1', sha256: right });
+  expect(ok.status).toBe(202);
+  expect(await json(ok)).toMatchObject({ sha256: right, alreadyReceived: false });
+  await finished((await hub.ledger.flows.list({})).find((f) => f.file_name === 'checked.xml')!.id);
+});
+
 test('the OpenAPI document at /docs lists every route', async () => {
   const doc = await json(await call('/docs/json', { token: tokens.op }));
   const documented = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
@@ -230,6 +247,86 @@ test('factflow watch serves the API: a deposit runs in the daemon like a file in
   }
 }, 120_000);
 
+test('factflow watch on a taken address says so and goes on processing the inbox without HTTP', async () => {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const { CLI } = await import('./helpers.js');
+  const home = tempDir();
+  expect(cli(['init'], { home }).code).toBe(0);
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const squatter = net.createServer();
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+  const port = (squatter.address() as { port: number }).port;
+  const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: `127.0.0.1:${port}`, FACTFLOW_STABILITY_MS: '100' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = Date.now() + 60_000;
+    const waitFor = async (what: RegExp) => {
+      while (!what.test(out)) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${what} from watch: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    await waitFor(new RegExp(`HTTP: cannot listen on 127\\.0\\.0\\.1:${port} \\(.*EADDRINUSE.*\\); the daemon runs without the API`));
+    await waitFor(/watching/);
+    fs.copyFileSync(fixture('ubl', 'invoice-commune.xml'), `${home}/inbox/commune.xml`);
+    await waitFor(/done: IN_INTEGRE/);
+    expect(out).not.toMatch(/listen on http/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => squatter.close(r));
+  }
+}, 120_000);
+
+test('factflow serve runs the HTTP side alone and processes what is deposited; with httpListen off it refuses to start', async () => {
+  const { spawn } = await import('node:child_process');
+  const { CLI } = await import('./helpers.js');
+  const home = tempDir();
+  expect(cli(['init'], { home }).code).toBe(0);
+  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const off = cli(['serve'], { home, env: { FACTFLOW_HTTP_LISTEN: 'off' } });
+  expect(off.code).toBe(64);
+  expect(off.stderr).toMatch(/httpListen is off/);
+  const child = spawn(process.execPath, [CLI, '--home', home, 'serve'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: '127.0.0.1:0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const until = Date.now() + 60_000;
+    let url: string | undefined;
+    while (!(url = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1])) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`serve did not listen: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(await (await fetch(`${url}/v1/healthcheck`)).json()).toEqual({ status: 'UP' });
+    // A first start says how to get a console token; one issued while the server runs works at once.
+    // (the log is on stderr, the "serving" line on stdout: either may come first)
+    while (!/no operator has a live token yet/.test(out)) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`serve did not say how to get a token: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toMatch(/no operator has a live token yet.*factflow operators add <name>/);
+    const op = cli(['operators', 'add', 'carol'], { home }).stdout.trim();
+    const created = await (await fetch(`${url}/v1/flows`, { method: 'POST', body: depositForm(fixture('ubl', 'invoice-commune.xml'), { name: 'commune.xml' }), headers: { Authorization: `Bearer ${op}` } })).json() as { flowId: string };
+    let meta: any;
+    while ((meta = await (await fetch(`${url}/v1/flows/${created.flowId}`, { headers: { Authorization: `Bearer ${op}` } })).json()).acknowledgement.status === 'Pending') {
+      if (Date.now() > until) throw new Error(`the deposit was not processed: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(meta.hub).toMatchObject({ state: 'IN_INTEGRE', stage: 'DONE' });
+    const pivot = await fetch(`${url}/v1/flows/${created.flowId}?docType=Converted`, { headers: { Authorization: `Bearer ${op}` } });
+    expect(pivot.status).toBe(200);
+    expect(await pivot.text()).toMatch(/<CPPFacturePivot>/);
+    // Nothing watches inbox/: serve is the HTTP side alone.
+    expect(out).not.toMatch(/watching/);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}, 120_000);
+
 test('webhooks over HTTP: a partner subscribes and sees only its own hooks; an operator sees all; /metrics needs an operator', async () => {
   const bad = await call('/v1/webhooks', { token: tokens.ACM001, method: 'POST', body: JSON.stringify({ url: 'ftp://x.example/' }), headers: { 'content-type': 'application/json' } });
   expect(bad.status).toBe(400);
@@ -247,6 +344,17 @@ test('webhooks over HTTP: a partner subscribes and sees only its own hooks; an o
   expect((await call('/v1/webhooks/deliveries', { token: tokens.ACM001 })).status).toBe(200);
   expect((await call(`/v1/webhooks/${hook.id}`, { token: tokens.ACM001, method: 'DELETE' })).status).toBe(204);
   expect(await json(await call('/v1/webhooks', { token: tokens.ACM001 }))).toEqual([]);
+  // The standard's body: callbackUrl; its answer names webhookId and callbackUrl. Its filters are refused, saying why.
+  const post = (body: unknown) => call('/v1/webhooks', { token: tokens.ACM001, method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const std = await post({ callbackUrl: 'https://acme.example/std' });
+  expect(std.status).toBe(201);
+  const stdHook = await json(std);
+  expect(stdHook).toMatchObject({ webhookId: stdHook.id, callbackUrl: 'https://acme.example/std', url: 'https://acme.example/std', owner: 'ACM001' });
+  const filtered = await post({ callbackUrl: 'https://acme.example/std2', ackStatus: 'Error' });
+  expect(filtered.status).toBe(400);
+  expect((await json(filtered)).errorMessage).toMatch(/ackStatus: the hub filters webhooks by events/);
+  expect((await post({ events: ['flow.done'] })).status).toBe(400);
+  expect((await call(`/v1/webhooks/${stdHook.id}`, { token: tokens.ACM001, method: 'DELETE' })).status).toBe(204);
 
   expect((await call('/metrics')).status).toBe(401);
   expect((await call('/metrics', { token: tokens.ACM001 })).status).toBe(403);

@@ -4,6 +4,7 @@
  * (reports, invoices and their history, the directory, replay). Each route calls the same
  * application functions as the command line.
  */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { depositFlow } from '../app/deposit.js';
 import { originalOf, pivotDocument, pivotsOf, readableOf, reportFileOf, type Document } from '../app/documents.js';
@@ -128,13 +129,13 @@ export function registerApi(app: FastifyInstance, hub: Hub, opts: ApiOptions): v
     const q = req.query as { name?: string; trackingId?: string; sha256?: string };
     const { bytes, info } = depositBody(req, q);
     if (!bytes.length) throw new ApiError('INVALID_REQUEST', 'the file is empty');
+    if (info.sha256) {
+      // Checked before the claim: bytes that are not what the client sent are refused, never processed.
+      const actual = createHash('sha256').update(bytes).digest('hex');
+      if (info.sha256.toLowerCase() !== actual) throw new ApiError('CHECKSUM_MISMATCH', `the file's SHA-256 is ${actual}, not the ${info.sha256} given; nothing was deposited`);
+    }
     const result = await depositFlow(hub, { partner: as.partner, name: info.name ?? '', bytes, trackingId: info.trackingId });
     if (!result.ok) throw new ApiError(result.reason === 'conflict' ? 'TRACKING_ID_CONFLICT' : 'INVALID_REQUEST', result.message);
-    if (info.sha256 && info.sha256 !== result.sha256 && result.created) {
-      // Claimed already: it is processed (and refused or not by its content); the client hears of the mismatch.
-      hub.log.warn(`deposit ${result.flowId}: the sha256 given (${info.sha256}) is not the file's (${result.sha256})`, { flowId: result.flowId });
-    }
-    if (info.sha256 && info.sha256 !== result.sha256) throw new ApiError('CHECKSUM_MISMATCH', `the file's SHA-256 is ${result.sha256}, not the ${info.sha256} given`, `flow ${result.flowId}`);
     if (result.created) opts.onClaimed(result.flowId, bytes.length);
     hub.log.info(`${result.created ? 'deposited' : 'deposit retried'} over HTTP by ${whoIs(p)}`, { flowId: result.flowId });
     return reply.code(202).send({

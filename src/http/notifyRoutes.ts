@@ -31,16 +31,27 @@ export function registerWebhooks(app: FastifyInstance, hub: Hub): void {
     schema: {
       tags: ['Webhooks'], summary: 'Subscribe a URL to events (flow.done, flow.refused, invoice.status); the signing secret is in this answer only', security: SECURITY,
       body: {
-        type: 'object', required: ['url'], additionalProperties: false,
-        properties: { url: { type: 'string', maxLength: 2000 }, events: { type: 'array', items: { type: 'string', enum: [...EVENT_TYPES] } } },
+        type: 'object', additionalProperties: false,
+        properties: {
+          url: { type: 'string', maxLength: 2000 },
+          callbackUrl: { type: 'string', maxLength: 2000, description: 'the standard\'s name for url' },
+          events: { type: 'array', items: { type: 'string', enum: [...EVENT_TYPES] } },
+          flowTypes: { type: 'array', items: { type: 'string' } }, flowDirection: { type: 'string' }, ackStatus: { type: 'string' },
+        },
       },
-      response: { 201: { type: 'object', properties: { ...WEBHOOK.properties, secret: { type: 'string' } } }, ...errorResponses(400, 401) },
+      response: { 201: { type: 'object', properties: { ...WEBHOOK.properties, webhookId: { type: 'string' }, callbackUrl: { type: 'string' }, secret: { type: 'string' } } }, ...errorResponses(400, 401) },
     },
   }, async (req, reply) => {
-    const body = req.body as { url: string; events?: string[] };
+    const body = req.body as { url?: string; callbackUrl?: string; events?: string[]; flowTypes?: unknown; flowDirection?: unknown; ackStatus?: unknown };
+    // The standard's body (callbackUrl) is taken; its filters are not the hub's: it filters by event type.
+    const filters = (['flowTypes', 'flowDirection', 'ackStatus'] as const).filter((k) => body[k] !== undefined);
+    if (filters.length) throw new ApiError('INVALID_REQUEST', `${filters.join(', ')}: the hub filters webhooks by events (${EVENT_TYPES.join(', ')}), not by ${filters.length > 1 ? 'these' : 'this'}; flow.refused is a flow whose acknowledgement is Error`);
+    if (body.url !== undefined && body.callbackUrl !== undefined && body.url !== body.callbackUrl) throw new ApiError('INVALID_REQUEST', 'url and callbackUrl differ: give one');
+    const url = body.url ?? body.callbackUrl;
+    if (url === undefined) throw new ApiError('INVALID_REQUEST', 'body must have the property url (or callbackUrl)');
     try {
-      const { webhook, secret } = await addWebhook(hub.ledger, { url: body.url, events: body.events, owner: ownerOf(req) ?? null });
-      return reply.code(201).send({ ...webhook, secret });
+      const { webhook, secret } = await addWebhook(hub.ledger, { url, events: body.events, owner: ownerOf(req) ?? null });
+      return reply.code(201).send({ ...webhook, webhookId: webhook.id, callbackUrl: webhook.url, secret });
     } catch (e) {
       if (e instanceof WebhookSpecError) throw new ApiError('INVALID_REQUEST', e.message);
       throw e;

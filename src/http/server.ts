@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import { parseListen } from '../config.js';
 import type { Hub } from '../hub.js';
 import { runFlow } from '../app/run.js';
+import { operators } from '../app/tokens.js';
 import { authHook } from './auth.js';
 import { ApiError, ERROR_SCHEMA } from './errors.js';
 import { FLOW_SCHEMA } from './flowInfo.js';
@@ -107,5 +108,7 @@ export async function startHttp(hub: Hub, opts: ServerOptions = {}): Promise<Run
   const port = typeof address === 'object' && address ? address.port : where.port;
   const url = `http://${where.host.includes(':') ? `[${where.host}]` : where.host}:${port}`;
   hub.log.info(`HTTP: the API and the console listen on ${url} (console: ${url}/console, API description: ${url}/docs)`);
+  // A first start: nobody can log in to the console yet; say how to get in.
+  if (!(await operators(hub)).some((o) => o.live > 0)) hub.log.warn('HTTP: no operator has a live token yet, so nobody can log in to the console: factflow operators add <name> prints one');
   return { app, url, close: () => app.close() };
 }
