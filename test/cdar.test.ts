@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cdarXml, type CdarMessage } from '../src/emit/cdar.js';
-import { CDAR_REASONS, CDAR_TABLE, CDAR_WITHOUT_CPP, cdarOf, cppOf, reasonOf, type CdarRow } from '../src/lifecycle/cdar.js';
+import { CDAR_REASONS, CDAR_TABLE, CDAR_WITHOUT_CPP, cdarOf, cppOf, irreceivableReason, reasonOf, rejectionReason, type CdarRow } from '../src/lifecycle/cdar.js';
+import { ERRORS } from '../src/errors/catalog.js';
 import { processFile } from '../src/app/run.js';
 import { invoiceHistory, resolveInvoice } from '../src/app/queries.js';
 import { setStatus } from '../src/app/requests.js';
@@ -11,7 +12,7 @@ import { readStatusUpdates, type StatusUpdate } from '../src/formats/statut.js';
 import { parseXml } from '../src/xml/parse.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import type { Hub } from '../src/hub.js';
-import { CDAR_EXAMPLES, cdarXsdErrors, cdvFailures, hasCdarCorpus } from './cdv.js';
+import { CDAR_EXAMPLES, CDAR_VALID, cdarChecks, cdvFailures, hasCdarCorpus, nativeCdvFailures } from './cdv.js';
 import { closeHubs, fixture, listFiles, readJson, ROOT, tempDir, trackedHub } from './helpers.js';
 
 afterEach(closeHubs);
@@ -32,12 +33,12 @@ const message = (row: CdarRow, over: Partial<CdarMessage> = {}): CdarMessage => 
   ...over,
 });
 
-corpusTest('every CDAR message of the table is valid against the D22B XSD and the BR-FR-CDV rules, to the supplier and to the PPF', () => {
+corpusTest('every CDAR message of the table is valid against the D22B XSD and the BR-FR-CDV rules (our own and the official Schematron), to the supplier and to the PPF', () => {
   for (const row of CDAR_TABLE.filter((r) => r.cdar)) {
     const variants = [message(row), ...(row.ppf ? [message(row, { ppf: true })] : [])];
     for (const m of variants) {
       const xml = cdarXml(m);
-      expect({ code: row.cdar, ppf: !!m.ppf, xsd: cdarXsdErrors(xml), cdv: cdvFailures(xml) }).toEqual({ code: row.cdar, ppf: !!m.ppf, xsd: [], cdv: [] });
+      expect({ code: row.cdar, ppf: !!m.ppf, ...cdarChecks(xml) }).toEqual({ code: row.cdar, ppf: !!m.ppf, ...CDAR_VALID });
     }
   }
 });
@@ -49,7 +50,7 @@ const codeOf = (xml: string) => /<ram:ProcessConditionCode>(\d+)</.exec(xml)?.[1
 async function checkAll(files: string[]) {
   for (const f of files) {
     const xml = fs.readFileSync(f, 'utf8');
-    expect({ f, xsd: cdarXsdErrors(xml), cdv: cdvFailures(xml) }).toEqual({ f, xsd: [], cdv: [] });
+    expect({ f, ...cdarChecks(xml) }).toEqual({ f, ...CDAR_VALID });
   }
 }
 
@@ -120,6 +121,8 @@ corpusTest('every FNFE CDAR example is read; those a recipient may send are appl
   const answers = listFiles(path.join(hub.layout.outbox, 'reports')).filter((f) => f.includes('_CDAR_')).map((f) => path.join(hub.layout.outbox, 'reports', f));
   expect(answers.length).toBe(8);
   expect(answers.map((f) => codeOf(fs.readFileSync(f, 'utf8')))).toEqual(Array(8).fill('213'));
+  // Lifecycle and permission refusals are incoherent with the invoice's state: REJ_COH, with the error's words.
+  expect(answers.map((f) => /<ram:ReasonCode>([^<]+)</.exec(fs.readFileSync(f, 'utf8'))?.[1])).toEqual(Array(8).fill('REJ_COH'));
   await checkAll(answers);
 });
 
@@ -166,7 +169,10 @@ corpusTest('statusFormat cdar: every code the hub emits (200, 203, 205, 208, 210
   await ok('FA-2026-0003', { status: '04', producer: 'recipient', motif: 'Service inconnu chez nous' });
   await ok('FA-2026-0001', { status: '06', producer: 'recipient', motif: 'Bon de livraison manquant' });
   await processFile(hub, fixture('mixed', 'partial.xml'), { copy: true });
+  await processFile(hub, fixture('hostile', 'zero-byte-attachment.xml'), { copy: true });
   await processFile(hub, fixture('hostile', 'truncated.xml'), { copy: true });
+  await processFile(hub, fixture('hostile', 'empty.xml'), { copy: true });
+  await processFile(hub, fixture('hostile', 'binary.xml'), { copy: true });
   const dir = path.join(hub.layout.outbox, 'suppliers', SUPPLIER);
   expect(listFiles(dir).filter((f) => f.startsWith('CPPStatut_'))).toEqual([]);
   const files = cdarFiles(dir);
@@ -174,15 +180,14 @@ corpusTest('statusFormat cdar: every code the hub emits (200, 203, 205, 208, 210
     const xml = fs.readFileSync(f, 'utf8');
     return `${codeOf(xml)} ${/<ram:ReasonCode>([^<]+)</.exec(xml)?.[1] ?? '-'}`;
   });
-  expect([...new Set(seen)].sort()).toEqual(['200 -', '203 -', '205 -', '208 JUSTIF_ABS', '210 DOUBLON', '211 -', '213 CALCUL_ERR', '213 DEST_INC', '221 ROUTAGE_ERR']);
+  expect([...new Set(seen)].sort()).toEqual(['200 -', '203 -', '205 -', '208 JUSTIF_ABS', '210 DOUBLON', '211 -', '213 CALCUL_ERR', '213 DEST_INC', '213 REJ_ASS_PJ', '221 ROUTAGE_ERR']);
   const reasons = readBack(files);
   expect(reasons.get('FA-2026-0003 04')!.motif).toBe('Service inconnu chez nous');
   expect(reasons.get('FA-2026-0002 07')!.comment).toBe('Livraison conforme');
   const ppf = cdarFiles(path.join(hub.layout.outbox, 'ppf')).map((f) => codeOf(fs.readFileSync(f, 'utf8')));
   expect([...new Set(ppf)].sort()).toEqual(['200', '210', '213']);
   const refused = listFiles(path.join(hub.layout.outbox, 'reports')).filter((f) => f.endsWith('_CDAR_501.xml')).map((f) => path.join(hub.layout.outbox, 'reports', f));
-  expect(refused.length).toBe(1);
-  expect(fs.readFileSync(refused[0]!, 'utf8')).toContain('<ram:ReasonCode>IRR_SYNTAX</ram:ReasonCode>');
+  expect(refused.map((f) => /<ram:ReasonCode>([^<]+)</.exec(fs.readFileSync(f, 'utf8'))?.[1]).sort()).toEqual(['IRR_SYNTAX', 'IRR_TYPE_F', 'IRR_VIDE_F']);
   await checkAll([...files, ...cdarFiles(path.join(hub.layout.outbox, 'ppf')), ...refused]);
 });
 
@@ -218,5 +223,59 @@ corpusTest('a CDAR flow refused whole (not valid against the CDAR schema) is ans
   expect(report.errors[0]!.code).toBe('SCHEMA_INVALID');
   const answer = fs.readFileSync(path.join(hub.layout.outbox, 'reports', `${outcome.id}_CDAR_501.xml`), 'utf8');
   expect(answer).toContain('<ram:ReasonCode>IRR_SYNTAX</ram:ReasonCode>');
-  expect({ xsd: cdarXsdErrors(answer), cdv: cdvFailures(answer) }).toEqual({ xsd: [], cdv: [] });
+  expect(cdarChecks(answer)).toEqual(CDAR_VALID);
+});
+
+corpusTest('the checks are not vacuous: a reason the status does not allow fails our BR-FR-CDV rules and the official Schematron alike', () => {
+  const xml = cdarXml(message(cdarOf('05')!, { reason: { code: 'JUSTIF_ABS' } }));
+  const ids = (failures: string[]) => [...new Set(failures.map((f) => f.split(':')[0]))].sort();
+  const official = ids(cdvFailures(xml));
+  expect(official.length).toBeGreaterThan(0);
+  expect(ids(nativeCdvFailures(xml))).toEqual(official);
+});
+
+corpusTest('every reason the hub gives with 213 and 501, from every error code of the catalog, is one its status allows and makes a valid message', () => {
+  const codes = Object.keys(ERRORS).map((code) => ({ code }));
+  const rejected = new Set(codes.map((e) => rejectionReason([e])));
+  const irreceivable = new Set(codes.map((e) => irreceivableReason([e])));
+  expect([...rejected].sort()).toEqual(['CALCUL_ERR', 'DEST_INC', 'DOUBLON', 'MONTANTTOTAL_ERR', 'REJ_ADR', 'REJ_ASS_PJ', 'REJ_COH', 'REJ_SEMAN']);
+  expect([...irreceivable].sort()).toEqual(['IRR_SYNTAX', 'IRR_TAILLE_F', 'IRR_TYPE_F', 'IRR_VIDE_F']);
+  for (const [code, reasons] of [['96', rejected], ['93', irreceivable]] as const) {
+    const row = cdarOf(code)!;
+    for (const reason of reasons) {
+      expect(CDAR_REASONS[row.cdar!]).toContain(reason);
+      const xml = cdarXml(message(row, { reason: { code: reason, text: 'Le motif' } }));
+      expect({ reason, ...cdarChecks(xml) }).toEqual({ reason, ...CDAR_VALID });
+    }
+  }
+  // The default reason of each status, and a motif that is one of its own codes, go out as they are.
+  for (const row of CDAR_TABLE.filter((r) => r.reason)) expect(CDAR_REASONS[row.cdar!]).toContain(row.reason);
+  expect(reasonOf(cdarOf('05')!, 'DOUBLON')).toEqual({ code: 'DOUBLON' });
+  expect(reasonOf(cdarOf('05')!, 'DOUBLON: Déjà reçue')).toEqual({ code: 'DOUBLON', text: 'Déjà reçue' });
+  expect(reasonOf(cdarOf('05')!, 'JUSTIF_ABS: Pièce manquante')).toEqual({ code: 'NON_CONFORME', text: 'JUSTIF_ABS: Pièce manquante' });
+});
+
+corpusTest('round trip CDAR → CPPStatut → CDAR: a refusal sent in as CDAR 210 DOUBLON reaches the supplier with its reason code, words, comment and time', async () => {
+  const hub = await trackedHub({ statusFormat: 'both' });
+  await processFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true });
+  const sent = message(cdarOf('05')!, {
+    invoice: { number: 'FA-2026-0002', issueDate: '2026-11-02', typeCode: '380' },
+    reason: { code: 'DOUBLON', text: 'Déjà reçue sous FA-2026-0001' },
+    comment: 'Voir notre courrier',
+  });
+  const { report } = await dropCdar(hub, cdarXml(sent), 'refusal.xml');
+  expect(report.statusUpdates![0]!.errors).toEqual([]);
+  const history = await invoiceHistory(hub, await resolveInvoice(hub, `${SUPPLIER}/FA-2026-0002`));
+  const refused = history.events.find((h) => h.status === '05')!;
+  expect({ motif: refused.motif, comment: refused.comment, at: refused.producedAt }).toEqual({ motif: 'DOUBLON: Déjà reçue sous FA-2026-0001', comment: 'Voir notre courrier', at: sent.at });
+  const dir = path.join(hub.layout.outbox, 'suppliers', SUPPLIER);
+  const out = cdarFiles(dir).filter((f) => f.endsWith('_210.xml'));
+  expect(out.length).toBe(1);
+  const back = readBack(out).get('FA-2026-0002 05')!;
+  const xml = fs.readFileSync(out[0]!, 'utf8');
+  expect({ code: /<ram:ReasonCode>([^<]+)</.exec(xml)?.[1], words: /<ram:Reason>([^<]+)</.exec(xml)?.[1], comment: back.comment, at: back.producedAt })
+    .toEqual({ code: 'DOUBLON', words: 'Déjà reçue sous FA-2026-0001', comment: 'Voir notre courrier', at: sent.at });
+  expect(back.motif).toBe(refused.motif);
+  expect(listFiles(dir).some((f) => f.startsWith('CPPStatut_'))).toBe(true);
+  await checkAll([...out, ...cdarFiles(path.join(hub.layout.outbox, 'ppf')).filter((f) => f.endsWith('_210.xml'))]);
 });

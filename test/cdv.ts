@@ -1,7 +1,8 @@
 /**
- * The official CDAR checks, for tests: the D22B XSD (compiled by the project's schema tooling)
- * and the FNFE BR-FR-CDV 1.4.0.03 Schematron run by SaxonJS 2.7 from its compiled XSLT,
- * exported to SEF once into a cache outside the project. Absent ../shared: not available.
+ * The CDAR checks, for tests: the D22B XSD (compiled by the project's schema tooling), the
+ * project's own BR-FR-CDV rules (src/rules, blocking set), and the FNFE BR-FR-CDV 1.4.0.03
+ * Schematron run by SaxonJS 2.7 from its compiled XSLT, exported to SEF once into a cache outside
+ * the project. Absent ../shared: the XSD and the official Schematron are not available.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { XmlDocument } from 'libxml2-wasm';
+import { checkRules } from '../src/rules/index.js';
+import { parseXml } from '../src/xml/parse.js';
 import { schemaFromFile } from '../src/xml/schemas.js';
 import { ROOT, SHARED } from './helpers.js';
 
@@ -52,3 +55,14 @@ export function cdvFailures(xml: string): string[] {
     .filter((m) => !/flag="warning"/.test(m[1]!))
     .map((m) => `${/id="([^"]+)"/.exec(m[1]!)?.[1]}: ${m[2]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim().slice(0, 300)}`);
 }
+
+/** Fatal findings of the project's own BR-FR-CDV rules (the set the hub runs natively), as `id: message`. */
+export function nativeCdvFailures(xml: string): string[] {
+  const parsed = parseXml(Buffer.from(xml, 'utf8'), undefined, (root) => checkRules(root, 'CDAR', ['BR-FR-CDV']));
+  if (!parsed.ok) return parsed.errors.map((e) => `${e.code}: ${e.message}`);
+  return parsed.value.filter((f) => f.flag === 'fatal').map((f) => `${f.rule}: ${f.message}`);
+}
+
+/** Every check of a CDAR message at once: empty lists when it is valid. */
+export const cdarChecks = (xml: string) => ({ xsd: cdarXsdErrors(xml), rules: nativeCdvFailures(xml), cdv: cdvFailures(xml) });
+export const CDAR_VALID = { xsd: [], rules: [], cdv: [] };

@@ -88,11 +88,17 @@ export const CDAR_REASONS: Record<string, readonly string[]> = {
   '501': ['IRR_VIDE_F', 'IRR_TYPE_F', 'IRR_SYNTAX', 'IRR_TAILLE_PJ', 'IRR_NOM_PJ', 'IRR_VID_PJ', 'IRR_EXT_DOC', 'IRR_TAILLE_F', 'IRR_ANTIVIRUS', 'IRR_NOM_F'],
 };
 
-/** The reason code and text a status carries out: a motif that is one of its codes is the code; other text is the reason's words. */
+/**
+ * The reason code and text a status carries out: a motif that is one of its codes is the code;
+ * `CODE: words` with one of its codes (how a CDAR status read in keeps a reason that is not the
+ * default, src/formats/cdar.ts) is that code and those words; other text is the reason's words.
+ */
 export function reasonOf(row: CdarRow, motif?: string): { code?: string; text?: string } {
   const t = motif?.trim();
   const allowed = CDAR_REASONS[row.cdar!] ?? [];
   if (t && allowed.includes(t)) return { code: t };
+  const prefixed = t ? /^([A-Z_]+): (.+)$/s.exec(t) : null;
+  if (prefixed && allowed.includes(prefixed[1]!)) return { code: prefixed[1], text: prefixed[2] };
   return { code: row.reason, text: t || undefined };
 }
 
