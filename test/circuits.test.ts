@@ -313,6 +313,16 @@ describe('validators act through the API', () => {
       const addr = app.server.address();
       const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/invoices/${inv.id}/validation`;
       const post = (token: string, body: unknown) => fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      // The validator's partner sees what awaits it (and until when); another validator's does not.
+      const get = (token: string, suffix = '') => fetch(url.replace(/\/validation$/, suffix), { headers: { Authorization: `Bearer ${token}` } });
+      expect((await get(other)).status).toBe(403);
+      expect((await get(other, '/history')).status).toBe(403);
+      const seen = await get(main);
+      expect(seen.status).toBe(200);
+      const held = await seen.json();
+      expect(held).toMatchObject({ id: inv.id, status: '13', circuit: { cadre: 'A9', level: 1, validator: '81234567800013', validators: ['81234567800013'] } });
+      expect(Date.parse(held.circuit.dueAt)).toBeGreaterThan(Date.now());
+      expect((await (await get(main, '/history')).json()).events.map((e: { status: string }) => e.status)).toEqual(['01', '13']);
       expect((await post(other, { decision: 'approve' })).status).toBe(403);
       expect((await post(main, { decision: 'refuse' })).status).toBe(400);
       const ok = await post(main, { decision: 'approve', comment: 'travaux conformes' });
@@ -320,6 +330,8 @@ describe('validators act through the API', () => {
       expect(await ok.json()).toMatchObject({ invoiceId: inv.id, status: '03', accepted: true });
       expect(await historyOf(hub, inv.id)).toEqual(['01', '13', '16', '03']);
       expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
+      // Decided: still visible to its validator, no deadline running.
+      expect((await (await get(main)).json()).circuit).toMatchObject({ level: 1, dueAt: null });
       const again = await (await post(main, { decision: 'approve' })).json();
       expect(again.accepted).toBe(false);
       expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
