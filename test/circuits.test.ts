@@ -39,11 +39,16 @@ const historyOf = async (hub: Hub, id: number) => (await hub.ledger.events.ofInv
 const filesUnder = (hub: Hub, ...dir: string[]) => listFiles(path.join(hub.layout.outbox, ...dir));
 const readAll = (hub: Hub, ...dir: string[]) => filesUnder(hub, ...dir).map((f) => fs.readFileSync(path.join(hub.layout.outbox, ...dir, f), 'utf8')).join('\n');
 
-/** Every pivot, validator copy and status file valid against our schemas and, when present, the official ones. */
+/** Every pivot, validator copy and status file valid against our schemas and, when present, the official ones (CDAR against ours). */
 function expectValidOutputs(hub: Hub): void {
   for (const [dir, own, official] of [['recipients', 'CPPFacturePivot.xsd', 'CPPFacturePivot_V2_02.xsd'], ['validators', 'CPPFacturePivot.xsd', 'CPPFacturePivot_V2_02.xsd'], ['suppliers', 'CPPStatut.xsd', 'CPPStatutPivot_V1_19.xsd']] as const) {
     for (const f of filesUnder(hub, dir)) {
       const file = path.join(hub.layout.outbox, dir, f);
+      // A supplier whose format is cdar also has CDAR messages (checked in full by cdar.test.ts).
+      if (path.basename(f).startsWith('CDAR_')) {
+        expect([f, schemaErrors(ownSchema('CDAR-hub.xsd'), file)]).toEqual([f, []]);
+        continue;
+      }
       expect([f, schemaErrors(ownSchema(own), file)]).toEqual([f, []]);
       if (hasShared) expect([f, schemaErrors(path.join(AIFE, official), file)]).toEqual([f, []]);
     }
@@ -71,6 +76,22 @@ describe('subcontractor (A9): the main contractor approves first', () => {
     // The supplier is told of the approval and of the delivery.
     expect(fs.readFileSync(path.join(hub.layout.outbox, 'suppliers', '52345678000015', `CPPStatut_${approval.id}.xml`), 'utf8')).toMatch(/<IdStatut>16<\/IdStatut>[\s\S]*<IdStatut>03<\/IdStatut>/);
     expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
+    expectValidOutputs(hub);
+  });
+
+  test('a supplier whose status format is cdar still learns it is held, then refused, in CPPStatut (CDAR has no code for them)', async () => {
+    const hub = await circuitHub({ statusFormat: 'cdar' });
+    const deposit = (await run(hub, F('subcontractor.xml')))!;
+    const inv = await invoiceOf(hub, '52345678000015', 'ST-2026-0001');
+    const refusal = (await run(hub, F('main-contractor-refuses.xml')))!;
+    expect(await historyOf(hub, inv.id)).toEqual(['01', '13', '15']);
+    const dir = path.join(hub.layout.outbox, 'suppliers', '52345678000015');
+    // 01 goes in CDAR (200) only; the circuit's 13 and 15 in CPPStatut.
+    expect(listFiles(dir).sort()).toEqual([`CDAR_${deposit.id}_${inv.id}_200.xml`, `CPPStatut_${deposit.id}.xml`, `CPPStatut_${refusal.id}.xml`].sort());
+    const held = fs.readFileSync(path.join(dir, `CPPStatut_${deposit.id}.xml`), 'utf8');
+    expect(held.match(/<IdStatut>(\d+)<\/IdStatut>/g)).toEqual(['<IdStatut>13</IdStatut>']);
+    expect(held).toContain('<CPPFactureStatuts compteur="1">');
+    expect(fs.readFileSync(path.join(dir, `CPPStatut_${refusal.id}.xml`), 'utf8')).toMatch(/<IdStatut>15<\/IdStatut>\s*<ComplementStatut>Montant supérieur/);
     expectValidOutputs(hub);
   });
 
@@ -292,6 +313,16 @@ describe('validators act through the API', () => {
       const addr = app.server.address();
       const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/v1/invoices/${inv.id}/validation`;
       const post = (token: string, body: unknown) => fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      // The validator's partner sees what awaits it (and until when); another validator's does not.
+      const get = (token: string, suffix = '') => fetch(url.replace(/\/validation$/, suffix), { headers: { Authorization: `Bearer ${token}` } });
+      expect((await get(other)).status).toBe(403);
+      expect((await get(other, '/history')).status).toBe(403);
+      const seen = await get(main);
+      expect(seen.status).toBe(200);
+      const held = await seen.json();
+      expect(held).toMatchObject({ id: inv.id, status: '13', circuit: { cadre: 'A9', level: 1, validator: '81234567800013', validators: ['81234567800013'] } });
+      expect(Date.parse(held.circuit.dueAt)).toBeGreaterThan(Date.now());
+      expect((await (await get(main, '/history')).json()).events.map((e: { status: string }) => e.status)).toEqual(['01', '13']);
       expect((await post(other, { decision: 'approve' })).status).toBe(403);
       expect((await post(main, { decision: 'refuse' })).status).toBe(400);
       const ok = await post(main, { decision: 'approve', comment: 'travaux conformes' });
@@ -299,6 +330,8 @@ describe('validators act through the API', () => {
       expect(await ok.json()).toMatchObject({ invoiceId: inv.id, status: '03', accepted: true });
       expect(await historyOf(hub, inv.id)).toEqual(['01', '13', '16', '03']);
       expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);
+      // Decided: still visible to its validator, no deadline running.
+      expect((await (await get(main)).json()).circuit).toMatchObject({ level: 1, dueAt: null });
       const again = await (await post(main, { decision: 'approve' })).json();
       expect(again.accepted).toBe(false);
       expect(deliveredInvoices(hub.layout.home).get('52345678000015/ST-2026-0001')).toBe(1);

@@ -16,7 +16,7 @@ import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
 import type { Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
 import { heldAtDeposit, holdOf, levelsClosedBy, planReleases, type LevelChange, type PlannedHold, type Release } from './circuitPlan.js';
-import { actorId, circuitOf, type Deadlines } from '../lifecycle/circuits.js';
+import { actorId, circuitOf, levelOfStatus, type Deadlines } from '../lifecycle/circuits.js';
 import { localDate, type Places } from './places.js';
 import { planCdar } from './cdarPlan.js';
 import { wantsCpp } from '../lifecycle/cdar.js';
@@ -392,7 +392,9 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   });
   const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
   // Each status file's entries are turned into XML as the file is written, one at a time.
-  const cppEntries = entries.filter((e) => wantsCpp(grouping.formats?.get(e.supplier_id)));
+  // CDAR has no code for a validation circuit's statuses (13–22): a supplier whose format is cdar
+  // still receives those in CPPStatut, or it would never learn its invoice is held or refused.
+  const cppEntries = entries.filter((e) => wantsCpp(grouping.formats?.get(e.supplier_id)) || !!levelOfStatus(e.status));
   const notices: PlannedFile[] = [...groupBy(cppEntries, statusFileOf(flow, places, grouping))].map(([statusPath, group]) => {
     const receiver = { id: input.defaultPartnerId, label: group[0]!.supplier_name };
     return { kind: 'supplier-status' as const, path: statusPath, chunks: () => invoiceStatusesChunks(flow.id, depositDate, receiver, input.platform, group.length, lazyMap(group, statusEntryOf)) };

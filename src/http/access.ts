@@ -6,7 +6,7 @@
  * hold other parties' invoices.
  */
 import type { Principal } from '../app/tokens.js';
-import type { FlowRow, InvoiceRow, Visibility } from '../ledger/stores.js';
+import type { FlowRow, HoldRow, InvoiceRow, Visibility } from '../ledger/stores.js';
 
 export type FlowView = 'full' | 'partial' | 'none';
 
@@ -17,6 +17,14 @@ export function invoiceVisible(p: Principal, invoice: Pick<InvoiceRow, 'supplier
   if (p.kind === 'operator' || flow.partner === p.partner.code) return true;
   return p.partner.suppliers.includes(invoice.supplier_id) || p.partner.recipients.includes(invoice.recipient_siret);
 }
+
+/**
+ * A validator's partner sees the invoices held in a circuit for it (either level, awaited or
+ * decided): their metadata and history, so that it can decide over the API what its outbox
+ * folder made available to it.
+ */
+export const heldFor = (p: Principal, hold: Pick<HoldRow, 'validator_1' | 'validator_2'> | undefined): boolean =>
+  p.kind === 'partner' && !!hold && [hold.validator_1, hold.validator_2].some((v) => !!v && (p.partner.validators ?? []).includes(v));
 
 export function flowView(p: Principal, flow: Pick<FlowRow, 'partner'>, invoices: Pick<InvoiceRow, 'supplier_id' | 'recipient_siret'>[]): FlowView {
   if (p.kind === 'operator' || flow.partner === p.partner.code) return 'full';

@@ -12,8 +12,9 @@ import { flowReport, invoiceHistory } from '../app/queries.js';
 import { planReplay, replayFlow } from '../app/replay.js';
 import type { Principal } from '../app/tokens.js';
 import type { Hub } from '../hub.js';
-import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
-import { depositAs, flowView, invoiceVisible, pivotVisible, visibilityOf, whoIs, type FlowView } from './access.js';
+import type { FlowRow, HoldRow, InvoiceRow } from '../ledger/stores.js';
+import { validatorAt } from '../lifecycle/circuits.js';
+import { depositAs, flowView, heldFor, invoiceVisible, pivotVisible, visibilityOf, whoIs, type FlowView } from './access.js';
 import { ApiError, errorResponses } from './errors.js';
 import { ACK_STATES, flowInfo } from './flowInfo.js';
 import { boundaryOf, parseMultipart } from './multipart.js';
@@ -271,13 +272,22 @@ export function registerApi(app: FastifyInstance, hub: Hub, opts: ApiOptions): v
     const inv = await hub.ledger.invoices.get(invoiceId);
     if (!inv) throw new ApiError('MISSING_RESOURCE', `no invoice ${invoiceId}`);
     const flow = (await hub.ledger.flows.get(inv.flow_id))!;
-    if (!invoiceVisible(principal(req), inv, flow)) throw new ApiError('FORBIDDEN_ACCESS', `invoice ${invoiceId} is not visible to ${whoIs(principal(req))}: not from a supplier it represents, not for a recipient it serves, not in a flow it deposited`);
-    return inv;
+    const hold = (await hub.ledger.circuits.ofInvoices([inv.id])).get(inv.id);
+    if (!invoiceVisible(principal(req), inv, flow) && !heldFor(principal(req), hold)) {
+      throw new ApiError('FORBIDDEN_ACCESS', `invoice ${invoiceId} is not visible to ${whoIs(principal(req))}: not from a supplier it represents, not for a recipient it serves, not held for a validator it acts for, not in a flow it deposited`);
+    }
+    return { inv, hold };
   };
+  /** An invoice held in a validation circuit says where it stands: the level awaited (or last awaited), by whom, until when (null once decided). */
+  const circuitJson = (hold: HoldRow | undefined) =>
+    hold ? { circuit: { cadre: hold.cadre, level: hold.level, validator: validatorAt(hold, hold.level) ?? null, validators: [hold.validator_1, hold.validator_2].filter(Boolean), dueAt: hold.due_at } } : {};
   const INVOICE_PARAMS = { type: 'object', required: ['invoiceId'], properties: { invoiceId: { type: 'integer', description: 'hub id (IdCPRO)' } } } as const;
   app.get('/v1/invoices/:invoiceId', {
     schema: { tags: ['Hub'], summary: 'One invoice by hub id', security: SECURITY, params: INVOICE_PARAMS, response: { 200: INVOICE, ...errorResponses(401, 403, 404) } },
-  }, async (req) => invoiceJson(await invoiceOf(req)));
+  }, async (req) => {
+    const { inv, hold } = await invoiceOf(req);
+    return { ...invoiceJson(inv), ...circuitJson(hold) };
+  });
 
   app.get('/v1/invoices/:invoiceId/history', {
     schema: {
@@ -285,10 +295,10 @@ export function registerApi(app: FastifyInstance, hub: Hub, opts: ApiOptions): v
       response: { 200: { type: 'object', properties: { invoice: INVOICE, chain: { type: 'array', items: INVOICE }, events: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, ...errorResponses(401, 403, 404) },
     },
   }, async (req) => {
-    const inv = await invoiceOf(req);
+    const { inv, hold } = await invoiceOf(req);
     const { chain, events } = await invoiceHistory(hub, inv);
     return {
-      invoice: invoiceJson(inv), chain: chain.map(invoiceJson),
+      invoice: { ...invoiceJson(inv), ...circuitJson(hold) }, chain: chain.map(invoiceJson),
       events: events.map((e) => ({ status: e.status, name: e.name, at: e.at, producer: e.producer, producedAt: e.producedAt, motif: e.motif, comment: e.comment, mandate: e.mandate, sourceFlow: e.source_flow, attempt: e.attempt })),
     };
   });

@@ -70,7 +70,7 @@ export function registerInvoices(program: Command): void {
     .option('--as <producer>', 'validator', 'validator')
     .option('--validator <id>', 'who approves (default: the validator the invoice awaits)')
     .option('--comment <text>', 'a comment for the supplier (Commentaire)')
-    .addHelpText('after', '\nExample:\n  factflow invoice validate 81234567800013/ST-2026-0001 --as validator')
+    .addHelpText('after', '\nExample:\n  factflow invoice validate 52345678000015/ST-2026-0001 --as validator')
     .action(decide(true));
   invoice
     .command('refuse')
@@ -81,7 +81,7 @@ export function registerInvoices(program: Command): void {
     .option('--validator <id>', 'who refuses (default: the validator the invoice awaits)')
     .option('--wrong-validator', 'the supplier named the wrong validator (ERREUR_FOURNISSEUR_SUR_VALIDEUR, or ERREUR_COTRAITANT_SUR_VALIDEUR at level 2)')
     .option('--comment <text>', 'a comment for the supplier (Commentaire)')
-    .addHelpText('after', '\nExample:\n  factflow invoice refuse 81234567800013/ST-2026-0001 --as validator --reason "Travaux non réalisés"')
+    .addHelpText('after', '\nExample:\n  factflow invoice refuse 52345678000015/ST-2026-0001 --as validator --reason "Travaux non réalisés"')
     .action(decide(false));
 
   invoice
