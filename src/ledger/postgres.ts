@@ -25,6 +25,23 @@ const MIGRATE_LOCK = 0x66666c6d; // "fflm"
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/**
+ * Statements run inside transactions (deciding and delivering: the hot path) are prepared once
+ * per connection and then only bound and executed, which spares the server parsing and
+ * planning each of them every time. Bounded per connection: statements built with a varying
+ * number of parameters would otherwise accumulate; past the bound they run unprepared.
+ */
+const PREPARED_PER_CONNECTION = 256;
+const preparedOf = new WeakMap<pg.PoolClient, Map<string, string>>();
+
+function preparedName(client: pg.PoolClient, text: string): string | undefined {
+  let names = preparedOf.get(client);
+  if (!names) preparedOf.set(client, (names = new Map()));
+  let name = names.get(text);
+  if (!name && names.size < PREPARED_PER_CONNECTION) names.set(text, (name = `ff${names.size + 1}`));
+  return name;
+}
+
 export interface PostgresOptions {
   /** Connections this process opens at most (the daemon and each worker thread have their own pool). */
   poolSize?: number;
@@ -59,7 +76,9 @@ export class PostgresLedger implements Ledger {
   private async query<T>(on: Queryable, text: string, params?: Params, wait = true): Promise<pg.QueryResult & { rows: T[] }> {
     if (wait) await this.ready;
     const t = toPostgres(text);
-    return on.query(t.text, valuesOf(t, params));
+    const values = valuesOf(t, params);
+    const name = on instanceof pg.Pool ? undefined : preparedName(on, t.text);
+    return name ? on.query({ name, text: t.text, values }) : on.query(t.text, values);
   }
 
   private driver(on: Queryable, inTransaction: boolean): LedgerDb {
