@@ -11,20 +11,27 @@ afterAll(() => ledger.close());
 /** Steps that read a whole table (a SCAN not through an index) or sort every match. */
 const fullScans = (plan: string[], table: string) => plan.filter((d) => new RegExp(`^SCAN ${table}\\b(?! USING (COVERING )?INDEX)`).test(d));
 
-const invoiceFilters: Omit<InvoiceFilter, 'limit'>[] = [
-  { number: 'FA-2026-0001' },
-  { supplier: '81234567800013' },
-  { recipient: '21450001200015' },
-  { status: '01' },
-  { status: 'REJECTED' },
-  { supplier: '81234567800013', status: '03' },
-  { recipient: '21450001200015', from: '2026-01-01', to: '2026-03-31' },
+/** Each filter combination the CLI accepts, with the index that must serve it (the most selective one). */
+const invoiceFilters: [Omit<InvoiceFilter, 'limit'>, RegExp][] = [
+  [{ number: 'FA-2026-0001' }, /INDEX invoices_number /],
+  [{ supplier: '81234567800013' }, /INDEX invoices_supplier(_status)? /],
+  [{ recipient: '21450001200015' }, /INDEX invoices_recipient /],
+  [{ status: '01' }, /INDEX invoices_status /],
+  [{ status: 'REJECTED' }, /INDEX invoices_refused\b/],
+  // Not the status index filtered on the supplier (84 ms at a million invoices before migration 15).
+  [{ supplier: '81234567800013', status: '03' }, /INDEX invoices_supplier_status \(supplier_id=\? AND status=\?\)/],
+  [{ supplier: '81234567800013', status: 'REJECTED' }, /INDEX invoices_supplier(_status)? /],
+  [{ supplier: '81234567800013', recipient: '21450001200015' }, /INDEX invoices_supplier_recipient \(supplier_id=\? AND recipient_siret=\?\)/],
+  [{ number: 'FA-2026-0001', supplier: '81234567800013' }, /INDEX invoices_(number|supplier_number) /],
+  [{ recipient: '21450001200015', status: '04' }, /INDEX invoices_recipient_status \(recipient_siret=\? AND status=\?\)/],
+  [{ supplier: '81234567800013', recipient: '21450001200015', status: '04' }, /INDEX invoices_(supplier_status|supplier_recipient|recipient_status) \(\w+=\? AND \w+=\?\)/],
+  [{ recipient: '21450001200015', from: '2026-01-01', to: '2026-03-31' }, /INDEX invoices_recipient /],
 ];
 
-test.each(invoiceFilters)('invoices search %j: an index, newest first without sorting every match', (f) => {
+test.each(invoiceFilters)('invoices search %j: an index, newest first without sorting every match', (f, index) => {
   const plan = ledger.queryPlan(invoiceSearchQuery({ ...f, limit: 50 }));
   expect(fullScans(plan, 'invoices')).toEqual([]);
-  expect(plan.join('\n')).toMatch(/USING (COVERING )?INDEX invoices_/);
+  expect(plan.join('\n')).toMatch(index);
   expect(plan.join('\n')).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
 });
 
