@@ -31,6 +31,8 @@ export interface SearchBench {
   /** The machine's 1-minute load average when generation started and when the queries ended (a shared machine). */
   loadAverage: [number, number];
   events: number;
+  /** Where it ran (a partial bench run keeps the other scenarios' figures, measured elsewhere). */
+  machine: string;
 }
 
 const PER_FLOW = 10;
@@ -110,7 +112,8 @@ export async function searchBench(invoices: number, workDir = os.tmpdir()): Prom
     await ledger.close();
     const fileMb = fs.statSync(file).size / 1024 / 1024;
     const targetMs = 50;
-    return { invoices, flows, generateSeconds, fileMb, timings, targetMs, met: timings.every((t) => t.ms <= targetMs), loadAverage: [loadBefore, os.loadavg()[0]!], events };
+    return { invoices, flows, generateSeconds, fileMb, timings, targetMs, met: timings.every((t) => t.ms <= targetMs), loadAverage: [loadBefore, os.loadavg()[0]!], events,
+      machine: `${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}` };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
