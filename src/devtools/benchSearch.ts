@@ -71,7 +71,7 @@ export async function searchBench(invoices: number, workDir = os.tmpdir()): Prom
     const l = (f: FlowFilter) => () => ledger.flows.list({ limit: 50, ...f });
     const big = FIXTURE_RECIPIENTS[1]!.siret;
     const small = bulkRecipient(1234);
-    // Supplier 7 has about 0.6 % of the flows, supplier 900 about 0.1 %.
+    // Supplier 0 has about 3 % of the flows, supplier 7 about 0.6 %, supplier 900 about 0.1 %.
     const heavy = bulkSupplier(7);
     const light = bulkSupplier(900);
     const queries: [string, () => Promise<unknown[]>][] = [
@@ -102,10 +102,14 @@ export async function searchBench(invoices: number, workDir = os.tmpdir()): Prom
       ['flows list --state DONE', l({ state: 'DONE' })],
       [`flows list --since ${mid}`, l({ since: mid })],
       ['flows list --state IN_REJETE --since', l({ state: 'IN_REJETE', since: mid })],
+      ['flows list --supplier (largest, 3 % of the flows)', l({ supplier: bulkSupplier(0) })],
       ['flows list --supplier (large)', l({ supplier: heavy })],
       ['flows list --supplier (small)', l({ supplier: light })],
       ['flows list --recipient (large)', l({ recipient: big })],
       ['flows list --recipient (small)', l({ recipient: small })],
+      ['flows list --recipient (in no flow)', l({ recipient: '29999999999999' })],
+      ['flows list --supplier --recipient (large)', l({ supplier: heavy, recipient: big })],
+      ['invoices search --recipient (in no flow)', s({ recipient: '29999999999999' })],
     ];
     const timings: SearchTiming[] = [];
     for (const [what, run] of queries) timings.push(await time(what, run));
