@@ -52,10 +52,13 @@ export interface Query {
  * in many flows, but a party in few flows (or none: a mistyped SIRET) has the whole table walked.
  * `lookup`: the party's invoices are looked up in its index, then their flows sorted: fast for a
  * party of few invoices, seconds for one of hundreds of thousands. The store counts the party's
- * invoices first, up to PARTY_LOOKUP_MAX, and picks.
+ * invoices first, up to its limit below, and picks. A supplier's invoices come a flow at a time
+ * (an EDI partner deposits a supplier's batch), a recipient's are spread one per flow, so a
+ * recipient's lookup reads a flow per invoice: measured at 10 million invoices, a walk and a lookup
+ * cost the same near 20,000 invoices for a supplier and 2,000 for a recipient (BENCHMARKS.md).
  */
 export type PartyPlan = 'walk' | 'lookup';
-export const PARTY_LOOKUP_MAX = 5000;
+export const PARTY_LOOKUP_MAX = { supplier_id: 20_000, recipient_siret: 2_000 } as const;
 
 /**
  * `flows list` (and the API's search): only the filters given become conditions, so that each
@@ -170,10 +173,11 @@ function flowStore(db: LedgerDb): FlowStore {
       return out;
     },
     async list(f) {
-      const plan = async (column: string, value: string | undefined): Promise<PartyPlan | undefined> => {
+      const plan = async (column: keyof typeof PARTY_LOOKUP_MAX, value: string | undefined): Promise<PartyPlan | undefined> => {
         if (!value) return undefined;
-        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${column} = ? LIMIT ${PARTY_LOOKUP_MAX + 1}) AS p`, [value]);
-        return Number(row?.n ?? 0) > PARTY_LOOKUP_MAX ? 'walk' : 'lookup';
+        const max = PARTY_LOOKUP_MAX[column];
+        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${column} = ? LIMIT ${max + 1}) AS p`, [value]);
+        return Number(row?.n ?? 0) > max ? 'walk' : 'lookup';
       };
       const q = flowListQuery(f, { supplier: await plan('supplier_id', f.supplier), recipient: await plan('recipient_siret', f.recipient) });
       return db.all<ListedFlow>(q.text, q.params);
