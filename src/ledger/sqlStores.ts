@@ -54,8 +54,8 @@ export interface Query {
  * party of few invoices, seconds for one of hundreds of thousands. The store counts the party's
  * invoices first, up to its limit below, and picks. A supplier's invoices come a flow at a time
  * (an EDI partner deposits a supplier's batch), a recipient's are spread one per flow, so a
- * recipient's lookup reads a flow per invoice: measured at 10 million invoices, a walk and a lookup
- * cost the same near 20,000 invoices for a supplier and 2,000 for a recipient (BENCHMARKS.md).
+ * recipient's lookup reads a flow per invoice: from the 10-million bench, a walk and a lookup
+ * should cost about the same near 20,000 invoices for a supplier and 2,000 for a recipient (BENCHMARKS.md).
  */
 export type PartyPlan = 'walk' | 'lookup';
 export const PARTY_LOOKUP_MAX = { supplier_id: 20_000, recipient_siret: 2_000 } as const;
