@@ -49,20 +49,34 @@ export interface Query {
 }
 
 /**
- * `flows list` (and the API's search): only the filters given become conditions, so that each
- * can use its index; a supplier is looked up in the invoices' index, then its flows.
+ * How flows of one party (a supplier, a recipient) are found. `walk`: the newest flows are walked
+ * and each one's invoices checked through the flow_id index, the first hits kept: fast for a party
+ * in many flows, but a party in few flows (or none: a mistyped SIRET) has the whole table walked.
+ * `lookup`: the party's invoices are looked up in its index, then their flows sorted: fast for a
+ * party of few invoices, seconds for one of hundreds of thousands. The store counts the party's
+ * invoices first, up to its limit below, and picks. A supplier's invoices come a flow at a time
+ * (an EDI partner deposits a supplier's batch), a recipient's are spread one per flow, so a
+ * recipient's lookup reads a flow per invoice: from the 10-million bench, a walk and a lookup
+ * should cost about the same near 20,000 invoices for a supplier and 2,000 for a recipient (BENCHMARKS.md).
  */
-export function flowListQuery(f: FlowFilter): Query {
+export type PartyPlan = 'walk' | 'lookup';
+export const PARTY_LOOKUP_MAX = { supplier_id: 20_000, recipient_siret: 2_000 } as const;
+
+/**
+ * `flows list` (and the API's search): only the filters given become conditions, so that each
+ * can use its index.
+ */
+export function flowListQuery(f: FlowFilter, plans: { supplier?: PartyPlan; recipient?: PartyPlan } = {}): Query {
   const where = ["f.channel = 'edi'"];
   const params: Record<string, unknown> = { limit: f.limit ?? NO_LIMIT, offset: f.offset ?? 0 };
   // A stage (CLAIMED…) or a state (IN_INTEGRE…): the two never share a value, so one column is asked.
   if (f.state) (where.push(STAGES.has(f.state) ? 'f.stage = @state' : 'f.state = @state'), (params.state = f.state));
   if (f.since) (where.push('f.received_at >= @since'), (params.since = f.since));
   if (f.until) (where.push('f.received_at <= @until'), (params.until = f.until));
-  if (f.supplier) (where.push('f.id IN (SELECT flow_id FROM invoices WHERE supplier_id = @supplier)'), (params.supplier = f.supplier));
-  // Recipients are few and each has many flows: the newest flows are walked and the first hits kept
-  // (looking all of a recipient's flows up, then sorting them, took seconds at a million invoices).
-  if (f.recipient) (where.push('@recipient IN (SELECT i.recipient_siret FROM invoices i WHERE i.flow_id = f.id)'), (params.recipient = f.recipient));
+  const party = (column: string, name: 'supplier' | 'recipient', plan: PartyPlan) =>
+    where.push(plan === 'lookup' ? `f.id IN (SELECT flow_id FROM invoices WHERE ${column} = @${name})` : `@${name} IN (SELECT i.${column} FROM invoices i WHERE i.flow_id = f.id)`);
+  if (f.supplier) (party('supplier_id', 'supplier', plans.supplier ?? 'lookup'), (params.supplier = f.supplier));
+  if (f.recipient) (party('recipient_siret', 'recipient', plans.recipient ?? 'walk'), (params.recipient = f.recipient));
   if (f.states) where.push(`(${inList('f.state', 'st', f.states, params)} OR ${inList('f.stage', 'sg', f.states, params)})`);
   if (f.unfinished) where.push("f.stage <> 'DONE'");
   if (f.updatedAfter) (where.push('coalesce(f.done_at, f.decided_at, f.received_at) > @updatedAfter'), (params.updatedAfter = f.updatedAfter));
@@ -163,7 +177,13 @@ function flowStore(db: LedgerDb): FlowStore {
       return out;
     },
     async list(f) {
-      const q = flowListQuery(f);
+      const plan = async (column: keyof typeof PARTY_LOOKUP_MAX, value: string | undefined): Promise<PartyPlan | undefined> => {
+        if (!value) return undefined;
+        const max = PARTY_LOOKUP_MAX[column];
+        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${column} = ? LIMIT ${max + 1}) AS p`, [value]);
+        return Number(row?.n ?? 0) > max ? 'walk' : 'lookup';
+      };
+      const q = flowListQuery(f, { supplier: await plan('supplier_id', f.supplier), recipient: await plan('recipient_siret', f.recipient) });
       return db.all<ListedFlow>(q.text, q.params);
     },
     async replayable(since) {
