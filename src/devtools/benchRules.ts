@@ -123,11 +123,11 @@ function factflowMs(files: string[]): number {
   }
 }
 
-/** Which official rule sets factflow ran: none until the rules engine (src/rules/) is in the tree. */
-const activeRules = (): string =>
-  fs.existsSync(path.join(ROOT, 'src', 'rules', 'index.ts')) || fs.existsSync(path.join(ROOT, 'dist', 'rules', 'index.js'))
-    ? 'official rules: src/rules present, the sets its settings enable by default'
-    : 'official rules: none (factflow ran its XSD, mapping, deposit and routing rules only)';
+/** Which official rule sets factflow ran: its default setting, as a supplier's hub would. */
+const activeRules = (): string => {
+  const sets = DEFAULTS.officialRules.split(/\s+/).filter((k) => /^(UBL|CII)=/.test(k)).join(', ');
+  return `factflow with its default official rules (${sets}), XSD, mapping, deposit and routing rules`;
+};
 
 export async function rulesBench(): Promise<RulesBenchRow[]> {
   if (!fs.existsSync(XSLT)) {
