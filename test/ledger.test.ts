@@ -47,6 +47,12 @@ eachLedger('the stores', (backend) => {
     expect((await hub.ledger.flows.list({ limit: 2 })).length).toBe(2);
     expect((await hub.ledger.invoices.search({ number: 'FA-2026-000%', limit: 10 })).length).toBe(4);
     expect((await hub.ledger.invoices.search({ status: 'REJECTED', limit: 100 })).every((i) => i.accepted === 0)).toBe(true);
+    // A date range with another filter: the store may take the issue-date index (portable SQL on both ledgers).
+    const all = await hub.ledger.invoices.search({ recipient: '21450001200015', limit: 100 });
+    const dated = await hub.ledger.invoices.search({ recipient: '21450001200015', from: '2026-01-01', to: '2026-12-31', limit: 100 });
+    expect(dated.map((i) => i.id)).toEqual(all.filter((i) => i.issue_date >= '2026-01-01' && i.issue_date <= '2026-12-31').map((i) => i.id));
+    expect(dated.length).toBeGreaterThan(0);
+    expect((await hub.ledger.invoices.search({ status: 'REJECTED', to: '2026-12-31', limit: 100 })).every((i) => i.accepted === 0)).toBe(true);
     expect((await hub.ledger.flows.replayable()).length).toBe(3);
     await hub.ledger.transaction((tx) => tx.partners.save({ code: 'EDI001', name: 'EDI', suppliers: ['81234567800013'], recipients: [], pivotGrouping: 'invoice' }));
     expect(await hub.ledger.partners.get('EDI001')).toEqual({ code: 'EDI001', name: 'EDI', suppliers: ['81234567800013'], recipients: [], pivotGrouping: 'invoice' });

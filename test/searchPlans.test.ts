@@ -37,6 +37,40 @@ test.each(invoiceFilters)('invoices search %j: an index, newest first without so
   expect(plan.join('\n')).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
 });
 
+test.each([
+  [{ recipient: '21450001200015', from: '2026-01-01', to: '2026-01-01' }],
+  [{ status: '04', from: '2026-01-01', to: '2026-01-31' }],
+  [{ supplier: '81234567800013', status: 'REJECTED', to: '2025-01-01' }],
+] as [Omit<InvoiceFilter, 'limit'>][])('invoices search %j, date range plan: the issue-date index, the other filters checked on its rows', (f) => {
+  const plan = ledger.queryPlan(invoiceSearchQuery({ ...f, limit: 50 }, 'range'));
+  expect(fullScans(plan, 'invoices')).toEqual([]);
+  expect(plan.join('\n')).toMatch(/SEARCH invoices USING INDEX invoices_issue_date \(issue_date[<>]/);
+});
+
+test('both date plans give the same invoices, in the same order, and so does the store's choice (a bulk ledger of 30,000 invoices)', async () => {
+  const file = path.join(tempDir(), 'bulk-dates.sqlite');
+  generateBulkLedger(file, { invoices: 30_000, perFlow: 10, bigRecipients: FIXTURE_RECIPIENTS, refusedErrors: '[]' });
+  const bulk = new SqliteLedger(file);
+  try {
+    const [{ d }] = bulk.queryRows<{ d: string }>({ text: 'SELECT max(issue_date) AS d FROM invoices', params: {} });
+    const filters: Omit<InvoiceFilter, 'limit'>[] = [
+      { recipient: FIXTURE_RECIPIENTS[0]!.siret, from: d, to: d }, { recipient: FIXTURE_RECIPIENTS[0]!.siret, from: '2000-01-01' },
+      { supplier: bulkSupplier(0), to: d }, { status: '03', from: d }, { status: 'REJECTED', from: '2000-01-01', to: d }, { supplier: bulkSupplier(3), recipient: bulkRecipient(7), to: d },
+    ];
+    let found = 0;
+    for (const f of filters) {
+      const walk = bulk.queryRows<{ id: number }>(invoiceSearchQuery({ ...f, limit: 30 }, 'walk'));
+      const range = bulk.queryRows<{ id: number }>(invoiceSearchQuery({ ...f, limit: 30 }, 'range'));
+      expect(range.map((r) => r.id)).toEqual(walk.map((r) => r.id));
+      expect((await bulk.invoices.search({ ...f, limit: 30 })).map((r) => r.id)).toEqual(walk.map((r) => r.id));
+      found += walk.length;
+    }
+    expect(found).toBeGreaterThan(0);
+  } finally {
+    await bulk.close();
+  }
+});
+
 const flowFilters: FlowFilter[] = [{}, { state: 'IN_INTEGRE' }, { state: 'DECIDED' }, { since: '2026-01-01' }, { supplier: '81234567800013' }, { recipient: '21450001200015' }, { state: 'IN_REJETE', since: '2026-11-01' }];
 
 test.each(flowFilters)('flows list %j: flows through an index, their invoices counted through the flow_id index', (f) => {

@@ -91,22 +91,41 @@ export function flowListQuery(f: FlowFilter, plans: { supplier?: PartyPlan; reci
   };
 }
 
+/**
+ * How `invoices search` finds its rows when an issue-date range comes with another filter.
+ * `walk`: the other filter's index yields the newest first and each row's date is checked: fast
+ * when the range holds much of them, slow when it is narrow and far back (every newer invoice of
+ * that party is read first: 524 ms for one day of a large recipient at 10 million invoices).
+ * `range`: the issue-date index yields the range, the other filters are checked on each row
+ * (their indexes set aside) and the matches sorted: fast for a range of few invoices. The store
+ * counts the range's invoices first, up to DATE_RANGE_MAX, and picks.
+ */
+export type DatePlan = 'walk' | 'range';
+export const DATE_RANGE_MAX = 20_000;
+
+/** Whether a search has a date range and another filter whose index could be walked instead. */
+const dateChoice = (f: InvoiceFilter): boolean => !!(f.from || f.to) && !f.number && !!(f.supplier || f.recipient || f.status);
+
 /** `invoices search`: the newest first; each filter given has an index that yields them in that order. */
-export function invoiceSearchQuery(f: InvoiceFilter): Query {
+export function invoiceSearchQuery(f: InvoiceFilter, plan: DatePlan = 'walk'): Query {
   const where = ["role = 'invoice'"];
   const params: Record<string, unknown> = { limit: f.limit };
+  // On the range plan, `column || ''` keeps the planner from walking that column's index.
+  const col = (name: string) => (plan === 'range' && dateChoice(f) ? `${name} || ''` : name);
   if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
-  if (f.supplier) (where.push('supplier_id = @supplier'), (params.supplier = f.supplier));
-  if (f.recipient) (where.push('recipient_siret = @recipient'), (params.recipient = f.recipient));
-  if (f.status === 'REJECTED') where.push('accepted = 0');
-  else if (f.status) (where.push('status = @status'), (params.status = f.status));
+  if (f.supplier) (where.push(`${col('supplier_id')} = @supplier`), (params.supplier = f.supplier));
+  if (f.recipient) (where.push(`${col('recipient_siret')} = @recipient`), (params.recipient = f.recipient));
+  if (f.status === 'REJECTED') where.push(plan === 'range' && dateChoice(f) ? 'accepted + 0 = 0' : 'accepted = 0');
+  else if (f.status) (where.push(`${col('status')} = @status`), (params.status = f.status));
   if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
   if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
   if (f.visibleTo) {
     params.vpartner = f.visibleTo.partner;
     where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
   }
-  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`, params };
+  // On the range plan, `+id` keeps the planner from walking the table in id order instead of the range.
+  const order = plan === 'range' && dateChoice(f) ? '+id' : 'id';
+  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY ${order} DESC LIMIT @limit`, params };
 }
 
 function flowStore(db: LedgerDb): FlowStore {
@@ -312,7 +331,14 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       return db.get<InvoiceRow>(`${accepted} AND origin_invoice_id = ?`, [id]);
     },
     async search(f) {
-      const q = invoiceSearchQuery(f);
+      let plan: DatePlan = 'walk';
+      if (dateChoice(f)) {
+        const bounds = [...(f.from ? ['issue_date >= @from'] : []), ...(f.to ? ['issue_date <= @to'] : [])];
+        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${bounds.join(' AND ')} LIMIT ${DATE_RANGE_MAX + 1}) AS r`,
+          { ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}) });
+        plan = Number(row?.n ?? 0) > DATE_RANGE_MAX ? 'walk' : 'range';
+      }
+      const q = invoiceSearchQuery(f, plan);
       return db.all<InvoiceRow>(q.text, q.params);
     },
   };
