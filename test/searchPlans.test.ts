@@ -47,7 +47,7 @@ test.each([
   expect(plan.join('\n')).toMatch(/SEARCH invoices USING INDEX invoices_issue_date \(issue_date[<>]/);
 });
 
-test('both date plans give the same invoices, in the same order, and so does the store's choice (a bulk ledger of 30,000 invoices)', async () => {
+test('both date plans give the same invoices, in the same order, and so does the plan the store picks (a bulk ledger of 30,000 invoices)', async () => {
   const file = path.join(tempDir(), 'bulk-dates.sqlite');
   generateBulkLedger(file, { invoices: 30_000, perFlow: 10, bigRecipients: FIXTURE_RECIPIENTS, refusedErrors: '[]' });
   const bulk = new SqliteLedger(file);
