@@ -434,7 +434,7 @@ function facturxCost(): FacturxCost | undefined {
   return { pdfs: pdfs.length, extracted: pdfs.filter((b) => extractFacturx(b).ok).length, extractMs: stats(extract), readMs: stats(read) };
 }
 
-const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const fmt = (n: number | null | undefined, digits = 0) => (n === undefined || n === null || Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });

@@ -19,9 +19,21 @@ export function isBase64Text(text: string): boolean {
   return eq < 0 || PADDING_TAIL.test(text.slice(eq));
 }
 
+/**
+ * Bytes of their own: a small decoded Buffer is a slice of Node's shared 8 KB pool, which the
+ * reading's transient buffers share too, and would keep a whole pool alive for as long as the
+ * invoice is held (8 KB for a 1 KB PDF).
+ */
+function owned(bytes: Buffer): Buffer {
+  if (bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  bytes.copy(copy);
+  return copy;
+}
+
 export function decodeAttachment(type: '01' | '02', name: string, mimeType: string, base64: string, maxSize: number): Attachment {
   if (!isBase64Text(base64)) return { type, name, mimeType, content: Buffer.alloc(0), badBase64: true };
-  const bytes = Buffer.from(base64, 'base64');
+  const bytes = owned(Buffer.from(base64, 'base64'));
   if (!isZip(bytes)) return { type, name, mimeType, content: bytes };
   // Already a zip: it must hold exactly one file; its content is what the size rules look at.
   const found = unzipOne(bytes, maxSize);

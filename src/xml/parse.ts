@@ -370,19 +370,38 @@ export const textOf = (n: XNode | undefined, name: string): string | undefined =
   const c = child(n, name);
   return c ? c.text.trim() : undefined;
 };
+/** A step of a node's path (its name and its index among same-named siblings), sharing its parent's step. */
+interface PathStep {
+  readonly name: string;
+  readonly index: number;
+  readonly parent: PathStep | undefined;
+}
+
+/** Steps already made for a node of a tree being read, so that the fields of one invoice share their path. */
+const stepOfNode = new WeakMap<XNode, PathStep>();
+function stepOf(n: XNode): PathStep {
+  let step = stepOfNode.get(n);
+  if (!step) stepOfNode.set(n, (step = { name: n.name, index: n.index, parent: n.parent && stepOf(n.parent) }));
+  return step;
+}
+
+const STEP = Symbol('path step');
+/** One getter for every location: the path string is built only when an error reads it. */
+function elementOfStep(this: { [STEP]: PathStep }): string {
+  const names: string[] = [];
+  for (let x: PathStep | undefined = this[STEP]; x; x = x.parent) names.push(x.index ? `${x.name}[${x.index}]` : x.name);
+  return `/${names.reverse().join('/')}`;
+}
+
 /**
  * Where a node is, for error locations. Only the steps of its path are kept (not the node,
- * which would keep its whole tree alive); the path string is built if an error reads it.
+ * which would keep its whole tree alive), shared with the other locations of the same tree,
+ * and the getter is one function for all: an invoice holds a location per field it read.
  */
 export function at(n: XNode | undefined): { line?: number; element?: string } {
   if (!n) return {};
-  const steps: XNode[] = [];
-  for (let x: XNode | undefined = n; x; x = x.parent) steps.push(x);
-  const names = steps.map((x) => (x.index ? `${x.name}[${x.index}]` : x.name)).reverse();
-  return {
-    line: n.line,
-    get element() {
-      return `/${names.join('/')}`;
-    },
-  };
+  const where = { line: n.line } as { line: number; element?: string };
+  Object.defineProperty(where, STEP, { value: stepOf(n) });
+  Object.defineProperty(where, 'element', { get: elementOfStep, enumerable: true });
+  return where;
 }
