@@ -1,11 +1,13 @@
 /** The HTTP API through a real server on a loopback port, a real ledger and real files. */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../src/app/tokens.js';
 import type { Hub } from '../src/hub.js';
 import { buildServer, registeredRoutes } from '../src/http/server.js';
-import { cli, closeHubs, fixture, tempDir, trackedHub, variant } from './helpers.js';
+import { CLI, cli, closeHubs, fixture, tempDir, trackedHub, variant } from './helpers.js';
 
 let hub: Hub;
 let app: FastifyInstance;
@@ -214,12 +216,16 @@ test('tokens from the command line: shown once, hashed in the ledger, revocable'
   }
 });
 
-test('factflow watch serves the API: a deposit runs in the daemon like a file in the inbox', async () => {
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('./helpers.js');
+/** An initialised home with the fixture directory, for the daemon's and the HTTP server's own processes. */
+function homeWithDirectory(): string {
   const home = tempDir();
   expect(cli(['init'], { home }).code).toBe(0);
   expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  return home;
+}
+
+test('factflow watch serves the API: a deposit runs in the daemon like a file in the inbox', async () => {
+  const home = homeWithDirectory();
   const op = cli(['operators', 'add', 'bob'], { home }).stdout.trim();
   const child = spawn(process.execPath, [CLI, '--home', home, 'watch'], { env: { ...process.env, FACTFLOW_HTTP_LISTEN: '127.0.0.1:0', FACTFLOW_STABILITY_MS: '100' }, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
@@ -248,12 +254,7 @@ test('factflow watch serves the API: a deposit runs in the daemon like a file in
 }, 120_000);
 
 test('factflow watch on a taken address says so and goes on processing the inbox without HTTP', async () => {
-  const { spawn } = await import('node:child_process');
-  const net = await import('node:net');
-  const { CLI } = await import('./helpers.js');
-  const home = tempDir();
-  expect(cli(['init'], { home }).code).toBe(0);
-  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const home = homeWithDirectory();
   const squatter = net.createServer();
   await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
   const port = (squatter.address() as { port: number }).port;
@@ -281,11 +282,7 @@ test('factflow watch on a taken address says so and goes on processing the inbox
 }, 120_000);
 
 test('factflow serve runs the HTTP side alone and processes what is deposited; with httpListen off it refuses to start', async () => {
-  const { spawn } = await import('node:child_process');
-  const { CLI } = await import('./helpers.js');
-  const home = tempDir();
-  expect(cli(['init'], { home }).code).toBe(0);
-  expect(cli(['directory', 'import', '--structures', fixture('directory', 'structures.csv'), '--services', fixture('directory', 'services.csv')], { home }).code).toBe(0);
+  const home = homeWithDirectory();
   const off = cli(['serve'], { home, env: { FACTFLOW_HTTP_LISTEN: 'off' } });
   expect(off.code).toBe(64);
   expect(off.stderr).toMatch(/httpListen is off/);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { flowError } from '../errors/catalog.js';
-import { bulkInvoiceNumber, bulkRecipient, bulkSupplier, generateBulkLedger } from '../ledger/bulkSqlite.js';
+import { bulkDay, bulkInvoiceNumber, bulkRecipient, bulkSupplier, generateBulkLedger } from '../ledger/bulkSqlite.js';
 import { SqliteLedger } from '../ledger/sqlite.js';
 import type { FlowFilter, InvoiceFilter } from '../ledger/stores.js';
 import { FIXTURE_RECIPIENTS } from './synth.js';
@@ -44,7 +44,6 @@ async function generate(file: string, total: number): Promise<{ flows: number; e
   return { flows: r.flows, events: r.events };
 }
 
-const dayOf = (i: number, total: number) => new Date(Date.UTC(2025, 0, 1) + Math.floor((i / total) * 700) * 86_400_000).toISOString();
 
 async function time(what: string, run: () => Promise<unknown[]>): Promise<SearchTiming> {
   let rows = (await run()).length;
@@ -66,7 +65,7 @@ export async function searchBench(invoices: number, workDir = os.tmpdir()): Prom
     const { flows, events } = await generate(file, invoices);
     const generateSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const ledger = new SqliteLedger(file);
-    const mid = dayOf(invoices / 2, invoices).slice(0, 10);
+    const mid = bulkDay(0.5);
     const s = (f: Omit<InvoiceFilter, 'limit'>) => () => ledger.invoices.search({ ...f, limit: 50 });
     const l = (f: FlowFilter) => () => ledger.flows.list({ limit: 50, ...f });
     const big = FIXTURE_RECIPIENTS[1]!.siret;

@@ -7,6 +7,7 @@
  */
 import type { Principal } from '../app/tokens.js';
 import type { FlowRow, HoldRow, InvoiceRow, Visibility } from '../ledger/stores.js';
+import { validatorsOf } from '../lifecycle/circuits.js';
 
 export type FlowView = 'full' | 'partial' | 'none';
 
@@ -24,7 +25,7 @@ export function invoiceVisible(p: Principal, invoice: Pick<InvoiceRow, 'supplier
  * folder made available to it.
  */
 export const heldFor = (p: Principal, hold: Pick<HoldRow, 'validator_1' | 'validator_2'> | undefined): boolean =>
-  p.kind === 'partner' && !!hold && [hold.validator_1, hold.validator_2].some((v) => !!v && (p.partner.validators ?? []).includes(v));
+  p.kind === 'partner' && !!hold && validatorsOf(hold).some((v) => (p.partner.validators ?? []).includes(v));
 
 export function flowView(p: Principal, flow: Pick<FlowRow, 'partner'>, invoices: Pick<InvoiceRow, 'supplier_id' | 'recipient_siret'>[]): FlowView {
   if (p.kind === 'operator' || flow.partner === p.partner.code) return 'full';

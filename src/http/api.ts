@@ -13,7 +13,7 @@ import { planReplay, replayFlow } from '../app/replay.js';
 import type { Principal } from '../app/tokens.js';
 import type { Hub } from '../hub.js';
 import type { FlowRow, HoldRow, InvoiceRow } from '../ledger/stores.js';
-import { validatorAt } from '../lifecycle/circuits.js';
+import { validatorAt, validatorsOf } from '../lifecycle/circuits.js';
 import { depositAs, flowView, heldFor, invoiceVisible, pivotVisible, visibilityOf, whoIs, type FlowView } from './access.js';
 import { ApiError, errorResponses } from './errors.js';
 import { ACK_STATES, flowInfo } from './flowInfo.js';
@@ -280,7 +280,7 @@ export function registerApi(app: FastifyInstance, hub: Hub, opts: ApiOptions): v
   };
   /** An invoice held in a validation circuit says where it stands: the level awaited (or last awaited), by whom, until when (null once decided). */
   const circuitJson = (hold: HoldRow | undefined) =>
-    hold ? { circuit: { cadre: hold.cadre, level: hold.level, validator: validatorAt(hold, hold.level) ?? null, validators: [hold.validator_1, hold.validator_2].filter(Boolean), dueAt: hold.due_at } } : {};
+    hold ? { circuit: { cadre: hold.cadre, level: hold.level, validator: validatorAt(hold, hold.level) ?? null, validators: validatorsOf(hold), dueAt: hold.due_at } } : {};
   const INVOICE_PARAMS = { type: 'object', required: ['invoiceId'], properties: { invoiceId: { type: 'integer', description: 'hub id (IdCPRO)' } } } as const;
   app.get('/v1/invoices/:invoiceId', {
     schema: { tags: ['Hub'], summary: 'One invoice by hub id', security: SECURITY, params: INVOICE_PARAMS, response: { 200: INVOICE, ...errorResponses(401, 403, 404) } },

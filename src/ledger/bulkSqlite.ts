@@ -23,13 +23,17 @@ export interface BulkSpec {
   refusedErrors: string;
 }
 
-export const BULK_SUPPLIERS = 1000;
-export const BULK_SMALL_RECIPIENTS = 2000;
+const BULK_SUPPLIERS = 1000;
+const BULK_SMALL_RECIPIENTS = 2000;
+const SUPPLIER_BASE = 81_000_000_000_000;
 const DAYS = 700;
+const FIRST_DAY = '2025-01-01';
 const CHUNK_FLOWS = 50_000;
 
 /** A supplier of the bulk ledger (number k, 0 to BULK_SUPPLIERS - 1). */
-export const bulkSupplier = (k: number) => String(81_000_000_000_000 + k);
+export const bulkSupplier = (k: number) => String(SUPPLIER_BASE + k);
+/** The day (YYYY-MM-DD) the flows reach at fraction `share` of the ledger (0 to 1): their dates spread evenly over DAYS. */
+export const bulkDay = (share: number) => new Date(Date.parse(FIRST_DAY) + Math.floor(share * DAYS) * 86_400_000).toISOString().slice(0, 10);
 /** A generated recipient (number k, 0 to BULK_SMALL_RECIPIENTS - 1). */
 export const bulkRecipient = (k: number) => `2${String(k).padStart(13, '0')}`;
 export const bulkInvoiceNumber = (n: number) => `FA-${n + 1}`;
@@ -39,11 +43,11 @@ export const bulkInvoiceNumber = (n: number) => `FA-${n + 1}`;
 const mix = (expr: string, salt: number) => `((((((${expr}) * 1103515245 + ${salt}) % 2147483648) * 1103515245 + 12345) % 2147483648) / 1024)`;
 
 /** Flow f: its supplier, whether refused whole, its time (ISO, as toISOString writes it). */
-const supplierOf = (f: string) => `(${mix(f, 11)} % 1000) * (${mix(f, 11)} % 1000) / 1000`;
+const supplierOf = (f: string) => `(${mix(f, 11)} % ${BULK_SUPPLIERS}) * (${mix(f, 11)} % ${BULK_SUPPLIERS}) / ${BULK_SUPPLIERS}`;
 const flowRefused = (f: string) => `(${mix(f, 23)} % 100 = 0)`;
 const invoiceRefused = (n: string, f: string) => `(${flowRefused(f)} OR ${mix(n, 37)} % 100 = 0)`;
 const at = (f: string, flows: number, plusSeconds: number | string = 0) =>
-  `strftime('%Y-%m-%dT%H:%M:%fZ', julianday('2025-01-01') + (${f}) * ${DAYS}.0 / ${flows} + (${plusSeconds}) / 86400.0)`;
+  `strftime('%Y-%m-%dT%H:%M:%fZ', julianday('${FIRST_DAY}') + (${f}) * ${DAYS}.0 / ${flows} + (${plusSeconds}) / 86400.0)`;
 
 export interface BulkResult {
   flows: number;
@@ -91,8 +95,8 @@ export function generateBulkLedger(file: string, spec: BulkSpec, progress?: (inv
       INSERT INTO invoices (id, flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country, recipient_siret, recipient_name,
                             service_code, engagement, issue_date, type, amount_gross, currency, accepted, status, errors, pivot_path, renvoi, origin_invoice_id, role, warnings)
       SELECT n + 1, 'FLX-' || printf('%09d', f), n % ${spec.perFlow} + 1, 'NumOrdre ' || (n % ${spec.perFlow} + 1), 'FA-' || (n + 1), '1',
-             CAST(81000000000000 + ${supplierOf('f')} AS TEXT), 'FOURNISSEUR ' || (${supplierOf('f')}), 'FR', ${recipientSql('n')}, ${recipientNameSql('n')},
-             NULL, NULL, date(julianday('2025-01-01') + f * ${DAYS}.0 / ${flows} - ${mix('n', 71)} % 30),
+             CAST(${SUPPLIER_BASE} + ${supplierOf('f')} AS TEXT), 'FOURNISSEUR ' || (${supplierOf('f')}), 'FR', ${recipientSql('n')}, ${recipientNameSql('n')},
+             NULL, NULL, date(julianday('${FIRST_DAY}') + f * ${DAYS}.0 / ${flows} - ${mix('n', 71)} % 30),
              CASE WHEN ${mix('n', 73)} % 100 < 5 THEN '381' ELSE '380' END, printf('%d.%02d', 10 + ${mix('n', 79)} % 50000, ${mix('n', 83)} % 100), 'EUR',
              CASE WHEN ${invoiceRefused('n', 'f')} THEN 0 ELSE 1 END, CASE WHEN ${invoiceRefused('n', 'f')} THEN NULL ELSE ${statusSql('n')} END,
              CASE WHEN ${invoiceRefused('n', 'f')} THEN @errors ELSE '[]' END,

@@ -5,7 +5,7 @@
  * (see the header of ./driver); only a statement that truly differs branches on `db.dialect`.
  */
 import { jsonField, jsonList } from './dialect.js';
-import type { LedgerDb } from './driver.js';
+import type { LedgerDb, Params } from './driver.js';
 import type { Partner } from '../route/partners.js';
 import type { ImportedStructure, Service } from '../route/directory.js';
 import type {
@@ -34,6 +34,12 @@ async function inSlices<T, R>(items: T[], size: number, fn: (slice: T[]) => Prom
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...(await fn(items.slice(i, i + size))));
   return out;
+}
+
+/** Whether more than `max` invoices match `condition`: how both searches choose a plan, reading at most max + 1 index entries. */
+async function invoicesExceed(db: LedgerDb, condition: string, params: Params, max: number): Promise<boolean> {
+  const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${condition} LIMIT ${max + 1}) AS c`, params);
+  return Number(row?.n ?? 0) > max;
 }
 
 /** No LIMIT given: a bound both backends take (SQLite's -1 is refused by PostgreSQL). */
@@ -110,12 +116,13 @@ const dateChoice = (f: InvoiceFilter): boolean => !!(f.from || f.to) && !f.numbe
 export function invoiceSearchQuery(f: InvoiceFilter, plan: DatePlan = 'walk'): Query {
   const where = ["role = 'invoice'"];
   const params: Record<string, unknown> = { limit: f.limit };
+  const range = plan === 'range' && dateChoice(f);
   // On the range plan, `column || ''` keeps the planner from walking that column's index.
-  const col = (name: string) => (plan === 'range' && dateChoice(f) ? `${name} || ''` : name);
+  const col = (name: string) => (range ? `${name} || ''` : name);
   if (f.number) (where.push(/[%_]/.test(f.number) ? 'number LIKE @number' : 'number = @number'), (params.number = f.number));
   if (f.supplier) (where.push(`${col('supplier_id')} = @supplier`), (params.supplier = f.supplier));
   if (f.recipient) (where.push(`${col('recipient_siret')} = @recipient`), (params.recipient = f.recipient));
-  if (f.status === 'REJECTED') where.push(plan === 'range' && dateChoice(f) ? 'accepted + 0 = 0' : 'accepted = 0');
+  if (f.status === 'REJECTED') where.push(range ? 'accepted + 0 = 0' : 'accepted = 0');
   else if (f.status) (where.push(`${col('status')} = @status`), (params.status = f.status));
   if (f.from) (where.push('issue_date >= @from'), (params.from = f.from));
   if (f.to) (where.push('issue_date <= @to'), (params.to = f.to));
@@ -124,8 +131,7 @@ export function invoiceSearchQuery(f: InvoiceFilter, plan: DatePlan = 'walk'): Q
     where.push(`(${inList('supplier_id', 'vs', f.visibleTo.suppliers, params)} OR ${inList('recipient_siret', 'vr', f.visibleTo.recipients, params)} OR flow_id IN (SELECT id FROM flows WHERE partner = @vpartner))`);
   }
   // On the range plan, `+id` keeps the planner from walking the table in id order instead of the range.
-  const order = plan === 'range' && dateChoice(f) ? '+id' : 'id';
-  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY ${order} DESC LIMIT @limit`, params };
+  return { text: `SELECT * FROM invoices WHERE ${where.join(' AND ')} ORDER BY ${range ? '+id' : 'id'} DESC LIMIT @limit`, params };
 }
 
 function flowStore(db: LedgerDb): FlowStore {
@@ -196,12 +202,8 @@ function flowStore(db: LedgerDb): FlowStore {
       return out;
     },
     async list(f) {
-      const plan = async (column: keyof typeof PARTY_LOOKUP_MAX, value: string | undefined): Promise<PartyPlan | undefined> => {
-        if (!value) return undefined;
-        const max = PARTY_LOOKUP_MAX[column];
-        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${column} = ? LIMIT ${max + 1}) AS p`, [value]);
-        return Number(row?.n ?? 0) > max ? 'walk' : 'lookup';
-      };
+      const plan = async (column: keyof typeof PARTY_LOOKUP_MAX, value: string | undefined): Promise<PartyPlan | undefined> =>
+        value ? ((await invoicesExceed(db, `${column} = ?`, [value], PARTY_LOOKUP_MAX[column])) ? 'walk' : 'lookup') : undefined;
       const q = flowListQuery(f, { supplier: await plan('supplier_id', f.supplier), recipient: await plan('recipient_siret', f.recipient) });
       return db.all<ListedFlow>(q.text, q.params);
     },
@@ -306,18 +308,16 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       // Many keys per statement (a flow of thousands of invoices was as many round trips, inside
       // the write lock); the newest accepted row of each (supplier, number) of the right year wins.
       const wanted = new Set(keys);
-      const out = new Map<string, EarlierDeposit>();
       const pairs = [...wanted].map((key) => key.split('\u0000').slice(0, 2));
-      for (let i = 0; i < pairs.length; i += EARLIER_DEPOSITS_PER_STATEMENT) {
-        const batch = pairs.slice(i, i + EARLIER_DEPOSITS_PER_STATEMENT);
-        const rows = await db.all<EarlierDeposit & { supplier_id: string; number: string; year: string }>(
+      const rows = await inSlices(pairs, EARLIER_DEPOSITS_PER_STATEMENT, (batch) =>
+        db.all<EarlierDeposit & { supplier_id: string; number: string; year: string }>(
           `SELECT id, flow_id, status, supplier_id, number, substr(issue_date, 1, 4) AS year FROM invoices
            WHERE (supplier_id, number) IN (VALUES ${batch.map(() => '(?, ?)').join(', ')}) AND accepted = 1 AND role = 'invoice' ORDER BY id DESC`,
-          batch.flat());
-        for (const r of rows) {
-          const key = `${r.supplier_id}\u0000${r.number}\u0000${r.year}`;
-          if (wanted.has(key) && !out.has(key)) out.set(key, { id: r.id, flow_id: r.flow_id, status: r.status });
-        }
+          batch.flat()));
+      const out = new Map<string, EarlierDeposit>();
+      for (const r of rows) {
+        const key = `${r.supplier_id}\u0000${r.number}\u0000${r.year}`;
+        if (wanted.has(key) && !out.has(key)) out.set(key, { id: r.id, flow_id: r.flow_id, status: r.status });
       }
       return out;
     },
@@ -334,9 +334,7 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       let plan: DatePlan = 'walk';
       if (dateChoice(f)) {
         const bounds = [...(f.from ? ['issue_date >= @from'] : []), ...(f.to ? ['issue_date <= @to'] : [])];
-        const row = await db.get<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM invoices WHERE ${bounds.join(' AND ')} LIMIT ${DATE_RANGE_MAX + 1}) AS r`,
-          { ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}) });
-        plan = Number(row?.n ?? 0) > DATE_RANGE_MAX ? 'walk' : 'range';
+        plan = (await invoicesExceed(db, bounds.join(' AND '), { ...(f.from ? { from: f.from } : {}), ...(f.to ? { to: f.to } : {}) }, DATE_RANGE_MAX)) ? 'walk' : 'range';
       }
       const q = invoiceSearchQuery(f, plan);
       return db.all<InvoiceRow>(q.text, q.params);

@@ -61,6 +61,8 @@ export const WORKS_CADRES: ReadonlySet<string> = new Set(['A4', 'A5', 'A6', 'A7'
 /** Who acts at a level of a held invoice: its validator (level 1) or its level-2 validator. */
 export const validatorAt = (hold: { validator_1: string; validator_2: string | null }, level: number): string | undefined =>
   (level === 2 ? hold.validator_2 : hold.validator_1) ?? undefined;
+/** Everyone who acts on a held invoice, at either level. */
+export const validatorsOf = (hold: { validator_1: string; validator_2: string | null }): string[] => [hold.validator_1, hold.validator_2].filter((v): v is string => !!v);
 
 export const actorId = (inv: Pick<Invoice, 'validator' | 'moe'>, by: Actor): string | undefined => (by === 'valideur' ? inv.validator?.id : inv.moe?.id) || undefined;
 

@@ -26,10 +26,17 @@ export interface XNode {
   index: number;
 }
 
+/** A node, or a step kept of one: its name, its index among same-named siblings, its parent. */
+interface PathLink {
+  readonly name: string;
+  readonly index: number;
+  readonly parent?: PathLink;
+}
+
 /** XPath-like location, e.g. /CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[2]; computed when an error needs it. */
-export function pathOf(node: XNode): string {
+export function pathOf(node: PathLink): string {
   const steps: string[] = [];
-  for (let n: XNode | undefined = node; n; n = n.parent) steps.push(n.index ? `${n.name}[${n.index}]` : n.name);
+  for (let n: PathLink | undefined = node; n; n = n.parent) steps.push(n.index ? `${n.name}[${n.index}]` : n.name);
   return `/${steps.reverse().join('/')}`;
 }
 
@@ -370,16 +377,9 @@ export const textOf = (n: XNode | undefined, name: string): string | undefined =
   const c = child(n, name);
   return c ? c.text.trim() : undefined;
 };
-/** A step of a node's path (its name and its index among same-named siblings), sharing its parent's step. */
-interface PathStep {
-  readonly name: string;
-  readonly index: number;
-  readonly parent: PathStep | undefined;
-}
-
-/** Steps already made for a node of a tree being read, so that the fields of one invoice share their path. */
-const stepOfNode = new WeakMap<XNode, PathStep>();
-function stepOf(n: XNode): PathStep {
+/** Steps kept for the nodes of a tree being read (not the nodes), so that the fields of one invoice share their path. */
+const stepOfNode = new WeakMap<XNode, PathLink>();
+function stepOf(n: XNode): PathLink {
   let step = stepOfNode.get(n);
   if (!step) stepOfNode.set(n, (step = { name: n.name, index: n.index, parent: n.parent && stepOf(n.parent) }));
   return step;
@@ -387,10 +387,8 @@ function stepOf(n: XNode): PathStep {
 
 const STEP = Symbol('path step');
 /** One getter for every location: the path string is built only when an error reads it. */
-function elementOfStep(this: { [STEP]: PathStep }): string {
-  const names: string[] = [];
-  for (let x: PathStep | undefined = this[STEP]; x; x = x.parent) names.push(x.index ? `${x.name}[${x.index}]` : x.name);
-  return `/${names.reverse().join('/')}`;
+function elementOfStep(this: { [STEP]: PathLink }): string {
+  return pathOf(this[STEP]);
 }
 
 /**
