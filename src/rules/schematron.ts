@@ -7,10 +7,10 @@
  * down), by their names-only test, so an element only runs the predicates of rules that can match.
  * Expressions are compiled on the rule set's first use and kept for the process.
  */
-import { bindLet, compileExpression, compilePredicate, neverPositional, type Ctx, type DocState, type Fn, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
+import { bindLet, compilePredicate, compileTest, neverPositional, type Ctx, type DocState, nodeTestFn, Scope, StaticContext, type UserFunction } from './xpath/compile.js';
 import { parseXPath, type Ast } from './xpath/parser.js';
 import { DOCUMENT, ELEMENT, RNode } from './xpath/tree.js';
-import { ebv, type Item, XPathError } from './xpath/values.js';
+import { type Item, XPathError } from './xpath/values.js';
 
 /** A rule set as the generator writes it: the Schematron's structure, expressions as text. */
 export interface RuleSetSource {
@@ -55,7 +55,7 @@ interface Check {
   id: string;
   flag: 'fatal' | 'warning';
   report: boolean;
-  test: Fn;
+  test: (c: Ctx) => boolean;
   text: string;
 }
 interface Rule {
@@ -109,7 +109,7 @@ function compile(set: RuleSetSource): Compiled {
       const { match, quick, full, plain, names, root } = compilePattern(r.context, scope);
       const matchSlots = scope.slots.n;
       for (const [name, value] of r.lets) bindLet(scope, name, value);
-      const checks = r.checks.map(([id, flag, kind, test]) => ({ id, flag, report: kind === 'report', test: compileExpression(test, scope), text: test }));
+      const checks = r.checks.map(([id, flag, kind, test]) => ({ id, flag, report: kind === 'report', test: compileTest(test, scope), text: test }));
       const rule: Rule = { match, quick, full, plain, matchSlots, slots: scope.slots.n, checks, order: order++ };
       if (root) rootRules[pi]!.push(rule);
       if (names === '*') wildcard[pi]!.push(rule);
@@ -273,13 +273,18 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   const failures: Failure[] = [];
   const noVars = { vals: [], rule: undefined };
   const matchCtx: Ctx = { item: undefined, pos: 1, size: 1, frame: { vals: [], rule: undefined }, doc };
+  // A rule without variables (no lets, no range variables) writes nothing in its frame: one context serves its firings.
+  const plainCtx: Ctx = { item: undefined, pos: 1, size: 1, frame: noVars, doc };
   const fire = (rule: Rule, n: RNode, pattern: number): void => {
-    const c: Ctx = { item: n, pos: 1, size: 1, frame: { vals: new Array(rule.slots), rule: undefined }, doc };
-    c.frame.rule = c;
+    let c = plainCtx;
+    if (rule.slots) {
+      c = { item: n, pos: 1, size: 1, frame: { vals: new Array(rule.slots), rule: undefined }, doc };
+      c.frame.rule = c;
+    } else c.item = n;
     for (const check of rule.checks) {
       let ok: boolean;
       try {
-        ok = ebv(check.test(c));
+        ok = check.test(c);
       } catch (e) {
         if (e instanceof XPathError) throw new EngineError(set.name, check.id, e);
         throw e;

@@ -4,7 +4,7 @@
  * a construct outside the supported subset fails the compilation instead of passing silently.
  */
 import { type Ast, type Axis, type NodeTest, parseXPath, type SeqType } from './parser.js';
-import { ATTRIBUTE, DOCUMENT, ELEMENT, RNode, TEXT } from './tree.js';
+import { ATTRIBUTE, DOCUMENT, ELEMENT, intern, RNode, TEXT } from './tree.js';
 import {
   type Atomic,
   atomicString,
@@ -233,9 +233,9 @@ function parseChecked(src: string): Ast {
   }
 }
 
-/** Compiles one expression of a rule (its lets bound in `scope`). */
-export function compileExpression(src: string, scope: Scope): Fn {
-  return compileAst(parseChecked(src), scope);
+/** Compiles the test of an assert or report (its rule's lets bound in `scope`): true or false. */
+export function compileTest(src: string, scope: Scope): (c: Ctx) => boolean {
+  return compileCondition(parseChecked(src), scope);
 }
 
 /** A rule's lets: lazily evaluated at the rule's context node, as XSLT variables are. */
@@ -254,6 +254,7 @@ function singleAtomic(s: Seq, what: string): Atomic | undefined {
 
 /** An xs:string? argument: empty → '', text kept, anything else a type error. */
 function stringArg(s: Seq, what: string): string {
+  if (s.length === 1 && s[0] instanceof RNode) return s[0].string();
   const a = singleAtomic(s, what);
   if (a === undefined) return '';
   if (typeof a === 'string') return a;
@@ -346,9 +347,10 @@ export function nodeTestFn(test: NodeTest, axis: Axis, ns: Record<string, string
       }
     }
   }
-  const uri = test.prefix === null ? '' : test.prefix === '*' ? '*' : ns[test.prefix];
-  if (uri === undefined) throw new XPathCompileError(`unknown namespace prefix ${test.prefix}`);
-  const local = test.local;
+  const known = test.prefix === null ? '' : test.prefix === '*' ? '*' : ns[test.prefix];
+  if (known === undefined) throw new XPathCompileError(`unknown namespace prefix ${test.prefix}`);
+  const uri = intern(known);
+  const local = intern(test.local);
   if (local === '*' && uri === '*') return (n) => n.kind === principal;
   if (local === '*') return test.prefix === null ? (n) => n.kind === principal : (n) => n.kind === principal && n.ns === uri;
   if (uri === '*') return (n) => n.kind === principal && n.local === local;
@@ -497,6 +499,9 @@ function axisNodes(axis: Axis, n: RNode, test: (n: RNode) => boolean, out: RNode
   }
 }
 
+/** The empty result steps share (results are never mutated by their callers). */
+const NONE: RNode[] = [];
+
 const UNNORMAL_SPACE = /[\t\r\n]| {2}|^ | $/;
 
 const REVERSE = new Set<Axis>(['parent', 'ancestor', 'ancestor-or-self', 'preceding-sibling', 'preceding']);
@@ -509,6 +514,21 @@ export function compilePredicate(ast: Ast, scope: Scope): Pred {
   if (ast.t === 'literal' && ast.kind !== 'string') {
     const k = Number(ast.text);
     return (items) => (Number.isInteger(k) && k >= 1 && k <= items.length ? [items[k - 1]!] : []);
+  }
+  if (neverPositional(ast)) {
+    // A condition: the items passing it, the same list when all do.
+    const test = compileCondition(ast, scope);
+    return (items, c) => {
+      const sub: Ctx = { item: undefined, pos: 0, size: items.length, frame: c.frame, doc: c.doc };
+      let out: Item[] | undefined;
+      for (let i = 0; i < items.length; i++) {
+        sub.item = items[i];
+        sub.pos = i + 1;
+        if (test(sub)) out?.push(items[i]!);
+        else out ??= items.slice(0, i);
+      }
+      return out ?? items;
+    };
   }
   const fn = compileAst(ast, scope);
   return (items, c) => {
@@ -684,41 +704,6 @@ const BUILTINS: Record<string, Builtin> = {
       }
     },
   },
-  'normalize-space': {
-    min: 0,
-    max: 1,
-    fn: (args, c) => {
-      const s = stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of normalize-space()');
-      // Most values are already normal: only those with other spaces are rewritten.
-      return one(UNNORMAL_SPACE.test(s) ? s.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') : s);
-    },
-  },
-  'string-length': { min: 0, max: 1, fn: (args, c) => one(new Dec([...stringArg(args.length ? args[0]! : [contextItem(c)], 'first argument of string-length()')].length)) },
-  'upper-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of upper-case()').toUpperCase()) },
-  'lower-case': { min: 1, max: 1, fn: ([a]) => one(stringArg(a!, 'first argument of lower-case()').toLowerCase()) },
-  'contains': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of contains()').includes(stringArg(b!, 'second argument of contains()'))) },
-  'starts-with': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of starts-with()').startsWith(stringArg(b!, 'second argument of starts-with()'))) },
-  'ends-with': { min: 2, max: 2, fn: ([a, b]) => bool(stringArg(a!, 'first argument of ends-with()').endsWith(stringArg(b!, 'second argument of ends-with()'))) },
-  'substring-before': {
-    min: 2,
-    max: 2,
-    fn: ([a, b]) => {
-      const s = stringArg(a!, 'first argument of substring-before()');
-      const t = stringArg(b!, 'second argument of substring-before()');
-      const i = s.indexOf(t);
-      return one(i < 0 ? '' : s.slice(0, i));
-    },
-  },
-  'substring-after': {
-    min: 2,
-    max: 2,
-    fn: ([a, b]) => {
-      const s = stringArg(a!, 'first argument of substring-after()');
-      const t = stringArg(b!, 'second argument of substring-after()');
-      const i = s.indexOf(t);
-      return one(i < 0 ? '' : s.slice(i + t.length));
-    },
-  },
   'substring': {
     min: 2,
     max: 3,
@@ -728,21 +713,6 @@ const BUILTINS: Record<string, Builtin> = {
       const end = l ? start + Math.round(doubleArg(l, 'third argument of substring()')) : Infinity;
       let out = '';
       for (let p = 1; p <= chars.length; p++) if (p >= start && p < end) out += chars[p - 1];
-      return one(out);
-    },
-  },
-  'translate': {
-    min: 3,
-    max: 3,
-    fn: ([a, b, t]) => {
-      const from = [...stringArg(b!, 'second argument of translate()')];
-      const to = [...stringArg(t!, 'third argument of translate()')];
-      let out = '';
-      for (const ch of stringArg(a!, 'first argument of translate()')) {
-        const i = from.indexOf(ch);
-        if (i < 0) out += ch;
-        else if (i < to.length) out += to[i];
-      }
       return one(out);
     },
   },
@@ -760,11 +730,6 @@ const BUILTINS: Record<string, Builtin> = {
       ),
   },
   'string-join': { min: 1, max: 2, fn: ([a, sep]) => one(a!.map((i) => atomicString(atomize(i))).join(sep ? stringArg(sep, 'second argument of string-join()') : '')) },
-  'matches': {
-    min: 2,
-    max: 3,
-    fn: ([a, p, f]) => bool(regex(stringArg(p!, 'pattern of matches()'), f ? stringArg(f, 'flags') : '').test(stringArg(a!, 'first argument of matches()'))),
-  },
   'replace': {
     min: 3,
     max: 4,
@@ -849,8 +814,7 @@ const BUILTINS: Record<string, Builtin> = {
     max: 1,
     fn: (args, c) => {
       const n = nodeArg(args, c);
-      if (!n) return one('');
-      return one(n.kind === ELEMENT && n.value ? `${n.value}:${n.local}` : n.local);
+      return one(n ? n.name() : '');
     },
   },
   'root': {
@@ -866,16 +830,213 @@ const BUILTINS: Record<string, Builtin> = {
   'doc': { min: 1, max: 1, fn: ([a], c) => [c.doc.load(stringArg(a!, 'first argument of doc()'))] },
 };
 
+/**
+ * The functions whose arguments are all xs:string? (the empty sequence is ''): each argument is
+ * compiled to a string directly (compileString), so nested calls such as
+ * normalize-space(upper-case(cbc:ID)) pass strings, not sequences. A result that is a number is
+ * an xs:integer.
+ */
+const STRING_FUNCTIONS: Record<string, { min: number; max: number; returns: 'string' | 'boolean' | 'integer'; fn: (s: string[]) => string | boolean | number }> = {
+  // Most values are already normal: only those with other spaces are rewritten.
+  'normalize-space': { min: 0, max: 1, returns: 'string', fn: ([s]) => (UNNORMAL_SPACE.test(s!) ? s!.replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') : s!) },
+  'string-length': { min: 0, max: 1, returns: 'integer', fn: ([s]) => [...s!].length },
+  'upper-case': { min: 1, max: 1, returns: 'string', fn: ([s]) => s!.toUpperCase() },
+  'lower-case': { min: 1, max: 1, returns: 'string', fn: ([s]) => s!.toLowerCase() },
+  'contains': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.includes(t!) },
+  'starts-with': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.startsWith(t!) },
+  'ends-with': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.endsWith(t!) },
+  'substring-before': { min: 2, max: 2, returns: 'string', fn: ([s, t]) => (s!.includes(t!) ? s!.slice(0, s!.indexOf(t!)) : '') },
+  'substring-after': { min: 2, max: 2, returns: 'string', fn: ([s, t]) => (s!.includes(t!) ? s!.slice(s!.indexOf(t!) + t!.length) : '') },
+  'translate': {
+    min: 3,
+    max: 3,
+    returns: 'string',
+    fn: ([s, b, t]) => {
+      const from = [...b!];
+      const to = [...t!];
+      let out = '';
+      for (const ch of s!) {
+        const i = from.indexOf(ch);
+        if (i < 0) out += ch;
+        else if (i < to.length) out += to[i];
+      }
+      return out;
+    },
+  },
+  'matches': { min: 2, max: 3, returns: 'boolean', fn: ([s, p, f]) => regex(p!, f ?? '').test(s!) },
+};
+
+/** A call of a string function with its arguments compiled to strings; undefined for other functions. */
+function compileStringCall(name: string, argAsts: Ast[], scope: Scope): ((c: Ctx) => string | boolean | number) | undefined {
+  const def = Object.hasOwn(STRING_FUNCTIONS, name) ? STRING_FUNCTIONS[name] : undefined;
+  if (!def) return undefined;
+  if (argAsts.length < def.min || argAsts.length > def.max) throw new XPathCompileError(`${name}() takes ${def.min}–${def.max} arguments, not ${argAsts.length}`);
+  // Without an argument, the function reads the context item.
+  const args = (argAsts.length ? argAsts : [{ t: 'ctx' } as Ast]).map((a, i) => compileString(a, scope, `argument ${i + 1} of ${name}()`));
+  const fn = def.fn;
+  // The call site's own array of argument values, filled once all are computed (fn never keeps it).
+  const held: string[] = args.map(() => '');
+  if (args.length === 1) {
+    const a = args[0]!;
+    return (c) => {
+      held[0] = a(c);
+      return fn(held);
+    };
+  }
+  if (args.length === 2) {
+    const [a, b] = args as [(c: Ctx) => string, (c: Ctx) => string];
+    return (c) => {
+      const x = a(c);
+      const y = b(c);
+      held[0] = x;
+      held[1] = y;
+      return fn(held);
+    };
+  }
+  return (c) => {
+    const values = args.map((a) => a(c));
+    for (let i = 0; i < values.length; i++) held[i] = values[i]!;
+    return fn(held);
+  };
+}
+
+/**
+ * An expression used as a condition (a check's test, a predicate that cannot select by
+ * position, an operand of and/or/not): its effective boolean value, computed without building
+ * the one-boolean sequences of the general form.
+ */
+export function compileCondition(ast: Ast, scope: Scope): (c: Ctx) => boolean {
+  if (ast.t === 'seq' && ast.items.length === 1) return compileCondition(ast.items[0]!, scope);
+  if (ast.t === 'bin') {
+    if (ast.op === 'or' || ast.op === 'and') {
+      const l = compileCondition(ast.l, scope);
+      const r = compileCondition(ast.r, scope);
+      return ast.op === 'or' ? (c) => l(c) || r(c) : (c) => l(c) && r(c);
+    }
+    if (GENERAL_COMPARISONS.has(ast.op)) return compileGeneralComparison(ast.op as CompOp, ast.l, ast.r, scope);
+  }
+  if (ast.t === 'call') {
+    const [arg] = ast.args;
+    if (ast.args.length === 1 && (ast.name === 'not' || ast.name === 'boolean')) {
+      const a = compileCondition(arg!, scope);
+      return ast.name === 'not' ? (c) => !a(c) : a;
+    }
+    if (ast.args.length === 1 && (ast.name === 'exists' || ast.name === 'empty')) {
+      const a = compileAst(arg!, scope);
+      return ast.name === 'exists' ? (c) => a(c).length > 0 : (c) => a(c).length === 0;
+    }
+    const codes = ast.name === 'contains' ? compileCodeList(ast.args, scope) : undefined;
+    if (codes) return codes;
+    const call = compileStringCall(ast.name, ast.args, scope);
+    if (call && STRING_FUNCTIONS[ast.name]!.returns === 'boolean') return call as (c: Ctx) => boolean;
+  }
+  const fn = compileAst(ast, scope);
+  return (c) => ebv(fn(c));
+}
+
+/**
+ * contains(' A B C ', concat(' ', X, ' ')): how the rules test a value against a code list.
+ * A value without a space is in the list exactly when it is one of the codes between two
+ * spaces, so it is looked up in a set of them; a value with a space is searched as written.
+ */
+function compileCodeList(args: Ast[], scope: Scope): ((c: Ctx) => boolean) | undefined {
+  const [list, probe] = args;
+  const space = (a: Ast | undefined): boolean => a?.t === 'literal' && a.kind === 'string' && a.text === ' ';
+  if (list?.t !== 'literal' || list.kind !== 'string' || probe?.t !== 'call' || probe.name !== 'concat' || probe.args.length !== 3) return undefined;
+  if (!space(probe.args[0]) || !space(probe.args[2])) return undefined;
+  const text = list.text;
+  const codes = new Set(text.split(' ').slice(1, -1));
+  const valueAst = probe.args[1]!;
+  const value: (c: Ctx) => string =
+    valueAst.t === 'call' && Object.hasOwn(STRING_FUNCTIONS, valueAst.name) && STRING_FUNCTIONS[valueAst.name]!.returns === 'string'
+      ? compileString(valueAst, scope, 'argument 2 of concat()')
+      : concatArg(compileAst(valueAst, scope), 'argument 2 of concat()');
+  return (c) => {
+    const v = value(c);
+    return v.includes(' ') ? text.includes(` ${v} `) : codes.has(v);
+  };
+}
+
+/** An argument of concat(): one atomic value as a string, or '' for the empty sequence. */
+function concatArg(fn: Fn, what: string): (c: Ctx) => string {
+  return (c) => {
+    const a = singleAtomic(fn(c), what);
+    return a === undefined ? '' : atomicString(a);
+  };
+}
+
+const GENERAL_COMPARISONS = new Set(['=', '!=', '<', '<=', '>', '>=']);
+
+/**
+ * A general comparison (=, != …). Against a string literal (the commonest form: a code, a
+ * scheme), = and != compare each item's string at once: a node's string value, a string or
+ * untypedAtomic as it is, anything else through the general rules (which give its type error).
+ */
+function compileGeneralComparison(op: CompOp, la: Ast, ra: Ast, scope: Scope): (c: Ctx) => boolean {
+  const literal = (a: Ast): string | undefined => (a.t === 'literal' && a.kind === 'string' ? a.text : undefined);
+  const lit = literal(ra) ?? literal(la);
+  if (lit !== undefined && (op === '=' || op === '!=')) {
+    const other = literal(ra) !== undefined ? la : ra;
+    const eq = op === '=';
+    if (other.t === 'call' && Object.hasOwn(STRING_FUNCTIONS, other.name) && STRING_FUNCTIONS[other.name]!.returns === 'string') {
+      const str = compileString(other, scope, 'operand of a comparison');
+      return eq ? (c) => str(c) === lit : (c) => str(c) !== lit;
+    }
+    const items = compileAst(other, scope);
+    const litSeq: Seq = [lit];
+    return (c) => {
+      for (const it of items(c)) {
+        const s = it instanceof RNode ? it.string() : typeof it === 'string' ? it : it instanceof Untyped ? it.s : undefined;
+        if (s === undefined ? generalCompare(op, [it], litSeq) : eq === (s === lit)) return true;
+      }
+      return false;
+    };
+  }
+  const l = compileAst(la, scope);
+  const r = compileAst(ra, scope);
+  return (c) => generalCompare(op, l(c), r(c));
+}
+
+/** An expression used where xs:string? is expected: its value as a string ('' for the empty sequence). */
+export function compileString(ast: Ast, scope: Scope, what: string): (c: Ctx) => string {
+  if (ast.t === 'literal' && ast.kind === 'string') {
+    const text = ast.text;
+    return () => text;
+  }
+  if (ast.t === 'call') {
+    const call = compileStringCall(ast.name, ast.args, scope);
+    // Only a function returning a string is one here (a number or boolean gives its type error below).
+    if (call && STRING_FUNCTIONS[ast.name]!.returns === 'string') return call as (c: Ctx) => string;
+  }
+  // The context node's name (the wildcard rules test it on every element).
+  if (ast.t === 'call' && ast.args.length === 0 && ast.name === 'name') return (c) => contextNode(c).name();
+  if (ast.t === 'call' && ast.args.length === 0 && ast.name === 'local-name') return (c) => contextNode(c).local;
+  if (ast.t === 'ctx')
+    return (c) => {
+      const i = contextItem(c);
+      return i instanceof RNode ? i.string() : stringArg([i], what);
+    };
+  const fn = compileAst(ast, scope);
+  return (c) => stringArg(fn(c), what);
+}
+
 function numericOut(a: Seq, how: 'floor' | 'ceiling' | 'abs'): Seq {
   const v = numericArg(a, `argument of ${how}()`);
   return v === undefined ? [] : one(roundNumeric(v, how));
 }
 
 function nodeArg(args: Seq[], c: Ctx): RNode | undefined {
-  const s = args.length ? args[0]! : [contextItem(c)];
+  if (!args.length) return contextNode(c);
+  const s = args[0]!;
   if (s.length === 0) return undefined;
   if (s.length > 1) throw new XPathError('XPTY0004', 'more than one node');
   const n = s[0];
+  if (!(n instanceof RNode)) throw new XPathError('XPTY0004', 'not a node');
+  return n;
+}
+
+function contextNode(c: Ctx): RNode {
+  const n = contextItem(c);
   if (!(n instanceof RNode)) throw new XPathError('XPTY0004', 'not a node');
   return n;
 }
@@ -1058,10 +1219,10 @@ function compileAst(ast: Ast, scope: Scope): Fn {
       };
     }
     case 'if': {
-      const cond = compileAst(ast.c, scope);
+      const cond = compileCondition(ast.c, scope);
       const a = compileAst(ast.a, scope);
       const b = compileAst(ast.b, scope);
-      return (c) => (ebv(cond(c)) ? a(c) : b(c));
+      return (c) => (cond(c) ? a(c) : b(c));
     }
     case 'quant': {
       const inner = scope.child();
@@ -1143,8 +1304,8 @@ function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAs
   const reverse = axis !== 'descendant-attribute' && REVERSE.has(axis);
   // The commonest step: child elements by name, no predicate.
   if (axis === 'child' && test.t === 'name' && test.local !== '*' && test.prefix !== '*' && preds.length === 0) {
-    const local = test.local;
-    const uri = test.prefix === null ? '' : scope.sc.namespaces[test.prefix]!;
+    const local = intern(test.local);
+    const uri = intern(test.prefix === null ? '' : scope.sc.namespaces[test.prefix]!);
     return (c) => {
       const n = c.item;
       if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'a path step from an atomic value');
@@ -1154,12 +1315,12 @@ function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAs
         const named = n.childrenNamed(local);
         let i = 0;
         while (i < named.length && named[i]!.ns === uri) i++;
-        if (i === named.length) return named.length ? named : [];
+        if (i === named.length) return named;
         return named.filter((k) => k.ns === uri);
       }
-      const out: RNode[] = [];
-      for (const k of n.elems) if (k.local === local && k.ns === uri) out.push(k);
-      return out;
+      let out: RNode[] | undefined;
+      for (const k of n.elems) if (k.local === local && k.ns === uri) (out ??= []).push(k);
+      return out ?? NONE;
     };
   }
   // Descendants (or, after //, attributes anywhere below) by name: from the document's name index.
@@ -1195,20 +1356,13 @@ function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAs
 }
 
 function compileBinary(op: string, la: Ast, ra: Ast, scope: Scope): Fn {
+  if (op === 'or' || op === 'and' || GENERAL_COMPARISONS.has(op)) {
+    const test = compileCondition({ t: 'bin', op, l: la, r: ra } as Ast, scope);
+    return (c) => bool(test(c));
+  }
   const l = compileAst(la, scope);
   const r = compileAst(ra, scope);
   switch (op) {
-    case 'or':
-      return (c) => bool(ebv(l(c)) || ebv(r(c)));
-    case 'and':
-      return (c) => bool(ebv(l(c)) && ebv(r(c)));
-    case '=':
-    case '!=':
-    case '<':
-    case '<=':
-    case '>':
-    case '>=':
-      return (c) => bool(generalCompare(op as CompOp, l(c), r(c)));
     case 'eq':
     case 'ne':
     case 'lt':
@@ -1273,11 +1427,20 @@ function compileBinary(op: string, la: Ast, ra: Ast, scope: Scope): Fn {
 }
 
 function compileCall(name: string, argAsts: Ast[], scope: Scope): Fn {
-  const args = argAsts.map((a) => compileAst(a, scope));
   const colon = name.indexOf(':');
   const prefix = colon < 0 ? '' : name.slice(0, colon);
   const local = colon < 0 ? name : name.slice(colon + 1);
   const uri = prefix ? scope.sc.namespaces[prefix] ?? (prefix === 'xs' ? XS : prefix === 'fn' ? 'fn' : undefined) : 'fn';
+  if (uri === 'fn') {
+    const call = compileStringCall(local, argAsts, scope);
+    if (call) {
+      const returns = STRING_FUNCTIONS[local]!.returns;
+      if (returns === 'boolean') return (c) => bool(call(c) as boolean);
+      if (returns === 'integer') return (c) => one(new Dec(call(c) as number));
+      return (c) => one(call(c) as string);
+    }
+  }
+  const args = argAsts.map((a) => compileAst(a, scope));
   if (uri === XS) {
     if (args.length !== 1) throw new XPathCompileError(`${name} takes one argument`);
     const cast = castFn(name, scope.sc.namespaces);
@@ -1292,9 +1455,30 @@ function compileCall(name: string, argAsts: Ast[], scope: Scope): Fn {
     if (!b) throw new XPathCompileError(`unsupported function ${name}()`);
     if (args.length < b.min || args.length > b.max) throw new XPathCompileError(`${name}() takes ${b.min}–${b.max} arguments, not ${args.length}`);
     const fn = b.fn;
+    // The arguments' array is the call site's own, refilled once every argument is evaluated
+    // (builtins read it and never keep it), so a call allocates nothing for its arguments.
+    if (args.length === 0) {
+      const none: Seq[] = [];
+      return (c) => fn(none, c);
+    }
     if (args.length === 1) {
       const a = args[0]!;
-      return (c) => fn([a(c)], c);
+      const held: Seq[] = [[]];
+      return (c) => {
+        held[0] = a(c);
+        return fn(held, c);
+      };
+    }
+    if (args.length === 2) {
+      const [a, b2] = args as [Fn, Fn];
+      const held: Seq[] = [[], []];
+      return (c) => {
+        const x = a(c);
+        const y = b2(c);
+        held[0] = x;
+        held[1] = y;
+        return fn(held, c);
+      };
     }
     return (c) =>
       fn(

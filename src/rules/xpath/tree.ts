@@ -13,6 +13,20 @@ export const TEXT = 3;
 
 const NONE: RNode[] = [];
 
+/**
+ * One string per distinct name and namespace, shared by every document's tree and by the
+ * compiled node tests: equal names are then the same string, and comparing them costs a
+ * pointer, not a walk along a 70-character namespace URI. Bounded (hostile documents with
+ * endless names): past the bound a name is used as it is, which is only slower.
+ */
+const names = new Map<string, string>();
+export function intern(name: string): string {
+  const known = names.get(name);
+  if (known !== undefined) return known;
+  if (names.size < 20_000) names.set(name, name);
+  return name;
+}
+
 export class RNode {
   /** Element and text children, in order (elements only in `elems`). */
   kids: RNode[] = [];
@@ -23,6 +37,9 @@ export class RNode {
   /** The last document order inside this element (its attributes and descendants); -1 when unknown. */
   end = -1;
   private stringValue?: string;
+  private qualified?: string;
+  /** The node's typed value, made once by values.ts atomize (kept here so that trees carry no value types). */
+  atom?: object;
   private byLocal?: Map<string, RNode[]>;
   constructor(
     readonly kind: number,
@@ -44,6 +61,12 @@ export class RNode {
     if (this.kids.length === 1 && this.kids[0]!.kind === TEXT) s = this.kids[0]!.value;
     else for (const k of this.kids) s += k.string();
     return (this.stringValue = s);
+  }
+
+  /** The name as written (prefix:local for an element with a prefix), as XPath name() gives it. */
+  name(): string {
+    if (this.kind !== ELEMENT || !this.value) return this.local;
+    return (this.qualified ??= `${this.value}:${this.local}`);
   }
 
   /** The element children with a local name, in order (indexed on first use; never mutate the result). */
@@ -90,14 +113,14 @@ export function treeOf(root: XNode): RDocument {
   let current = doc;
   const ok = walkRaw(root, {
     element(name, ns, prefix, line) {
-      const n = new RNode(ELEMENT, name, ns, current, order++, line, prefix);
+      const n = new RNode(ELEMENT, intern(name), intern(ns), current, order++, line, prefix);
       n.slot = current.elems.length;
       current.kids.push(n);
       current.elems.push(n);
       current = n;
     },
     attr(name, ns, value) {
-      current.attrs.push(new RNode(ATTRIBUTE, name, ns, current, order++, current.line, value));
+      current.attrs.push(new RNode(ATTRIBUTE, intern(name), intern(ns), current, order++, current.line, value));
     },
     text(value) {
       current.kids.push(new RNode(TEXT, '', '', current, order++, current.line, value));

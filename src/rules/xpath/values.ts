@@ -14,8 +14,13 @@ Dec.DP = 20;
 Dec.RM = 1;
 export type Decimal = BigBase.Big;
 
-/** A node's typed value without a schema: its string value, typed xs:untypedAtomic. */
+/**
+ * A node's typed value without a schema: its string value, typed xs:untypedAtomic. A node's
+ * is made once (atomize), and keeps its conversions to numbers: amounts are read by many rules.
+ */
 export class Untyped {
+  decimal?: Decimal;
+  double?: number;
   constructor(readonly s: string) {}
 }
 
@@ -45,7 +50,8 @@ export const isDecimal = (x: unknown): x is Decimal => x instanceof Dec;
 export const isNumeric = (x: unknown): x is number | Decimal => typeof x === 'number' || x instanceof Dec;
 
 export function atomize(item: Item): Atomic {
-  return item instanceof RNode ? new Untyped(item.string()) : item;
+  if (!(item instanceof RNode)) return item;
+  return (item.atom ??= new Untyped(item.string())) as Untyped;
 }
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
@@ -69,13 +75,15 @@ export function toDouble(a: Atomic): number {
   if (typeof a === 'number') return a;
   if (a instanceof Dec) return Number(a.toString());
   if (typeof a === 'boolean') return a ? 1 : 0;
-  if (a instanceof Untyped || typeof a === 'string') {
-    const s = a instanceof Untyped ? a.s : a;
-    const d = parseDouble(s);
-    if (d === undefined) throw castError(s, 'xs:double');
-    return d;
-  }
+  if (a instanceof Untyped) return (a.double ??= textToDouble(a.s));
+  if (typeof a === 'string') return textToDouble(a);
   throw new XPathError('XPTY0004', 'a date is not a number');
+}
+
+function textToDouble(s: string): number {
+  const d = parseDouble(s);
+  if (d === undefined) throw castError(s, 'xs:double');
+  return d;
 }
 
 export function toDecimal(a: Atomic): Decimal {
@@ -85,16 +93,19 @@ export function toDecimal(a: Atomic): Decimal {
     return new Dec(a);
   }
   if (typeof a === 'boolean') return new Dec(a ? 1 : 0);
-  if (a instanceof Untyped || typeof a === 'string') {
-    const s = (a instanceof Untyped ? a.s : a).replace(XML_SPACE, '');
-    if (!DECIMAL.test(s)) throw castError(s, 'xs:decimal');
-    // big.js takes neither a '+' sign nor a bare point at either end.
-    let t = s[0] === '+' ? s.slice(1) : s;
-    if (t.endsWith('.')) t = t.slice(0, -1);
-    t = t.replace(/^(-?)\./, '$10.');
-    return new Dec(t);
-  }
+  if (a instanceof Untyped) return (a.decimal ??= textToDecimal(a.s));
+  if (typeof a === 'string') return textToDecimal(a);
   throw new XPathError('XPTY0004', 'a date is not a number');
+}
+
+function textToDecimal(text: string): Decimal {
+  const s = text.replace(XML_SPACE, '');
+  if (!DECIMAL.test(s)) throw castError(s, 'xs:decimal');
+  // big.js takes neither a '+' sign nor a bare point at either end.
+  let t = s[0] === '+' ? s.slice(1) : s;
+  if (t.endsWith('.')) t = t.slice(0, -1);
+  t = t.replace(/^(-?)\./, '$10.');
+  return new Dec(t);
 }
 
 export function toInteger(a: Atomic): Decimal {
