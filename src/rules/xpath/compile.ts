@@ -1149,64 +1149,17 @@ function compileAst(ast: Ast, scope: Scope): Fn {
         const key = JSON.stringify(ast);
         let id = cacheIds.get(key);
         if (id === undefined) cacheIds.set(key, (id = cacheIds.size));
-        const inner = compileAst(ast, scope.uncached());
+        // Its prefix is cached the same way, so that paths sharing it (//cac:TaxCategory[…]/cbc:ID[. = 'AE'],
+        // the same for 'E', 'Z'…) compute it once.
+        const last = ast.rest.length - 1;
+        const inner = last ? compilePath(compileAst({ t: 'path', first: ast.first, rest: ast.rest.slice(0, last) }, scope), ast.rest.slice(last), scope.uncached()) : compilePath(compileAst(ast.first, scope), ast.rest, scope.uncached());
         return (c) => {
           let v = c.doc.cache.get(id);
           if (v === undefined) c.doc.cache.set(id, (v = inner(c)));
           return v;
         };
       }
-      const first = compileAst(ast.first, scope);
-      const steps: Fn[] = [];
-      for (const { sep, step } of ast.rest) {
-        if (sep === '//') {
-          // //x[p] is descendant::x[p] when p cannot select by position.
-          if (step.t === 'step' && step.axis === 'child' && step.preds.every(neverPositional)) {
-            steps.push(compileStep('descendant', step.test, step.preds, scope));
-            continue;
-          }
-          // //@x[p]: the attributes named x of the node and every element below it.
-          if (step.t === 'step' && step.axis === 'attribute' && step.test.t === 'name' && step.test.local !== '*' && step.preds.every(neverPositional)) {
-            steps.push(compileStep('descendant-attribute', step.test, step.preds, scope));
-            continue;
-          }
-          steps.push(compileStep('descendant-or-self', { t: 'kind', kind: 'node' }, [], scope));
-        }
-        steps.push(compileAst(step, scope));
-      }
-      return (c) => {
-        let items = first(c);
-        if (items.length === 0) return items;
-        // One focus for every step of this evaluation (steps return sequences, never keep the focus).
-        const sub: Ctx = { item: undefined, pos: 0, size: 0, frame: c.frame, doc: c.doc };
-        for (const step of steps) {
-          if (items.length === 0) return items;
-          sub.size = items.length;
-          let out: Item[];
-          if (items.length === 1) {
-            if (!(items[0] instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
-            sub.item = items[0];
-            sub.pos = 1;
-            out = step(sub);
-          } else {
-            out = [];
-            for (let i = 0; i < items.length; i++) {
-              const it = items[i]!;
-              if (!(it instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
-              sub.item = it;
-              sub.pos = i + 1;
-              for (const r of step(sub)) out.push(r);
-            }
-          }
-          if (out.length > 1) {
-            const nodes = out[0] instanceof RNode;
-            for (const r of out) if (r instanceof RNode !== nodes) throw new XPathError('XPTY0018', 'a path whose last step mixes nodes and atomic values');
-            if (nodes) out = sortNodes(out as RNode[]);
-          }
-          items = out;
-        }
-        return items;
-      };
+      return compilePath(compileAst(ast.first, scope), ast.rest, scope);
     }
     case 'bin':
       return compileBinary(ast.op, ast.l, ast.r, scope);
@@ -1296,6 +1249,77 @@ function compileAst(ast: Ast, scope: Scope): Fn {
       };
     }
   }
+}
+
+/** The child steps of a union (a | b | …) none of whose predicates can select by position; undefined for anything else. */
+function childStepsOfUnion(a: Ast): Extract<Ast, { t: 'step' }>[] | undefined {
+  if (a.t === 'seq' && a.items.length === 1) return childStepsOfUnion(a.items[0]!);
+  if (a.t === 'step') return a.axis === 'child' && a.preds.every(neverPositional) ? [a] : undefined;
+  if (a.t !== 'bin' || a.op !== '|') return undefined;
+  const l = childStepsOfUnion(a.l);
+  const r = childStepsOfUnion(a.r);
+  return l && r ? [...l, ...r] : undefined;
+}
+
+/** A path: the first expression's items, then each step from every item in turn (results in document order). */
+function compilePath(first: Fn, rest: Extract<Ast, { t: 'path' }>['rest'], scope: Scope): Fn {
+  const steps: Fn[] = [];
+  for (const { sep, step } of rest) {
+    if (sep === '//') {
+      // //x[p] is descendant::x[p] when p cannot select by position.
+      if (step.t === 'step' && step.axis === 'child' && step.preds.every(neverPositional)) {
+        steps.push(compileStep('descendant', step.test, step.preds, scope));
+        continue;
+      }
+      // //@x[p]: the attributes named x of the node and every element below it.
+      if (step.t === 'step' && step.axis === 'attribute' && step.test.t === 'name' && step.test.local !== '*' && step.preds.every(neverPositional)) {
+        steps.push(compileStep('descendant-attribute', step.test, step.preds, scope));
+        continue;
+      }
+      // //(a|b) is descendant::a | descendant::b on the same conditions.
+      const union = childStepsOfUnion(step);
+      if (union && union.length > 1) {
+        const parts = union.map((u) => compileStep('descendant', u.test, u.preds, scope));
+        steps.push((c) => sortNodes(parts.flatMap((part) => part(c) as RNode[])));
+        continue;
+      }
+      steps.push(compileStep('descendant-or-self', { t: 'kind', kind: 'node' }, [], scope));
+    }
+    steps.push(compileAst(step, scope));
+  }
+  return (c) => {
+    let items = first(c);
+    if (items.length === 0) return items;
+    // One focus for every step of this evaluation (steps return sequences, never keep the focus).
+    const sub: Ctx = { item: undefined, pos: 0, size: 0, frame: c.frame, doc: c.doc };
+    for (const step of steps) {
+      if (items.length === 0) return items;
+      sub.size = items.length;
+      let out: Item[];
+      if (items.length === 1) {
+        if (!(items[0] instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
+        sub.item = items[0];
+        sub.pos = 1;
+        out = step(sub);
+      } else {
+        out = [];
+        for (let i = 0; i < items.length; i++) {
+          const it = items[i]!;
+          if (!(it instanceof RNode)) throw new XPathError('XPTY0019', 'a path step applied to an atomic value');
+          sub.item = it;
+          sub.pos = i + 1;
+          for (const r of step(sub)) out.push(r);
+        }
+      }
+      if (out.length > 1) {
+        const nodes = out[0] instanceof RNode;
+        for (const r of out) if (r instanceof RNode !== nodes) throw new XPathError('XPTY0018', 'a path whose last step mixes nodes and atomic values');
+        if (nodes) out = sortNodes(out as RNode[]);
+      }
+      items = out;
+    }
+    return items;
+  };
 }
 
 function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAsts: Ast[], scope: Scope): Fn {
