@@ -1159,6 +1159,8 @@ function compileAst(ast: Ast, scope: Scope): Fn {
           return v;
         };
       }
+      const chain = childChain(ast, scope.sc.namespaces);
+      if (chain) return chain;
       return compilePath(compileAst(ast.first, scope), ast.rest, scope);
     }
     case 'bin':
@@ -1249,6 +1251,50 @@ function compileAst(ast: Ast, scope: Scope): Fn {
       };
     }
   }
+}
+
+/**
+ * A relative path of child elements by name only (cac:Party/cac:PartyName/cbc:Name), the
+ * commonest path of the rules: walked from the context node without a focus per step. While
+ * each step finds at most one element no list is made; the result is in document order, since
+ * the children of distinct elements at one depth follow their parents' order.
+ */
+function childChain(ast: Extract<Ast, { t: 'path' }>, ns: Record<string, string>): Fn | undefined {
+  const steps = [ast.first, ...ast.rest.map((r) => (r.sep === '/' ? r.step : undefined))];
+  const names: { local: string; uri: string }[] = [];
+  for (const st of steps) {
+    if (st?.t !== 'step' || st.axis !== 'child' || st.preds.length || st.test.t !== 'name' || st.test.local === '*' || st.test.prefix === '*') return undefined;
+    const uri = st.test.prefix === null ? '' : ns[st.test.prefix];
+    if (uri === undefined) throw new XPathCompileError(`unknown namespace prefix ${st.test.prefix}`);
+    names.push({ local: intern(st.test.local), uri: intern(uri) });
+  }
+  return (c) => {
+    const n = c.item;
+    if (!(n instanceof RNode)) throw new XPathError(c.item === undefined ? 'XPDY0002' : 'XPTY0020', 'a path step without a context node');
+    let one: RNode | undefined = n;
+    let many: RNode[] | undefined;
+    for (const { local, uri } of names) {
+      if (one) {
+        let found: RNode | undefined;
+        for (const k of one.elems)
+          if (k.local === local && k.ns === uri) {
+            if (!found) found = k;
+            else (many ??= [found]).push(k);
+          }
+        if (!found) return NONE;
+        one = many ? undefined : found;
+      } else {
+        const next: RNode[] = [];
+        for (const p of many!) for (const k of p.elems) if (k.local === local && k.ns === uri) next.push(k);
+        if (!next.length) return NONE;
+        if (next.length === 1) {
+          one = next[0];
+          many = undefined;
+        } else many = next;
+      }
+    }
+    return one ? [one] : many!;
+  };
 }
 
 /** The child steps of a union (a | b | …) none of whose predicates can select by position; undefined for anything else. */
