@@ -115,6 +115,20 @@ export function materialize(n: XNode, parent?: XNode): XNode {
  * pinned, and every test reads its trees through here. The heap's buffer is replaced when the
  * memory grows, so views are taken again when the old buffer is detached.
  */
+/**
+ * One string per distinct name and namespace URI for every document the process reads (and
+ * for the rules' compiled node tests): equal names are then the same string, and comparing
+ * them costs a pointer, not a walk along a 70-character namespace URI. Bounded (hostile
+ * documents with endless names): past the bound a name is used as it is, which is only slower.
+ */
+const internedNames = new Map<string, string>();
+export function intern(name: string): string {
+  const known = internedNames.get(name);
+  if (known !== undefined) return known;
+  if (internedNames.size < 20_000) internedNames.set(name, name);
+  return name;
+}
+
 class Heap {
   constructor(
     private readonly source: Uint8Array,
@@ -186,7 +200,7 @@ class Heap {
     if (!ns) return '';
     const at = this.ptr(ns + NS_HREF);
     let uri = this.names.get(at);
-    if (uri === undefined) this.names.set(at, (uri = at ? this.string(at) : ''));
+    if (uri === undefined) this.names.set(at, (uri = at ? intern(this.string(at)) : ''));
     return uri;
   }
 
@@ -196,14 +210,14 @@ class Heap {
     const at = ns ? this.ptr(ns + NS_PREFIX) : 0;
     if (!at) return '';
     let prefix = this.names.get(at);
-    if (prefix === undefined) this.names.set(at, (prefix = this.string(at)));
+    if (prefix === undefined) this.names.set(at, (prefix = intern(this.string(at))));
     return prefix;
   }
 
   name(node: number): string {
     const at = this.ptr(node + NODE.name);
     let name = this.names.get(at);
-    if (name === undefined) this.names.set(at, (name = this.string(at)));
+    if (name === undefined) this.names.set(at, (name = intern(this.string(at))));
     return name;
   }
 

@@ -4,7 +4,8 @@
  * a construct outside the supported subset fails the compilation instead of passing silently.
  */
 import { type Ast, type Axis, type NodeTest, parseXPath, type SeqType } from './parser.js';
-import { ATTRIBUTE, DOCUMENT, ELEMENT, intern, RNode, TEXT } from './tree.js';
+import { intern } from '../../xml/parse.js';
+import { ATTRIBUTE, DOCUMENT, ELEMENT, RNode, TEXT } from './tree.js';
 import {
   type Atomic,
   atomicString,

@@ -13,25 +13,11 @@ export const TEXT = 3;
 
 const NONE: RNode[] = [];
 
-/**
- * One string per distinct name and namespace, shared by every document's tree and by the
- * compiled node tests: equal names are then the same string, and comparing them costs a
- * pointer, not a walk along a 70-character namespace URI. Bounded (hostile documents with
- * endless names): past the bound a name is used as it is, which is only slower.
- */
-const names = new Map<string, string>();
-export function intern(name: string): string {
-  const known = names.get(name);
-  if (known !== undefined) return known;
-  if (names.size < 20_000) names.set(name, name);
-  return name;
-}
-
 export class RNode {
-  /** Element and text children, in order (elements only in `elems`). */
-  kids: RNode[] = [];
-  elems: RNode[] = [];
-  attrs: RNode[] = [];
+  /** Element and text children, in order (elements only in `elems`); texts and attributes share one empty list. */
+  kids: RNode[];
+  elems: RNode[];
+  attrs: RNode[];
   /** Position among the parent's element children (0-based), for sibling axes. */
   slot = 0;
   /** The last document order inside this element (its attributes and descendants); -1 when unknown. */
@@ -51,7 +37,12 @@ export class RNode {
     readonly line: number,
     /** Text of a text or attribute node; an element's prefix. */
     readonly value: string,
-  ) {}
+  ) {
+    const leaf = kind === TEXT || kind === ATTRIBUTE;
+    this.kids = leaf ? NONE : [];
+    this.elems = leaf ? NONE : [];
+    this.attrs = leaf ? NONE : [];
+  }
 
   /** The XPath string value: a text or attribute's value, the concatenated descendant texts of an element. */
   string(): string {
@@ -113,14 +104,14 @@ export function treeOf(root: XNode): RDocument {
   let current = doc;
   const ok = walkRaw(root, {
     element(name, ns, prefix, line) {
-      const n = new RNode(ELEMENT, intern(name), intern(ns), current, order++, line, prefix);
+      const n = new RNode(ELEMENT, name, ns, current, order++, line, prefix);
       n.slot = current.elems.length;
       current.kids.push(n);
       current.elems.push(n);
       current = n;
     },
     attr(name, ns, value) {
-      current.attrs.push(new RNode(ATTRIBUTE, intern(name), intern(ns), current, order++, current.line, value));
+      current.attrs.push(new RNode(ATTRIBUTE, name, ns, current, order++, current.line, value));
     },
     text(value) {
       current.kids.push(new RNode(TEXT, '', '', current, order++, current.line, value));
