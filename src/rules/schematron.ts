@@ -261,7 +261,7 @@ export function runRuleSet(set: RuleSetSource, root: RNode): Failure[] {
   const { byName, wildcard, rootRules, patterns, sc, documents, places } = compiled;
   const doc: DocState = {
     root,
-    cache: new Map(),
+    cache: [],
     globals: new Array(sc.globalCount()),
     globalCtx: undefined,
     load(uri) {

@@ -53,7 +53,7 @@ export interface Frame {
 export interface DocState {
   root: RNode;
   /** Results of absolute paths that depend on nothing but the document (computed once per document). */
-  cache: Map<number, Seq>;
+  cache: (Seq | undefined)[];
   globals: (Seq | undefined)[];
   globalCtx: Ctx | undefined;
   load(uri: string): RNode;
@@ -1155,9 +1155,7 @@ function compileAst(ast: Ast, scope: Scope): Fn {
         const last = ast.rest.length - 1;
         const inner = last ? compilePath(compileAst({ t: 'path', first: ast.first, rest: ast.rest.slice(0, last) }, scope), ast.rest.slice(last), scope.uncached()) : compilePath(compileAst(ast.first, scope), ast.rest, scope.uncached());
         return (c) => {
-          let v = c.doc.cache.get(id);
-          if (v === undefined) c.doc.cache.set(id, (v = inner(c)));
-          return v;
+          return (c.doc.cache[id] ??= inner(c));
         };
       }
       const chain = childChain(ast, scope.sc.namespaces);
@@ -1275,7 +1273,17 @@ function childChain(ast: Extract<Ast, { t: 'path' }>, ns: Record<string, string>
     let one: RNode | undefined = n;
     let many: RNode[] | undefined;
     for (const { local, uri } of names) {
-      if (one) {
+      if (one && one.elems.length > 8) {
+        // Many children (a document's root, a party): looked up by name.
+        const named: RNode[] = one.childrenNamed(local);
+        const inNs: RNode[] = named.every((k) => k.ns === uri) ? named : named.filter((k) => k.ns === uri);
+        if (!inNs.length) return NONE;
+        if (inNs.length === 1) one = inNs[0];
+        else {
+          one = undefined;
+          many = inNs;
+        }
+      } else if (one) {
         let found: RNode | undefined;
         for (const k of one.elems)
           if (k.local === local && k.ns === uri) {
