@@ -52,7 +52,7 @@ export interface Frame {
 /** Per document: the lazily evaluated global variables and the documents document() reads. */
 export interface DocState {
   root: RNode;
-  /** Results of absolute paths that depend on nothing but the document (computed once per document). */
+  /** Results of absolute paths that depend on nothing but the document, by path id (computed once per document). */
   cache: (Seq | undefined)[];
   globals: (Seq | undefined)[];
   globalCtx: Ctx | undefined;
@@ -348,14 +348,33 @@ export function nodeTestFn(test: NodeTest, axis: Axis, ns: Record<string, string
       }
     }
   }
-  const known = test.prefix === null ? '' : test.prefix === '*' ? '*' : ns[test.prefix];
-  if (known === undefined) throw new XPathCompileError(`unknown namespace prefix ${test.prefix}`);
-  const uri = intern(known);
+  const uri = test.prefix === '*' ? '*' : uriOf(test.prefix, ns);
   const local = intern(test.local);
   if (local === '*' && uri === '*') return (n) => n.kind === principal;
   if (local === '*') return test.prefix === null ? (n) => n.kind === principal : (n) => n.kind === principal && n.ns === uri;
   if (uri === '*') return (n) => n.kind === principal && n.local === local;
   return (n) => n.local === local && n.ns === uri && n.kind === principal;
+}
+
+/** The namespace URI a prefix of the rule set stands for, interned (null: no prefix). */
+function uriOf(prefix: string | null, ns: Record<string, string>): string {
+  const uri = prefix === null ? '' : ns[prefix];
+  if (uri === undefined) throw new XPathCompileError(`unknown namespace prefix ${prefix}`);
+  return intern(uri);
+}
+
+/**
+ * The element children of n with a local name and namespace. Many children (a document's root,
+ * a party) are looked up by name, the list shared when all are in that namespace; few are scanned.
+ */
+function childrenIn(n: RNode, local: string, uri: string): RNode[] {
+  if (n.elems.length > 3) {
+    const named = n.childrenNamed(local);
+    return named.every((k) => k.ns === uri) ? named : named.filter((k) => k.ns === uri);
+  }
+  let out: RNode[] | undefined;
+  for (const k of n.elems) if (k.local === local && k.ns === uri) (out ??= []).push(k);
+  return out ?? NONE;
 }
 
 function nameTest(q: string): NodeTest {
@@ -846,8 +865,16 @@ const STRING_FUNCTIONS: Record<string, { min: number; max: number; returns: 'str
   'contains': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.includes(t!) },
   'starts-with': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.startsWith(t!) },
   'ends-with': { min: 2, max: 2, returns: 'boolean', fn: ([s, t]) => s!.endsWith(t!) },
-  'substring-before': { min: 2, max: 2, returns: 'string', fn: ([s, t]) => (s!.includes(t!) ? s!.slice(0, s!.indexOf(t!)) : '') },
-  'substring-after': { min: 2, max: 2, returns: 'string', fn: ([s, t]) => (s!.includes(t!) ? s!.slice(s!.indexOf(t!) + t!.length) : '') },
+  'substring-before': { min: 2, max: 2, returns: 'string', fn: ([s, t]) => s!.slice(0, Math.max(0, s!.indexOf(t!))) },
+  'substring-after': {
+    min: 2,
+    max: 2,
+    returns: 'string',
+    fn: ([s, t]) => {
+      const i = s!.indexOf(t!);
+      return i < 0 ? '' : s!.slice(i + t!.length);
+    },
+  },
   'translate': {
     min: 3,
     max: 3,
@@ -867,6 +894,11 @@ const STRING_FUNCTIONS: Record<string, { min: number; max: number; returns: 'str
   'matches': { min: 2, max: 3, returns: 'boolean', fn: ([s, p, f]) => regex(p!, f ?? '').test(s!) },
 };
 
+/** Is `ast` a call of a string function whose result is of this type? */
+function callReturning(ast: Ast, returns: 'string' | 'boolean' | 'integer'): boolean {
+  return ast.t === 'call' && Object.hasOwn(STRING_FUNCTIONS, ast.name) && STRING_FUNCTIONS[ast.name]!.returns === returns;
+}
+
 /** A call of a string function with its arguments compiled to strings; undefined for other functions. */
 function compileStringCall(name: string, argAsts: Ast[], scope: Scope): ((c: Ctx) => string | boolean | number) | undefined {
   const def = Object.hasOwn(STRING_FUNCTIONS, name) ? STRING_FUNCTIONS[name] : undefined;
@@ -875,30 +907,43 @@ function compileStringCall(name: string, argAsts: Ast[], scope: Scope): ((c: Ctx
   // Without an argument, the function reads the context item.
   const args = (argAsts.length ? argAsts : [{ t: 'ctx' } as Ast]).map((a, i) => compileString(a, scope, `argument ${i + 1} of ${name}()`));
   const fn = def.fn;
-  // The call site's own array of argument values, filled once all are computed (fn never keeps it).
-  const held: string[] = args.map(() => '');
+  return withArguments(args, (held) => fn(held));
+}
+
+/**
+ * A call: its arguments evaluated into the call site's own array, refilled once every argument
+ * is computed (functions read it and never keep it), so a call of up to two arguments allocates
+ * nothing for them.
+ */
+function withArguments<T, R>(args: ((c: Ctx) => T)[], fn: (values: T[], c: Ctx) => R): (c: Ctx) => R {
+  if (args.length === 0) {
+    const none: T[] = [];
+    return (c) => fn(none, c);
+  }
   if (args.length === 1) {
     const a = args[0]!;
+    const held: T[] = [];
     return (c) => {
       held[0] = a(c);
-      return fn(held);
+      return fn(held, c);
     };
   }
   if (args.length === 2) {
-    const [a, b] = args as [(c: Ctx) => string, (c: Ctx) => string];
+    const [a, b] = args as [(c: Ctx) => T, (c: Ctx) => T];
+    const held: T[] = [];
     return (c) => {
       const x = a(c);
       const y = b(c);
       held[0] = x;
       held[1] = y;
-      return fn(held);
+      return fn(held, c);
     };
   }
-  return (c) => {
-    const values = args.map((a) => a(c));
-    for (let i = 0; i < values.length; i++) held[i] = values[i]!;
-    return fn(held);
-  };
+  return (c) =>
+    fn(
+      args.map((a) => a(c)),
+      c,
+    );
 }
 
 /**
@@ -928,8 +973,7 @@ export function compileCondition(ast: Ast, scope: Scope): (c: Ctx) => boolean {
     }
     const codes = ast.name === 'contains' ? compileCodeList(ast.args, scope) : undefined;
     if (codes) return codes;
-    const call = compileStringCall(ast.name, ast.args, scope);
-    if (call && STRING_FUNCTIONS[ast.name]!.returns === 'boolean') return call as (c: Ctx) => boolean;
+    if (callReturning(ast, 'boolean')) return compileStringCall(ast.name, ast.args, scope) as (c: Ctx) => boolean;
   }
   const fn = compileAst(ast, scope);
   return (c) => ebv(fn(c));
@@ -948,10 +992,9 @@ function compileCodeList(args: Ast[], scope: Scope): ((c: Ctx) => boolean) | und
   const text = list.text;
   const codes = new Set(text.split(' ').slice(1, -1));
   const valueAst = probe.args[1]!;
-  const value: (c: Ctx) => string =
-    valueAst.t === 'call' && Object.hasOwn(STRING_FUNCTIONS, valueAst.name) && STRING_FUNCTIONS[valueAst.name]!.returns === 'string'
-      ? compileString(valueAst, scope, 'argument 2 of concat()')
-      : concatArg(compileAst(valueAst, scope), 'argument 2 of concat()');
+  const value: (c: Ctx) => string = callReturning(valueAst, 'string')
+    ? compileString(valueAst, scope, 'argument 2 of concat()')
+    : concatArg(compileAst(valueAst, scope), 'argument 2 of concat()');
   return (c) => {
     const v = value(c);
     return v.includes(' ') ? text.includes(` ${v} `) : codes.has(v);
@@ -979,7 +1022,7 @@ function compileGeneralComparison(op: CompOp, la: Ast, ra: Ast, scope: Scope): (
   if (lit !== undefined && (op === '=' || op === '!=')) {
     const other = literal(ra) !== undefined ? la : ra;
     const eq = op === '=';
-    if (other.t === 'call' && Object.hasOwn(STRING_FUNCTIONS, other.name) && STRING_FUNCTIONS[other.name]!.returns === 'string') {
+    if (callReturning(other, 'string')) {
       const str = compileString(other, scope, 'operand of a comparison');
       return eq ? (c) => str(c) === lit : (c) => str(c) !== lit;
     }
@@ -1004,11 +1047,8 @@ export function compileString(ast: Ast, scope: Scope, what: string): (c: Ctx) =>
     const text = ast.text;
     return () => text;
   }
-  if (ast.t === 'call') {
-    const call = compileStringCall(ast.name, ast.args, scope);
-    // Only a function returning a string is one here (a number or boolean gives its type error below).
-    if (call && STRING_FUNCTIONS[ast.name]!.returns === 'string') return call as (c: Ctx) => string;
-  }
+  // Only a function returning a string is one here (a number or boolean gives its type error below).
+  if (ast.t === 'call' && callReturning(ast, 'string')) return compileStringCall(ast.name, ast.args, scope) as (c: Ctx) => string;
   // The context node's name (the wildcard rules test it on every element).
   if (ast.t === 'call' && ast.args.length === 0 && ast.name === 'name') return (c) => contextNode(c).name();
   if (ast.t === 'call' && ast.args.length === 0 && ast.name === 'local-name') return (c) => contextNode(c).local;
@@ -1154,9 +1194,7 @@ function compileAst(ast: Ast, scope: Scope): Fn {
         // the same for 'E', 'Z'…) compute it once.
         const last = ast.rest.length - 1;
         const inner = last ? compilePath(compileAst({ t: 'path', first: ast.first, rest: ast.rest.slice(0, last) }, scope), ast.rest.slice(last), scope.uncached()) : compilePath(compileAst(ast.first, scope), ast.rest, scope.uncached());
-        return (c) => {
-          return (c.doc.cache[id] ??= inner(c));
-        };
+        return (c) => (c.doc.cache[id] ??= inner(c));
       }
       const chain = childChain(ast, scope.sc.namespaces);
       if (chain) return chain;
@@ -1254,55 +1292,31 @@ function compileAst(ast: Ast, scope: Scope): Fn {
 
 /**
  * A relative path of child elements by name only (cac:Party/cac:PartyName/cbc:Name), the
- * commonest path of the rules: walked from the context node without a focus per step. While
- * each step finds at most one element no list is made; the result is in document order, since
- * the children of distinct elements at one depth follow their parents' order.
+ * commonest path of the rules: walked from the context node without a focus per step. The
+ * result is in document order, since the children of distinct elements at one depth follow
+ * their parents' order.
  */
 function childChain(ast: Extract<Ast, { t: 'path' }>, ns: Record<string, string>): Fn | undefined {
   const steps = [ast.first, ...ast.rest.map((r) => (r.sep === '/' ? r.step : undefined))];
   const names: { local: string; uri: string }[] = [];
   for (const st of steps) {
     if (st?.t !== 'step' || st.axis !== 'child' || st.preds.length || st.test.t !== 'name' || st.test.local === '*' || st.test.prefix === '*') return undefined;
-    const uri = st.test.prefix === null ? '' : ns[st.test.prefix];
-    if (uri === undefined) throw new XPathCompileError(`unknown namespace prefix ${st.test.prefix}`);
-    names.push({ local: intern(st.test.local), uri: intern(uri) });
+    names.push({ local: intern(st.test.local), uri: uriOf(st.test.prefix, ns) });
   }
   return (c) => {
     const n = c.item;
     if (!(n instanceof RNode)) throw new XPathError(c.item === undefined ? 'XPDY0002' : 'XPTY0020', 'a path step without a context node');
-    let one: RNode | undefined = n;
-    let many: RNode[] | undefined;
+    let items: RNode[] = [n];
     for (const { local, uri } of names) {
-      if (one && one.elems.length > 8) {
-        // Many children (a document's root, a party): looked up by name.
-        const named: RNode[] = one.childrenNamed(local);
-        const inNs: RNode[] = named.every((k) => k.ns === uri) ? named : named.filter((k) => k.ns === uri);
-        if (!inNs.length) return NONE;
-        if (inNs.length === 1) one = inNs[0];
-        else {
-          one = undefined;
-          many = inNs;
-        }
-      } else if (one) {
-        let found: RNode | undefined;
-        for (const k of one.elems)
-          if (k.local === local && k.ns === uri) {
-            if (!found) found = k;
-            else (many ??= [found]).push(k);
-          }
-        if (!found) return NONE;
-        one = many ? undefined : found;
-      } else {
+      if (items.length === 1) items = childrenIn(items[0]!, local, uri);
+      else {
         const next: RNode[] = [];
-        for (const p of many!) for (const k of p.elems) if (k.local === local && k.ns === uri) next.push(k);
-        if (!next.length) return NONE;
-        if (next.length === 1) {
-          one = next[0];
-          many = undefined;
-        } else many = next;
+        for (const p of items) for (const k of childrenIn(p, local, uri)) next.push(k);
+        items = next;
       }
+      if (!items.length) return NONE;
     }
-    return one ? [one] : many!;
+    return items;
   };
 }
 
@@ -1384,22 +1398,11 @@ function compileStep(axis: Axis | 'descendant-attribute', test: NodeTest, predAs
   // The commonest step: child elements by name, no predicate.
   if (axis === 'child' && test.t === 'name' && test.local !== '*' && test.prefix !== '*' && preds.length === 0) {
     const local = intern(test.local);
-    const uri = intern(test.prefix === null ? '' : scope.sc.namespaces[test.prefix]!);
+    const uri = uriOf(test.prefix, scope.sc.namespaces);
     return (c) => {
       const n = c.item;
       if (!(n instanceof RNode)) throw new XPathError('XPTY0020', 'a path step from an atomic value');
-      if (n.elems.length > 3) {
-        // Many children (a document's root, a party): looked up by name, the list shared when
-        // every node of that name is in the namespace asked for.
-        const named = n.childrenNamed(local);
-        let i = 0;
-        while (i < named.length && named[i]!.ns === uri) i++;
-        if (i === named.length) return named;
-        return named.filter((k) => k.ns === uri);
-      }
-      let out: RNode[] | undefined;
-      for (const k of n.elems) if (k.local === local && k.ns === uri) (out ??= []).push(k);
-      return out ?? NONE;
+      return childrenIn(n, local, uri);
     };
   }
   // Descendants (or, after //, attributes anywhere below) by name: from the document's name index.
@@ -1533,37 +1536,7 @@ function compileCall(name: string, argAsts: Ast[], scope: Scope): Fn {
     const b = BUILTINS[local];
     if (!b) throw new XPathCompileError(`unsupported function ${name}()`);
     if (args.length < b.min || args.length > b.max) throw new XPathCompileError(`${name}() takes ${b.min}–${b.max} arguments, not ${args.length}`);
-    const fn = b.fn;
-    // The arguments' array is the call site's own, refilled once every argument is evaluated
-    // (builtins read it and never keep it), so a call allocates nothing for its arguments.
-    if (args.length === 0) {
-      const none: Seq[] = [];
-      return (c) => fn(none, c);
-    }
-    if (args.length === 1) {
-      const a = args[0]!;
-      const held: Seq[] = [[]];
-      return (c) => {
-        held[0] = a(c);
-        return fn(held, c);
-      };
-    }
-    if (args.length === 2) {
-      const [a, b2] = args as [Fn, Fn];
-      const held: Seq[] = [[], []];
-      return (c) => {
-        const x = a(c);
-        const y = b2(c);
-        held[0] = x;
-        held[1] = y;
-        return fn(held, c);
-      };
-    }
-    return (c) =>
-      fn(
-        args.map((a) => a(c)),
-        c,
-      );
+    return withArguments(args, b.fn);
   }
   const user = scope.sc.userFunction(name, args.length);
   if (!user) throw new XPathCompileError(`unknown function ${name}#${args.length}`);
