@@ -26,7 +26,11 @@ export { EngineError } from './schematron.js';
 /** The syntaxes the rule sets are written for. */
 export type RuleSyntax = 'UBL' | 'CII' | 'CDAR';
 
-/** Rule set names, per syntax (a set applies to its syntax only). */
+/**
+ * Rule set names, per syntax (a set applies to its syntax only). Each generated set is a
+ * function: only the sets a process runs are built (the Factur-X ones alone are 5 MB of text),
+ * in every thread that reads.
+ */
 export const RULE_SETS = {
   'EN16931': { UBL: en16931Ubl, CII: en16931Cii },
   'BR-FR': { UBL: brfrUbl, CII: brfrCii },
@@ -37,7 +41,7 @@ export const RULE_SETS = {
   'FX-EXTENDED': { CII: fxExtended },
   'BR-FR-CDV': { CDAR: brfrCdvCdar },
   'BR-FR-CDV-WARNING': { CDAR: brfrCdvCdarWarning },
-} as const satisfies Record<string, Partial<Record<RuleSyntax, RuleSetSource>>>;
+} as const satisfies Record<string, Partial<Record<RuleSyntax, () => RuleSetSource>>>;
 
 export type RuleSetName = keyof typeof RULE_SETS;
 export const RULE_SET_NAMES = Object.keys(RULE_SETS) as RuleSetName[];
@@ -56,8 +60,12 @@ export interface RuleFinding {
 
 /** The generated source of one rule set for a syntax, or undefined when it has none. */
 export function ruleSetFor(name: RuleSetName, syntax: RuleSyntax): RuleSetSource | undefined {
-  return (RULE_SETS[name] as Partial<Record<RuleSyntax, RuleSetSource>>)[syntax];
+  const key = `${name} ${syntax}`;
+  let set = built.get(key);
+  if (!set && !built.has(key)) built.set(key, (set = (RULE_SETS[name] as Partial<Record<RuleSyntax, () => RuleSetSource>>)[syntax]?.()));
+  return set;
 }
+const built = new Map<string, RuleSetSource | undefined>();
 
 /**
  * Runs rule sets over a document: the live root the reading stage holds (XNode from
