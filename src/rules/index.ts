@@ -58,14 +58,17 @@ export interface RuleFinding {
   set: RuleSetName;
 }
 
+/** Each rule set built so far, by its generator (built once per thread, on first use). */
+const built = new Map<() => RuleSetSource, RuleSetSource>();
+
 /** The generated source of one rule set for a syntax, or undefined when it has none. */
 export function ruleSetFor(name: RuleSetName, syntax: RuleSyntax): RuleSetSource | undefined {
-  const key = `${name} ${syntax}`;
-  let set = built.get(key);
-  if (!set && !built.has(key)) built.set(key, (set = (RULE_SETS[name] as Partial<Record<RuleSyntax, () => RuleSetSource>>)[syntax]?.()));
+  const make = (RULE_SETS[name] as Partial<Record<RuleSyntax, () => RuleSetSource>>)[syntax];
+  if (!make) return undefined;
+  let set = built.get(make);
+  if (!set) built.set(make, (set = make()));
   return set;
 }
-const built = new Map<string, RuleSetSource | undefined>();
 
 /**
  * Runs rule sets over a document: the live root the reading stage holds (XNode from
