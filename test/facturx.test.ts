@@ -7,7 +7,6 @@ import path from 'node:path';
 import { XmlDocument } from 'libxml2-wasm';
 import { facturxConformance } from '../src/cli/conformanceFacturx.js';
 import { DEFAULTS, loadConfig } from '../src/config.js';
-import { helpersReady } from '../src/pipeline/parallel.js';
 import { readFlowFile } from '../src/pipeline/read.js';
 import { writeZip } from '../src/devtools/archives.js';
 import type { IntegrationReport } from '../src/emit/report.js';
@@ -20,7 +19,7 @@ import { unzipOne } from '../src/util/zip.js';
 import { checkInvoice } from '../src/validate/rules.js';
 import { ciiSyntaxOf, schemaFromFile } from '../src/xml/schemas.js';
 import { embeddingCatalog, flateStream, makeFacturx, rawPdf } from './facturxPdf.js';
-import { AIFE, closeHubs, fixture, readJson, schemaErrors, SHARED, tempDir, trackedHub } from './helpers.js';
+import { AIFE, closeHubs, fixture, readJson, schemaErrors, SHARED, tempDir, trackedHub , readShared } from './helpers.js';
 
 afterAll(closeHubs);
 
@@ -200,8 +199,7 @@ test('a large zip of Factur-X PDFs is shared with the helper thread: the same in
     makeFacturx({ xml: Buffer.from(ciiXml.toString('utf8').replaceAll('CII-2026-001', `CII-2026-${String(100 + i)}`)), objectStreams: i % 2 === 0 })));
   const archive = path.join(tempDir(), 'lot.zip');
   fs.writeFileSync(archive, writeZip(pdfs.map((content, i) => ({ name: `fx-${i}.pdf`, content }))));
-  await helpersReady(1);
-  const both = readFlowFile(archive, { ...DEFAULTS, readThreads: 1 });
+  const both = await readShared(archive, DEFAULTS);
   const alone = readFlowFile(archive, { ...DEFAULTS, readThreads: 0 });
   expect(both.readByHelpers).toBeGreaterThan(0);
   expect(both.entryErrors!.size).toBe(0);

@@ -10,6 +10,8 @@ import { closeHub, openHub, type Hub } from '../src/hub.js';
 import { createDatabase } from '../src/ledger/postgres.js';
 import type { Settings } from '../src/config.js';
 import { importDirectory } from '../src/route/directoryImport.js';
+import { helpersReady } from '../src/pipeline/parallel.js';
+import { readFlowFile, type ReadResult } from '../src/pipeline/read.js';
 import { schemaFromFile, SCHEMA_DIR } from '../src/xml/schemas.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -157,4 +159,16 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Reads a file with one helper thread until the helper has taken part. Whether it gets a batch
+ * of a short archive depends on the scheduler (on a loaded machine this thread may finish
+ * first), and a read in which it took no part proves nothing about sharing.
+ */
+export async function readShared(file: string, settings: Settings, tries = 20): Promise<ReadResult> {
+  await helpersReady(1);
+  let read = readFlowFile(file, { ...settings, readThreads: 1 });
+  for (let i = 1; i < tries && !read.readByHelpers; i++) read = readFlowFile(file, { ...settings, readThreads: 1 });
+  return read;
 }

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { writeTarGz, writeZip } from '../src/devtools/archives.js';
 import { FIXTURE_RECIPIENTS, ublInvoice } from '../src/devtools/synth.js';
 import { DEFAULTS } from '../src/config.js';
-import { helpersReady } from '../src/pipeline/parallel.js';
 import { processFile } from '../src/app/run.js';
 import { readFlowFile } from '../src/pipeline/read.js';
 import { unzipOne } from '../src/util/zip.js';
 import type { IntegrationReport } from '../src/emit/report.js';
-import { cli, closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant } from './helpers.js';
+import { cli, closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant , readShared } from './helpers.js';
 
 afterEach(closeHubs);
 
@@ -118,8 +117,7 @@ test('an archive read by this thread and a helper thread gives the same invoices
     return { state: flow.state, invoices: r.invoices, pivots };
   };
   // Once the helper is up, it takes its share of the entries; what it read is what this thread reads.
-  await helpersReady(1);
-  const both = readFlowFile(archive, { ...DEFAULTS, readThreads: 1 });
+  const both = await readShared(archive, DEFAULTS);
   const alone = readFlowFile(archive, { ...DEFAULTS, readThreads: 0 });
   expect(both.readByHelpers).toBeGreaterThan(0);
   expect(alone.readByHelpers).toBe(0);
