@@ -24,6 +24,15 @@ export interface SqliteOptions {
 /** The stores, set from storesOf in the constructor (one list, kept by Stores). */
 export interface SqliteLedger extends Stores {}
 
+/**
+ * better-sqlite3 builds each row as a dictionary-mode object: 2.2 KB for an invoice row, and slow
+ * to read. Its spread is an ordinary object sharing one shape with every row of the statement
+ * (0.9 KB, strings included). Rows are copied one at a time as they are stepped, so that the
+ * dictionary copies die young instead of all being held by a list first (measured on 50,000
+ * invoice rows: 2.6 times less heap, and twice as fast as `all()`).
+ */
+const fastRow = (row: unknown): unknown => (row === undefined ? row : { ...(row as object) });
+
 export class SqliteLedger implements Ledger {
   private readonly stores: Stores;
   readonly backend = 'sqlite' as const;
@@ -57,8 +66,12 @@ export class SqliteLedger implements Ledger {
     const bind = (p: Params | undefined): unknown[] => (p === undefined ? [] : Array.isArray(p) ? p : [p]);
     const driver: LedgerDb = {
       dialect: 'sqlite',
-      get: async <T>(text: string, p?: Params) => this.sql(text).get(...bind(p)) as T | undefined,
-      all: async <T>(text: string, p?: Params) => this.sql(text).all(...bind(p)) as T[],
+      get: async <T>(text: string, p?: Params) => fastRow(this.sql(text).get(...bind(p))) as T | undefined,
+      all: async <T>(text: string, p?: Params) => {
+        const rows: unknown[] = [];
+        for (const row of this.sql(text).iterate(...bind(p))) rows.push(fastRow(row));
+        return rows as T[];
+      },
       run: async (text, p) => ({ changes: this.sql(text).run(...bind(p)).changes }),
       exec: async (text) => void this.db.exec(text),
       write: (fn) => (this.db.inTransaction ? fn(driver) : this.transaction(() => fn(driver))),
