@@ -20,7 +20,7 @@ export interface CdarPlanned {
 export interface CdarInput {
   flow: FlowRow;
   /** Events of this attempt and the 03s it makes, in the order of the supplier's statuses. */
-  entries: (Omit<InvoiceEventRow, 'id'> & { position: number })[];
+  entries: InvoiceEventRow[];
   rows: InvoiceRow[];
   rowsById: Map<number, InvoiceRow>;
   statusUpdates: StatusUpdateRow[];

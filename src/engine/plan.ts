@@ -297,7 +297,11 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return groups;
 }
 
-type EventWithInvoice = Omit<InvoiceEventRow, 'id'> & { position: number; seq: number };
+/**
+ * A supplier status to write: an event this attempt recorded, or one it makes now, whose `id`
+ * then sorts it after every recorded one (it has no ledger id yet).
+ */
+type EventWithInvoice = InvoiceEventRow;
 
 /**
  * The supplier status file each entry (in their final order) goes into: its supplier's, or
@@ -380,17 +384,17 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
 
   // The supplier's statuses: what this attempt recorded, then the 03s it makes now, per invoice.
   const rowsById = new Map<number, InvoiceRow>([...input.rows, ...input.origins.values(), ...releases.map((r) => r.row)].map((r) => [r.id, r]));
-  const recorded: EventWithInvoice[] = input.events.map((e) => ({ ...e, position: rowsById.get(e.invoice_id)?.position ?? 0, seq: e.id }));
   const planned: EventWithInvoice[] = madeAvailable.map((e, i) => {
     const r = rowsById.get(e.invoiceId)!;
     return {
-      attempt, invoice_id: r.id, status: e.status, at: e.at, producer: e.producer, motif: null, comment: null, produced_at: null, mandate: null, source_flow: flow.id,
+      id: Number.MAX_SAFE_INTEGER - madeAvailable.length + i, attempt, invoice_id: r.id, status: e.status, at: e.at, producer: e.producer, motif: null, comment: null, produced_at: null, mandate: null, source_flow: flow.id,
       number: r.number, issue_date: r.issue_date, supplier_type: r.supplier_type, supplier_id: r.supplier_id, supplier_name: r.supplier_name,
       supplier_country: r.supplier_country, recipient_siret: r.recipient_siret, recipient_name: r.recipient_name, service_code: r.service_code,
-      position: r.position, seq: Number.MAX_SAFE_INTEGER - madeAvailable.length + i,
     };
   });
-  const entries = [...recorded, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : a.position - b.position || a.seq - b.seq));
+  // By supplier, then by the invoice's place in the flow, then in the order they happened.
+  const positionOf = (e: EventWithInvoice) => rowsById.get(e.invoice_id)?.position ?? 0;
+  const entries = [...input.events, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : positionOf(a) - positionOf(b) || a.id - b.id));
   // Each status file's entries are turned into XML as the file is written, one at a time.
   // CDAR has no code for a validation circuit's statuses (13–22): a supplier whose format is cdar
   // still receives those in CPPStatut, or it would never learn its invoice is held or refused.
