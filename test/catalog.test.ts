@@ -192,6 +192,7 @@ const CASES: Record<ErrorCode, Producer> = {
   SYS_PERMISSION_DENIED: () => [systemFault(Object.assign(new Error('open failed'), { code: 'EACCES', path: '/srv/out' })).fault],
   SYS_IO_ERROR: () => [systemFault(Object.assign(new Error('read failed'), { code: 'EIO', path: '/srv/out' })).fault],
   SYS_SOURCE_MISSING: async () => (await import('./catalogSupport.js')).deliverWithoutSource(),
+  SYS_SOURCE_CHANGED: async () => (await import('./catalogSupport.js')).deliverFromChangedSource(),
   SYS_LEDGER_UNAVAILABLE: async () => (await import('./catalogSupport.js')).openCorruptLedger(),
   SYS_WORKER_FAILED: async () => (await import('./catalogSupport.js')).crashAWorker(),
   SYS_UNEXPECTED: () => [systemFault(new Error('something else')).fault],

@@ -52,6 +52,29 @@ export async function deliverWithoutSource(): Promise<FlowError[]> {
   }
 }
 
+/**
+ * A large flow whose source changed between its reading and its delivery: an attachment set
+ * aside no longer reads back as it was read (one base64 character of its PDF changed).
+ */
+export async function deliverFromChangedSource(): Promise<FlowError[]> {
+  const hub = await newHub({ chunkAboveBytes: 1 });
+  try {
+    const id = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    const [decided] = await decideFlows(hub, [(await hub.ledger.flows.get(id))!]);
+    const models = decided && 'read' in decided ? decided.read.invoices : [];
+    const stored = models[0]?.attachments[0]?.stored;
+    if (!stored) return [];
+    const spooled = path.join(hub.layout.spool, id);
+    const bytes = fs.readFileSync(spooled);
+    bytes[stored.start] = bytes[stored.start] === 0x41 ? 0x42 : 0x41;
+    fs.writeFileSync(spooled, bytes);
+    const [fault] = await deliverFlows(hub, [{ flow: (await hub.ledger.flows.get(id))!, models }]);
+    return fault ? [systemFault(fault).fault] : [];
+  } finally {
+    await closeHub(hub);
+  }
+}
+
 export async function openCorruptLedger(): Promise<FlowError[]> {
   const file = path.join(tempDir(), 'factflow.db');
   fs.writeFileSync(file, 'this is not a database, it is a text file long enough to have a header');

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { processFile } from '../src/app/run.js';
 import type { IntegrationReport } from '../src/emit/report.js';
+import { DEFAULTS } from '../src/config.js';
+import { readFlowFile } from '../src/pipeline/read.js';
+import { storedBytesReader } from '../src/pipeline/storedBytes.js';
 import { closeHubs, deliveredInvoices, fixture, listFiles, ownSchema, readJson, schemaErrors, tempDir, trackedHub, variant } from './helpers.js';
 
 afterEach(closeHubs);
@@ -235,6 +238,20 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     const b = report(parts.layout.home, (await processFile(parts, file, { copy: true }))!.id);
     expect(a.errors).toEqual([expect.objectContaining({ code: 'SCHEMA_INVALID', element: '/CPPFactureMixte/CPPFactures/CPPFactureMixteUnitaire[3]/DonneesFacture/TVAS/TVA/MontantTVA' })]);
     expect(comparable(b)).toEqual(comparable(a));
+  });
+
+  test('their attachments are held as places in the file, and read back as the very bytes', () => {
+    const file = fixture('mixed', 'three-recipients.xml');
+    const whole = readFlowFile(file, DEFAULTS).invoices.flatMap((i) => i.attachments);
+    const parts = readFlowFile(file, { ...DEFAULTS, chunkAboveBytes: 1 }).invoices.flatMap((i) => i.attachments);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(parts.map((a) => [a.content, a.stored?.file, a.stored?.size])).toEqual(whole.map((a) => [undefined, file, a.content!.length]));
+    const stored = storedBytesReader();
+    try {
+      expect(parts.map((a) => stored.bytesOf(a))).toEqual(whole.map((a) => a.content));
+    } finally {
+      stored.close();
+    }
   });
 
   test('a duplicated NumOrdre and a lying Compteur are caught across parts', async () => {

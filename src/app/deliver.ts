@@ -13,8 +13,9 @@ import { deliverableRows, planDelivery, type DeliveryPlan, type Grouping } from 
 import type { Hub } from '../hub.js';
 import { exists, isMine } from '../ingest/claim.js';
 import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
-import type { Invoice } from '../model/invoice.js';
+import type { Attachment, Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
+import { storedBytesReader } from '../pipeline/storedBytes.js';
 import { groupingFor, PARTNER_CODE, statusFormatFor } from '../route/partners.js';
 import { recordFlowDone, recordStatusChange } from './outbox.js';
 import { deadlinesOf, gatherReleases } from './circuits.js';
@@ -29,7 +30,7 @@ export interface Delivery {
 export const sourceOf = (hub: Hub, flow: FlowRow): string | undefined => hub.places.sourceCandidates(flow).find(exists);
 
 /** Gathers a flow's delivery inputs from the ledger and its source, and plans it. */
-async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPlan> {
+async function planFor(hub: Hub, { flow, models }: Delivery, bytesOf: (a: Attachment) => Buffer): Promise<DeliveryPlan> {
   const { ledger, places } = hub;
   const rows = await ledger.invoices.ofFlow(flow.id);
   const origins = new Map<number, InvoiceRow>();
@@ -69,6 +70,7 @@ async function planFor(hub: Hub, { flow, models }: Delivery): Promise<DeliveryPl
     platform: { id: hub.settings.platformPartnerId, label: 'factflow' },
     defaultPartnerId: hub.settings.defaultPartnerId,
     renderPdf: hub.settings.renderPdf,
+    bytesOf,
     places,
     now: new Date().toISOString(),
     releases,
@@ -149,8 +151,14 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<De
     }));
 
   await each(async (f) => {
-    f.plan = await planFor(hub, f);
-    writeFilesAtomic(f.plan.pivots.map((p) => ({ path: p.path, chunks: p.chunks() })), pending);
+    // Attachments set aside at reading are read back from their sources as the pivots are written.
+    const stored = storedBytesReader();
+    try {
+      f.plan = await planFor(hub, f, stored.bytesOf);
+      writeFilesAtomic(f.plan.pivots.map((p) => ({ path: p.path, chunks: p.chunks() })), pending);
+    } finally {
+      stored.close();
+    }
     for (const p of f.plan.pivots) {
       hub.log.info(p.kind === 'validator' ? `held for validation: ${p.rows[0]!.number} (${p.path})` : `pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });
     }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Hub } from '../hub.js';
 import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
 import { readFlowFile } from '../pipeline/read.js';
+import { storedBytesReader } from '../pipeline/storedBytes.js';
 import { renderedPdf } from '../emit/renderedPdf.js';
 import { sourceOf } from './deliver.js';
 
@@ -53,5 +54,11 @@ export function readableOf(hub: Hub, flow: FlowRow, invoice: InvoiceRow): Docume
   if (!inv) return undefined;
   const own = inv.attachments.find((a) => (a.type === '01' || /^PJ00/i.test(a.name)) && (a.mimeType.toLowerCase() === 'application/pdf' || /\.pdf$/i.test(a.name)));
   const pdf = own ?? renderedPdf(inv);
-  return pdf ? { name: /\.pdf$/i.test(pdf.name) ? pdf.name : `${pdf.name}.pdf`, contentType: 'application/pdf', bytes: pdf.content } : undefined;
+  if (!pdf) return undefined;
+  const stored = storedBytesReader();
+  try {
+    return { name: /\.pdf$/i.test(pdf.name) ? pdf.name : `${pdf.name}.pdf`, contentType: 'application/pdf', bytes: stored.bytesOf(pdf) };
+  } finally {
+    stored.close();
+  }
 }

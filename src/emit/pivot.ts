@@ -31,18 +31,25 @@ export interface PivotHeader {
   platform: Partner;
   /** Add a rendered PDF to structured invoices that have none (the `renderPdf` setting; default on). */
   renderPdf?: boolean;
+  /** An attachment's bytes (the application reads back those a large flow's reader set aside); default: those held. */
+  bytesOf?: (a: Attachment) => Buffer;
 }
+
+const heldBytes = (a: Attachment): Buffer => {
+  if (!a.content) throw new Error(`attachment ${a.name} was set aside and no reader was given for it`);
+  return a.content;
+};
 
 export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Generator<string | Buffer> {
   yield XML_DECLARATION;
   yield '<CPPFacturePivot>\n';
   yield envelope([['DtPrd', header.depositDate], ['IdFlx', header.flowId]], header.recipient, header.platform);
   yield `<CPPFactures Compteur="${invoices.length}">\n`;
-  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate, header.renderPdf ?? true);
+  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate, header.renderPdf ?? true, header.bytesOf ?? heldBytes);
   yield '</CPPFactures>\n</CPPFacturePivot>\n';
 }
 
-function pivotInvoice({ invoice: inv, hubId, renvoi, receivedOn, moeOn }: PivotInvoice, numOrdre: number, depositDate: string, renderPdf: boolean): string {
+function pivotInvoice({ invoice: inv, hubId, renvoi, receivedOn, moeOn }: PivotInvoice, numOrdre: number, depositDate: string, renderPdf: boolean, bytesOf: (a: Attachment) => Buffer): string {
   const bank = inv.supplier.bankAccount;
   return el('CPPFacturePivotUnitaire', [
     el('Fournisseur', [
@@ -81,7 +88,7 @@ function pivotInvoice({ invoice: inv, hubId, renvoi, receivedOn, moeOn }: PivotI
           el('Ligne', [leaf('ReferenceProduit', l.productRef), leaf('PrixUnitaire', l.unitPrice), leaf('Quantite', l.quantity), leaf('MontantHT', l.netAmount), leaf('TauxTVA', l.vatRate)], { NumOrdre: i + 1 }),
         )),
     ]),
-    pivotAttachments(inv, renderPdf).map((a, i) => pivotAttachment(a, i + 1)),
+    pivotAttachments(inv, renderPdf).map((a, i) => pivotAttachment(a, i + 1, bytesOf)),
   ], { NumOrdre: numOrdre });
 }
 
@@ -93,7 +100,7 @@ function pivotAttachments(inv: Invoice, renderPdf: boolean): Attachment[] {
   return sorted;
 }
 
-function pivotAttachment(a: Attachment, numOrdre: number): string {
-  const zip = a.zipped ?? zipOne(a.name, a.content);
+function pivotAttachment(a: Attachment, numOrdre: number, bytesOf: (a: Attachment) => Buffer): string {
+  const zip = a.zipped ?? zipOne(a.name, bytesOf(a));
   return el('PJ', [base64Leaf('Contenu', zip.toString('base64')), leaf('NomPJ', a.name), leaf('TypePJ', a.type), leaf('MimeTypePJ', a.mimeType)], { NumOrdre: numOrdre });
 }

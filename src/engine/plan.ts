@@ -13,7 +13,7 @@ import { invoiceStatusesChunks, type StatusEntry } from '../emit/statuses.js';
 import type { Partner as EnvelopePartner } from '../emit/envelope.js';
 import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, type InvoiceEventRow, type InvoiceRecord, type InvoiceRow, type Stage, type StatusUpdateRow } from '../ledger/stores.js';
 import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
-import type { Invoice } from '../model/invoice.js';
+import type { Attachment, Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
 import { heldAtDeposit, holdOf, levelsClosedBy, planReleases, type LevelChange, type PlannedHold, type Release } from './circuitPlan.js';
 import { actorId, circuitOf, levelOfStatus, type Deadlines } from '../lifecycle/circuits.js';
@@ -250,6 +250,8 @@ export interface DeliveryInput {
   defaultPartnerId: string;
   /** Structured invoices without an invoice PDF get one rendered by the hub (setting `renderPdf`). */
   renderPdf?: boolean;
+  /** Reads the attachments the reader set aside, as the pivots are written. */
+  bytesOf?: (a: Attachment) => Buffer;
   /** One file per recipient / supplier, or per invoice / status, for each of them. */
   grouping?: Grouping;
   places: Places;
@@ -345,7 +347,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
     return invoice;
   };
-  const header = (siret: string) => ({ flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf });
+  const header = (siret: string) => ({ flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf, bytesOf: input.bytesOf });
   // Invoices of a validation circuit go to their level-1 validator first, one file each.
   const held = new Set(input.deliver.filter((r) => heldAtDeposit(r, input.models.get(r.position))).map((r) => r.id));
   const toValidators = input.deliver.filter((r) => held.has(r.id)).map((r) => {

@@ -6,6 +6,7 @@
  * the whole-flow reading, while memory follows one invoice instead of the flow (the file itself
  * is never loaded whole). Line numbers and element paths in errors are those of the flow.
  */
+import { crc32 } from 'node:zlib';
 import { xmlTextEncoding } from '../detect/detect.js';
 import type { FlowError, Location } from '../errors/catalog.js';
 import type { Invoice } from '../model/invoice.js';
@@ -25,6 +26,8 @@ const OVERLAP = 64;
 export interface ByteSource {
   size: number;
   read(start: number, end: number): Buffer;
+  /** The file read, when it is one: its invoices' attachments are then set aside (model `stored`). */
+  file?: string;
 }
 
 export interface Split {
@@ -111,8 +114,9 @@ export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: 
   const lineOf = (line: number) => (line > prefixLines ? line + shift : line);
   const step = `/CPPFactureMixteUnitaire[${i + 1}]`;
   const result: UnitResult = { errors: [] };
+  const bytes = src.read(u.start, u.end);
   const parsed = parseXml(
-    Buffer.concat([split.prefix, src.read(u.start, u.end), split.suffix]),
+    Buffer.concat([split.prefix, bytes, split.suffix]),
     () => schema,
     (root) => {
       const list = child(root, 'CPPFactures')!;
@@ -126,8 +130,10 @@ export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: 
     20,
     lineOf,
   );
-  if (parsed.ok) result.invoice = parsed.value;
-  else {
+  if (parsed.ok) {
+    result.invoice = parsed.value;
+    if (src.file) setAside(parsed.value, bytes, u.start, src.file);
+  } else {
     result.errors = parsed.errors.map((e) => ({
       ...e,
       ...(e.line ? { line: lineOf(e.line) } : {}),
@@ -135,6 +141,35 @@ export function readMixedUnit(src: ByteSource, split: Split, i: number, schema: 
     }));
   }
   return result;
+}
+
+const CONTENT_OPEN = Buffer.from('<Contenu');
+const CONTENT_CLOSE = Buffer.from('</Contenu>');
+/** What may follow an element's name in its start tag. */
+const AFTER_NAME = new Set([...'> \t\r\n'].map((c) => c.charCodeAt(0)));
+
+/**
+ * Sets aside the decoded attachments of an invoice read from a file, so that a flow of many
+ * invoices holds their sizes rather than their bytes until its pivots are written. The k-th
+ * Contenu element of the invoice's bytes is its k-th PJ's (the schema has Contenu nowhere
+ * else); an attachment is set aside only when that text, decoded, is exactly the bytes the
+ * parser gave, and kept held otherwise (entities, an element out of step, a zip relayed as is).
+ */
+function setAside(invoice: Invoice, unit: Buffer, unitStart: number, file: string): void {
+  let from = 0;
+  for (const a of invoice.attachments) {
+    const open = unit.indexOf(CONTENT_OPEN, from);
+    if (open < 0 || !AFTER_NAME.has(unit[open + CONTENT_OPEN.length]!)) return;
+    const textStart = unit.indexOf(0x3e /* > */, open) + 1;
+    const textEnd = unit.indexOf(CONTENT_CLOSE, textStart);
+    if (textStart === 0 || textEnd < 0) return;
+    from = textEnd + CONTENT_CLOSE.length;
+    if (!a.content?.length || a.zipped || unit[textStart - 2] === 0x2f /* <Contenu/> */) continue;
+    const text = unit.subarray(textStart, textEnd);
+    if (text.includes(0x26 /* & */) || !Buffer.from(text.toString('latin1'), 'base64').equals(a.content)) continue;
+    a.stored = { file, start: unitStart + textStart, end: unitStart + textEnd, size: a.content.length, crc: crc32(a.content) };
+    delete a.content;
+  }
 }
 
 /** The flow from its invoices read one by one: all of them, or the errors that refuse it. */

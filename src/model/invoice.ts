@@ -51,13 +51,33 @@ export interface InvoiceLine {
   description?: string;
 }
 
+/**
+ * An attachment's base64 text in its source file, as a large flow's reader found it: the bytes
+ * `start`..`end` of `file` decode to `size` bytes whose CRC-32 is `crc` (checked when read again).
+ */
+export interface StoredBytes {
+  file: string;
+  start: number;
+  end: number;
+  size: number;
+  crc: number;
+}
+
+/** The decoded size of an attachment, held or set aside. */
+export const attachmentSize = (a: Attachment): number => a.content?.length ?? a.stored?.size ?? 0;
+
 export interface Attachment {
   /** 01: the invoice itself; 02: an additional document. */
   type: '01' | '02';
   name: string;
   mimeType: string;
-  /** The decoded file (for a mixed flow, the PDF; for a structured flow, the original XML). */
-  content: Buffer;
+  /**
+   * The decoded file (for a mixed flow, the PDF; for a structured flow, the original XML).
+   * Absent when the reader set it aside (`stored`): read it with the application's `bytesOf`.
+   */
+  content?: Buffer;
+  /** Where a set-aside file lies in the source, so that a large flow holds its attachments' sizes, not their bytes. */
+  stored?: StoredBytes;
   /** Set when the supplier already sent a zip holding the file: passed through as is. */
   zipped?: Buffer;
   /** The supplier's base64 text did not decode. */

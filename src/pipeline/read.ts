@@ -39,7 +39,7 @@ export function readFlowFile(file: string, settings: Settings, channel: Channel 
     const size = opened.size;
     if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
     if (size > settings.chunkAboveBytes) {
-      const inParts = readLargeMixedFlow(opened.fd, size, settings);
+      const inParts = readLargeMixedFlow(file, opened.fd, size, settings);
       if (inParts) return inParts;
     }
     return readFlow(readFd(opened.fd, size), settings, channel);
@@ -49,8 +49,8 @@ export function readFlowFile(file: string, settings: Settings, channel: Channel 
 }
 
 /** A large mixed flow read one invoice at a time from the file; undefined when it is not one. */
-function readLargeMixedFlow(fd: number, size: number, settings: Settings): ReadResult | undefined {
-  const src = { size, read: (start: number, end: number) => readFd(fd, end - start, start) };
+function readLargeMixedFlow(file: string, fd: number, size: number, settings: Settings): ReadResult | undefined {
+  const src = { size, read: (start: number, end: number) => readFd(fd, end - start, start), file };
   const split = splitMixedFlow(src);
   if (!split) return undefined;
   const units = split.units.map((_, i) => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes));

@@ -58,7 +58,7 @@ const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.fro
 /** A result that crossed threads: its byte arrays become Buffers again. */
 export function revive(result: TaskResult): TaskResult {
   for (const a of result.invoice.attachments) {
-    a.content = asBuffer(a.content);
+    if (a.content) a.content = asBuffer(a.content);
     if (a.zipped) a.zipped = asBuffer(a.zipped);
   }
   return result;

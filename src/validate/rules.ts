@@ -3,7 +3,7 @@
  * Each returns coded errors with the location of the offending element; none does I/O.
  */
 import { flowError, type FlowError } from '../errors/catalog.js';
-import type { Invoice } from '../model/invoice.js';
+import { attachmentSize, type Invoice } from '../model/invoice.js';
 import { pivotPaymentCode } from '../model/paymentMeans.js';
 import { ISO_4217 } from './currencies.js';
 import { isValidSiret } from './identifiers.js';
@@ -169,12 +169,13 @@ const attachments: Rule = (inv, ctx) => {
   let total = 0;
   for (const a of inv.attachments) {
     const name = a.name;
-    total += a.content.length;
+    const size = attachmentSize(a);
+    total += size;
     if (a.badBase64) errors.push(flowError('RULE_ATTACHMENT_BASE64', { name }, where));
     else if (a.badZip) errors.push(flowError('RULE_ATTACHMENT_ZIP_INVALID', { name }, where));
-    else if (a.content.length === 0) errors.push(flowError('RULE_ATTACHMENT_EMPTY', { name }, where));
-    else if (a.content.length >= ctx.maxAttachmentBytes) {
-      errors.push(flowError('RULE_ATTACHMENT_TOO_LARGE', { name, size: a.content.length, limit: ctx.maxAttachmentBytes }, where));
+    else if (size === 0) errors.push(flowError('RULE_ATTACHMENT_EMPTY', { name }, where));
+    else if (size >= ctx.maxAttachmentBytes) {
+      errors.push(flowError('RULE_ATTACHMENT_TOO_LARGE', { name, size, limit: ctx.maxAttachmentBytes }, where));
     }
     const unsafe = unsafeFileNameReason(name);
     if (unsafe) errors.push(flowError('RULE_ATTACHMENT_NAME_UNSAFE', { name, reason: unsafe }, where));
