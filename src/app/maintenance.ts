@@ -4,7 +4,7 @@ import path from 'node:path';
 import { processAlive } from '../emit/atomic.js';
 import type { Hub } from '../hub.js';
 import type { FlowRow } from '../ledger/stores.js';
-import { stateFileOf, type DaemonState } from '../daemon/watcher.js';
+import { stateFileOf, type DaemonState } from '../daemon/state.js';
 import { scanInbox } from '../ingest/inboxScan.js';
 
 export type Verdict = 'ok' | 'warn' | 'FAIL';

@@ -23,26 +23,9 @@ import { LEASE_LOST_EXIT, startHeartbeat } from './heartbeat.js';
 import { startDispatcher, type Dispatcher } from '../notify/dispatcher.js';
 import { FlowPool } from './pool.js';
 import { releaseLock, tryLock } from './lock.js';
+import { stateFileOf, type DaemonState } from './state.js';
 
 export { isIgnoredName };
-
-/** The daemon's state beside var/watch.lock (read by `doctor`), removed when it exits. */
-export interface DaemonState {
-  pid: number;
-  state: 'running' | 'stopping';
-  /** Flows claimed and not finished by this daemon. */
-  inProgress: number;
-  updatedAt: string;
-  /** The ledger file the daemon has open (doctor compares it with var/factflow.db). */
-  ledger: { dev: number; ino: number };
-  /** Why the daemon stopped claiming (SYS_LEDGER_UNAVAILABLE), if it did. */
-  ledgerProblem?: string;
-  /** Why the log files cannot be written, if they cannot. */
-  logProblem?: string;
-  /** Inbox entries in places no flow is taken from. */
-  unexpected: string[];
-}
-export const stateFileOf = (varDir: string) => path.join(varDir, 'watch.state.json');
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 /** How long `stop()` waits for flows in progress before leaving them to be resumed at the next start. */

@@ -9,15 +9,27 @@
  * The schema is migrated at first use, under its own advisory lock (several nodes may start
  * together), from the same MIGRATIONS list as SQLite (dialect.ddl).
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { MIGRATIONS, SCHEMA_VERSION } from './db.js';
 import { ddl, toPostgres, valuesOf } from './dialect.js';
 import type { LedgerDb, Params } from './driver.js';
 import { storesOf } from './sqlStores.js';
 import type { Ledger, LedgerHealth, Stores, Tx } from './stores.js';
 
-// BIGINT (counts, ids) as numbers, as SQLite gives them: ids and counts stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+let loaded: typeof pg | undefined;
+/**
+ * The client library, loaded when a PostgreSQL ledger is first opened: a hub on its SQLite file
+ * (and every one-shot command on it) does not pay its 16 MB.
+ */
+function pgModule(): typeof pg {
+  if (!loaded) {
+    loaded = createRequire(import.meta.url)('pg') as typeof pg;
+    // BIGINT (counts, ids) as numbers, as SQLite gives them: ids and counts stay far below 2^53.
+    loaded.types.setTypeParser(loaded.types.builtins.INT8, (v) => Number(v));
+  }
+  return loaded;
+}
 
 /** Advisory lock keys (any constants; they only have to be the same on every node). */
 const WRITE_LOCK = 0x66666c77; // "fflw"
@@ -59,7 +71,7 @@ export class PostgresLedger implements Ledger {
   private readonly ready: Promise<void>;
 
   constructor(readonly url: string, opts: PostgresOptions = {}) {
-    this.pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 3, options: '-c synchronous_commit=on', application_name: 'factflow' });
+    this.pool = new (pgModule().Pool)({ connectionString: url, max: opts.poolSize ?? 3, options: '-c synchronous_commit=on', application_name: 'factflow' });
     // An idle connection that the server dropped must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
     this.ready = this.migrate();
@@ -77,7 +89,7 @@ export class PostgresLedger implements Ledger {
     if (wait) await this.ready;
     const t = toPostgres(text);
     const values = valuesOf(t, params);
-    const name = on instanceof pg.Pool ? undefined : preparedName(on, t.text);
+    const name = on instanceof pgModule().Pool ? undefined : preparedName(on, t.text);
     return name ? on.query({ name, text: t.text, values }) : on.query(t.text, values);
   }
 
@@ -188,7 +200,7 @@ export class PostgresLedger implements Ledger {
  */
 export async function createDatabase(serverUrl: string, name: string): Promise<string> {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-  const admin = new pg.Client({ connectionString: serverUrl });
+  const admin = new (pgModule().Client)({ connectionString: serverUrl });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name}`);

@@ -1,6 +1,5 @@
 /** Webhooks (subscriptions and their deliveries) and the metrics text, without the HTTP server. */
 import type { Command } from 'commander';
-import { metricsText } from '../../metrics/metrics.js';
 import { EVENT_TYPES } from '../../notify/events.js';
 import { addWebhook, listWebhooks, removeWebhook, webhookDeliveries, WebhookSpecError } from '../../notify/webhooks.js';
 import { PARTNER_CODE } from '../../route/partners.js';
@@ -106,6 +105,6 @@ export function registerNotify(program: Command): void {
     .description('Print the metrics in Prometheus text format, as GET /metrics serves them.')
     .addHelpText('after', '\nExample:\n  factflow metrics | grep factflow_flows_total')
     .action(async () => {
-      await withHub(program, false, async (hub) => process.stdout.write((await metricsText(hub)).body), 'read');
+      await withHub(program, false, async (hub) => process.stdout.write((await (await import('../../metrics/metrics.js')).metricsText(hub)).body), 'read');
     });
 }

@@ -5,11 +5,15 @@ import { flowReport } from '../../app/queries.js';
 import { processFile, resumeUnfinished } from '../../app/run.js';
 import { applyDeadlines } from '../../app/requests.js';
 import { validateFile } from '../../app/validate.js';
-import { startDaemon } from '../../daemon/watcher.js';
 import { closeHub, openHub } from '../../hub.js';
 import { closeLogger } from '../../log.js';
-import { startHttp } from '../../http/server.js';
 import { checkHome, EXIT, existingFiles, flagSettings, homeOf, printReport, UsageError, withHub } from '../context.js';
+
+/**
+ * The watcher and the HTTP server (chokidar, fastify, the mailer, the metrics: 40 MB) are
+ * loaded by the commands that run them only, not by every one-shot `process` or `validate`.
+ */
+const daemonModules = async () => ({ ...(await import('../../daemon/watcher.js')), ...(await import('../../http/server.js')) });
 
 const untilSignal = () => new Promise<void>((resolve) => {
   process.once('SIGINT', () => resolve());
@@ -23,6 +27,7 @@ export function registerRun(program: Command): void {
     .addHelpText('after', '\nExamples:\n  factflow --home /srv/factflow watch          (console at http://127.0.0.1:8480/console)\n  factflow --set httpListen=off watch          (no HTTP)')
     .action(async () => {
       const hub = openHub(homeOf(program), { console: true, flags: flagSettings(program) });
+      const { startDaemon, startHttp } = await daemonModules();
       const daemon = await startDaemon(hub);
       // The daemon goes on without HTTP when the address is taken: the inbox must not stop for a port.
       const http = await startHttp(hub, { onClaimed: (id, size) => daemon.submit(id, size) }).catch((e: unknown) => {
@@ -44,6 +49,7 @@ export function registerRun(program: Command): void {
       checkHome(homeOf(program), 'read');
       const hub = openHub(homeOf(program), { console: true, flags: flagSettings(program) });
       if (hub.settings.httpListen === 'off') throw new UsageError('httpListen is off: serve needs an address (--set httpListen=127.0.0.1:8480)');
+      const { startHttp } = await daemonModules();
       const http = (await startHttp(hub))!;
       console.log(`factflow: serving ${http.url} (console ${http.url}/console, API ${http.url}/docs); Ctrl-C stops`);
       await untilSignal();
