@@ -13,11 +13,11 @@ import { judgeFlow, type Decision } from '../engine/judge.js';
 import { planDecision, type DecisionPlan } from '../engine/plan.js';
 import { localDate } from '../engine/places.js';
 import type { Hub } from '../hub.js';
-import type { FlowRow, InvoiceRow, Owner, Stores, Tx } from '../ledger/stores.js';
+import type { EventRecord, FlowRow, InvoiceRow, Owner, Stores, Tx } from '../ledger/stores.js';
 import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
-import { recordDecisionCounts, recordStatusChange } from './outbox.js';
+import { recordDecisionCounts, recordStatusChanges } from './outbox.js';
 import { deadlinesOf } from './circuits.js';
 
 export interface Decided {
@@ -69,13 +69,17 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
 /** Records a decision plan: the flow's new stage and state first (it guards against a concurrent decider), then its rows and events. */
 export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, owner: Owner): Promise<boolean> {
   if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, owner))) return false;
+  const accepted: EventRecord[] = [];
+  const recorded = new Map<number, InvoiceRow>();
   for (const { record, event, hold } of plan.invoices) {
-    const id = await tx.invoices.record(flowId, record);
-    if (event) await recordStatusChange(tx, { ...event, invoiceId: event.invoiceId === 'self' ? id : event.invoiceId });
-    if (hold) await tx.circuits.hold({ ...hold, invoice_id: id });
+    const row = await tx.invoices.record(flowId, record);
+    recorded.set(row.id, row);
+    if (event) accepted.push({ ...event, invoiceId: event.invoiceId === 'self' ? row.id : event.invoiceId });
+    if (hold) await tx.circuits.hold({ ...hold, invoice_id: row.id });
   }
+  await recordStatusChanges(tx, accepted, recorded);
   for (const u of plan.statusUpdates) await tx.statusUpdates.add({ ...u, flow_id: flowId });
-  for (const e of plan.events) await recordStatusChange(tx, e);
+  await recordStatusChanges(tx, plan.events);
   for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);
   await recordDecisionCounts(tx, plan);
   return true;

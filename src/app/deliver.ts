@@ -17,7 +17,7 @@ import type { Attachment, Invoice } from '../model/invoice.js';
 import { readFlowFile } from '../pipeline/read.js';
 import { storedBytesReader } from '../pipeline/storedBytes.js';
 import { groupingFor, PARTNER_CODE, statusFormatFor } from '../route/partners.js';
-import { recordFlowDone, recordStatusChange } from './outbox.js';
+import { recordFlowDone, recordStatusChanges } from './outbox.js';
 import { deadlinesOf, gatherReleases } from './circuits.js';
 
 export interface Delivery {
@@ -169,7 +169,7 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<De
       if (p.kind === 'pivot') for (const r of p.rows) await tx.invoices.setPivot(r.id, p.path);
       await tx.flows.recordOutput(flow.id, p.kind, p.path);
     }
-    for (const e of plan.madeAvailable) await recordStatusChange(tx, e);
+    await recordStatusChanges(tx, plan.madeAvailable, plan.invoices);
     for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);
   });
   await each(({ plan }) => {

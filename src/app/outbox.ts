@@ -1,20 +1,26 @@
 /**
  * What the hub tells the outside, written in the transaction of the change that causes it:
- * every status change goes through `recordStatusChange` (the lifecycle event, its outbox event
+ * every status change goes through `recordStatusChanges` (the lifecycle event, its outbox event
  * and its counter together), a finished flow through `recordFlowDone`.
  */
 import type { IntegrationReport } from '../emit/report.js';
 import type { DecisionPlan } from '../engine/plan.js';
-import type { EventRecord, FlowRow, Tx } from '../ledger/stores.js';
+import type { EventRecord, FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import { decisionCounts, doneCounts, statusCounts } from '../metrics/counters.js';
 import { flowEvents, statusEvent } from '../notify/events.js';
 
-/** Records a lifecycle event (the invoice moves to its status) and tells it. */
-export async function recordStatusChange(tx: Tx, e: EventRecord): Promise<void> {
-  await tx.events.add(e);
-  const invoice = await tx.invoices.get(e.invoiceId);
-  if (invoice) await tx.notify.add(statusEvent(invoice, e));
-  await tx.counters.add(statusCounts(e.status));
+/**
+ * Records lifecycle events (each invoice moves to its status) and tells them, counted in one
+ * statement. The rows in `known` spare reading invoices back: an event tells only what a status
+ * change leaves as it was (number, parties, amount, deposit flow), so a row read before serves.
+ */
+export async function recordStatusChanges(tx: Tx, events: EventRecord[], known?: ReadonlyMap<number, InvoiceRow>): Promise<void> {
+  for (const e of events) {
+    await tx.events.add(e);
+    const invoice = known?.get(e.invoiceId) ?? (await tx.invoices.get(e.invoiceId));
+    if (invoice) await tx.notify.add(statusEvent(invoice, e));
+  }
+  if (events.length) await tx.counters.add(events.flatMap((e) => statusCounts(e.status)));
 }
 
 /** Counts what a decision judged (invoices by outcome, refusal codes). */

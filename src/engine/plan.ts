@@ -276,6 +276,8 @@ export interface DeliveryPlan {
   pivots: (PlannedFile & { rows: InvoiceRow[] })[];
   /** Status 03 for the invoices of the pivots (A_VALIDER_n for those made available to a validator). */
   madeAvailable: EventRecord[];
+  /** The rows the planned events are about, by id (as gathered: for what a status change does not alter). */
+  invoices: ReadonlyMap<number, InvoiceRow>;
   /** Circuit levels awaited from now on (a release to level 2). */
   levels: LevelChange[];
   /** Supplier statuses and the report, written once the 03s are recorded. */
@@ -429,6 +431,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   return {
     pivots,
     madeAvailable,
+    invoices: rowsById,
     levels: releases.flatMap((r) => (r.level ? [r.level] : [])),
     notices,
     // The report that stood beside the file in failed/ goes with it (the current one is written anew).

@@ -285,7 +285,7 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
       return db.all<InvoiceRow>('SELECT * FROM invoices WHERE flow_id = ? ORDER BY position', [flowId]);
     },
     async record(flowId, r) {
-      const row = await db.get<{ id: number }>(`INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
+      const row = await db.get<InvoiceRow>(`INSERT INTO invoices (flow_id, position, label, number, supplier_type, supplier_id, supplier_name, supplier_country,
           recipient_siret, recipient_name, service_code, engagement, issue_date, type, amount_gross, currency, accepted, errors, role, renvoi, origin_invoice_id, warnings)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           ON CONFLICT (flow_id, position) DO UPDATE SET label = excluded.label, number = excluded.number, supplier_type = excluded.supplier_type,
@@ -294,12 +294,12 @@ function invoiceStore(db: LedgerDb): InvoiceStore {
             engagement = excluded.engagement, issue_date = excluded.issue_date, type = excluded.type, amount_gross = excluded.amount_gross,
             currency = excluded.currency, accepted = excluded.accepted, errors = excluded.errors, role = excluded.role, renvoi = excluded.renvoi,
             origin_invoice_id = excluded.origin_invoice_id, warnings = excluded.warnings
-          RETURNING id`, [
+          RETURNING *`, [
         flowId, r.position, r.label, r.number, r.supplierType, r.supplierId, r.supplierName, r.supplierCountry, r.recipientSiret, r.recipientName ?? null,
         r.serviceCode ?? null, r.engagement ?? null, r.issueDate, r.type, r.amountGross, r.currency, r.errors.length ? 0 : 1, JSON.stringify(r.errors),
         r.role, r.renvoi, r.originId ?? null, JSON.stringify(r.warnings),
       ]);
-      return row!.id;
+      return row!;
     },
     async setPivot(id, path) {
       await db.run('UPDATE invoices SET pivot_path = ? WHERE id = ?', [path, id]);

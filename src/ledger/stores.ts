@@ -263,8 +263,8 @@ export interface FlowStore {
 export interface InvoiceStore {
   get(id: number): Promise<InvoiceRow | undefined>;
   ofFlow(flowId: string): Promise<InvoiceRow[]>;
-  /** Writes a decision; returns the row id. */
-  record(flowId: string, invoice: InvoiceRecord): Promise<number>;
+  /** Writes a decision; returns the row as written. */
+  record(flowId: string, invoice: InvoiceRecord): Promise<InvoiceRow>;
   setPivot(id: number, path: string): Promise<void>;
   /** The latest accepted invoice for each supplier/number/year key (`supplier\0number\0year`). */
   earlierDeposits(keys: string[]): Promise<Map<string, EarlierDeposit>>;
