@@ -120,7 +120,7 @@ maybe('console in Chromium', () => {
     const { addWebhook } = await import('../src/notify/webhooks.js');
     const { webhook } = await addWebhook(hub.ledger, { url: 'http://127.0.0.1:9/down', events: ['flow.refused'] });
     await hub.ledger.transaction(async (tx) => {
-      await tx.notify.add({ id: 'ev-console-1', type: 'flow.refused', at: new Date().toISOString(), seq: 1, flowId: flows.schema!, invoiceId: null, partner: null, suppliers: [], recipients: [], payload: {} });
+      await tx.notify.add([{ id: 'ev-console-1', type: 'flow.refused', at: new Date().toISOString(), seq: 1, flowId: flows.schema!, invoiceId: null, partner: null, suppliers: [], recipients: [], payload: {} }]);
       await tx.notify.fanOut('ev-console-1', [{ id: 'dl-console-1', eventId: 'ev-console-1', channel: 'webhook', target: webhook.id, address: webhook.url, nextAt: Date.now() + 60_000, createdAt: new Date().toISOString() }]);
       await tx.notify.recordAttempt({ deliveryId: 'dl-console-1', attempt: 1, at: new Date().toISOString(), ok: false, error: 'connect ECONNREFUSED 127.0.0.1:9', nextAt: Date.now() + 60_000, state: 'pending' });
     });

@@ -17,7 +17,7 @@ import type { EventRecord, FlowRow, InvoiceRow, Owner, Stores, Tx } from '../led
 import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
-import { recordDecisionCounts, recordStatusChanges } from './outbox.js';
+import { recordDecisionCounts, recordStatusChanges, STATUS_BATCH } from './outbox.js';
 import { deadlinesOf } from './circuits.js';
 
 export interface Decided {
@@ -69,15 +69,22 @@ export async function gatherContext(hub: Hub, stores: Stores, flow: Pick<FlowRow
 /** Records a decision plan: the flow's new stage and state first (it guards against a concurrent decider), then its rows and events. */
 export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, owner: Owner): Promise<boolean> {
   if (!(await tx.flows.recordDecision(flowId, plan.fromStage, plan.flow, owner))) return false;
+  // The acceptances, a batch at a time, told from the rows just written.
   const accepted: EventRecord[] = [];
   const recorded = new Map<number, InvoiceRow>();
+  const tell = async () => {
+    await recordStatusChanges(tx, accepted.splice(0), recorded);
+    recorded.clear();
+  };
   for (const { record, event, hold } of plan.invoices) {
     const row = await tx.invoices.record(flowId, record);
-    recorded.set(row.id, row);
-    if (event) accepted.push({ ...event, invoiceId: event.invoiceId === 'self' ? row.id : event.invoiceId });
     if (hold) await tx.circuits.hold({ ...hold, invoice_id: row.id });
+    if (!event) continue;
+    recorded.set(row.id, row);
+    accepted.push({ ...event, invoiceId: event.invoiceId === 'self' ? row.id : event.invoiceId });
+    if (accepted.length === STATUS_BATCH) await tell();
   }
-  await recordStatusChanges(tx, accepted, recorded);
+  await tell();
   for (const u of plan.statusUpdates) await tx.statusUpdates.add({ ...u, flow_id: flowId });
   await recordStatusChanges(tx, plan.events);
   for (const l of plan.levels) await tx.circuits.setLevel(l.invoiceId, l.level, l.dueAt);

@@ -5,9 +5,12 @@
  */
 import type { IntegrationReport } from '../emit/report.js';
 import type { DecisionPlan } from '../engine/plan.js';
-import type { EventRecord, FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
+import type { EventRecord, FlowRow, InvoiceRow, NotifyEventRecord, Tx } from '../ledger/stores.js';
 import { decisionCounts, doneCounts, statusCounts } from '../metrics/counters.js';
 import { flowEvents, statusEvent } from '../notify/events.js';
+
+/** Status changes recorded (and invoices held for them) at a time. */
+export const STATUS_BATCH = 64;
 
 /**
  * Records lifecycle events (each invoice moves to its status) and tells them, counted in one
@@ -15,12 +18,17 @@ import { flowEvents, statusEvent } from '../notify/events.js';
  * change leaves as it was (number, parties, amount, deposit flow), so a row read before serves.
  */
 export async function recordStatusChanges(tx: Tx, events: EventRecord[], known?: ReadonlyMap<number, InvoiceRow>): Promise<void> {
+  const told: NotifyEventRecord[] = [];
   for (const e of events) {
     await tx.events.add(e);
     const invoice = known?.get(e.invoiceId) ?? (await tx.invoices.get(e.invoiceId));
-    if (invoice) await tx.notify.add(statusEvent(invoice, e));
+    if (invoice) told.push(statusEvent(invoice, e));
+    // Told a few at a time: a flow's worth of events is not held at once.
+    if (told.length === STATUS_BATCH) await tx.notify.add(told.splice(0));
   }
-  if (events.length) await tx.counters.add(events.flatMap((e) => statusCounts(e.status)));
+  if (!events.length) return;
+  await tx.notify.add(told);
+  await tx.counters.add(events.flatMap((e) => statusCounts(e.status)));
 }
 
 /** Counts what a decision judged (invoices by outcome, refusal codes). */
@@ -29,6 +37,6 @@ export const recordDecisionCounts = (tx: Tx, plan: DecisionPlan): Promise<void> 
 /** A flow is done: a partner's flow tells it (flow.done, flow.refused) and is counted; an operator's request tells only its status changes. */
 export async function recordFlowDone(tx: Tx, flow: FlowRow, report: IntegrationReport | undefined, doneAt: string): Promise<void> {
   if (flow.channel !== 'edi' || !report) return;
-  for (const e of flowEvents(flow, report, doneAt)) await tx.notify.add(e);
+  await tx.notify.add([...flowEvents(flow, report, doneAt)]);
   await tx.counters.add(doneCounts(flow, doneAt));
 }

@@ -448,7 +448,8 @@ export interface DeliveryFilter {
 }
 
 export interface NotifyStore {
-  add(event: NotifyEventRecord): Promise<void>;
+  /** Records events in order (several rows per statement). */
+  add(events: NotifyEventRecord[]): Promise<void>;
   /** Events not yet fanned out to their deliveries, oldest first. */
   unfanned(limit: number): Promise<NotifyEventRow[]>;
   /** Records an event's deliveries and marks it fanned out. */
