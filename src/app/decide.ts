@@ -13,11 +13,11 @@ import { judgeFlow, type Decision } from '../engine/judge.js';
 import { planDecision, type DecisionPlan } from '../engine/plan.js';
 import { localDate } from '../engine/places.js';
 import type { Hub } from '../hub.js';
-import type { EventRecord, FlowRow, InvoiceRow, Owner, Stores, Tx } from '../ledger/stores.js';
+import { ROWS_PER_STATEMENT, type EventRecord, type FlowRow, type InvoiceRow, type Owner, type Stores, type Tx } from '../ledger/stores.js';
 import { me } from '../ingest/claim.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { PARTNER_CODE } from '../route/partners.js';
-import { recordDecisionCounts, recordStatusChanges, STATUS_BATCH } from './outbox.js';
+import { recordDecisionCounts, recordStatusChanges } from './outbox.js';
 import { deadlinesOf } from './circuits.js';
 
 export interface Decided {
@@ -80,9 +80,10 @@ export async function applyDecision(tx: Tx, flowId: string, plan: DecisionPlan, 
     const row = await tx.invoices.record(flowId, record);
     if (hold) await tx.circuits.hold({ ...hold, invoice_id: row.id });
     if (!event) continue;
-    recorded.set(row.id, row);
+    // A completion's event is about the invoice it completes, read back when it is told.
+    if (event.invoiceId === 'self') recorded.set(row.id, row);
     accepted.push({ ...event, invoiceId: event.invoiceId === 'self' ? row.id : event.invoiceId });
-    if (accepted.length === STATUS_BATCH) await tell();
+    if (accepted.length === ROWS_PER_STATEMENT) await tell();
   }
   await tell();
   for (const u of plan.statusUpdates) await tx.statusUpdates.add({ ...u, flow_id: flowId });

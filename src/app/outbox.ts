@@ -5,12 +5,9 @@
  */
 import type { IntegrationReport } from '../emit/report.js';
 import type { DecisionPlan } from '../engine/plan.js';
-import type { EventRecord, FlowRow, InvoiceRow, NotifyEventRecord, Tx } from '../ledger/stores.js';
+import { ROWS_PER_STATEMENT, type EventRecord, type FlowRow, type InvoiceRow, type NotifyEventRecord, type Tx } from '../ledger/stores.js';
 import { decisionCounts, doneCounts, statusCounts } from '../metrics/counters.js';
 import { flowEvents, statusEvent } from '../notify/events.js';
-
-/** Status changes recorded (and invoices held for them) at a time. */
-export const STATUS_BATCH = 64;
 
 /**
  * Records lifecycle events (each invoice moves to its status) and tells them, counted in one
@@ -24,7 +21,7 @@ export async function recordStatusChanges(tx: Tx, events: EventRecord[], known?:
     const invoice = known?.get(e.invoiceId) ?? (await tx.invoices.get(e.invoiceId));
     if (invoice) told.push(statusEvent(invoice, e));
     // Told a few at a time: a flow's worth of events is not held at once.
-    if (told.length === STATUS_BATCH) await tx.notify.add(told.splice(0));
+    if (told.length === ROWS_PER_STATEMENT) await tx.notify.add(told.splice(0));
   }
   if (!events.length) return;
   await tx.notify.add(told);

@@ -302,17 +302,11 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 }
 
 /**
- * A supplier status to write: an event this attempt recorded, or one it makes now, whose `id`
- * then sorts it after every recorded one (it has no ledger id yet).
- */
-type EventWithInvoice = InvoiceEventRow;
-
-/**
  * The supplier status file each entry (in their final order) goes into: its supplier's, or
  * under grouping by invoice one file per status, named after the invoice's hub id and the
  * status (a status met twice for one invoice in one attempt gets `_2`, `_3`…, in order).
  */
-function statusFileOf(flow: Pick<FlowRow, 'id' | 'replays'>, places: Places, grouping: Grouping): (e: EventWithInvoice) => string {
+function statusFileOf(flow: Pick<FlowRow, 'id' | 'replays'>, places: Places, grouping: Grouping): (e: InvoiceEventRow) => string {
   const seen = new Map<string, number>();
   return (e) => {
     if (grouping.suppliers.get(e.supplier_id) !== 'invoice') return places.supplierStatuses(e.supplier_id, flow.id, flow.replays);
@@ -327,7 +321,7 @@ function* lazyMap<T, U>(items: Iterable<T>, f: (item: T) => U): Generator<U> {
   for (const item of items) yield f(item);
 }
 
-const statusEntryOf = (e: EventWithInvoice): StatusEntry => ({
+const statusEntryOf = (e: InvoiceEventRow): StatusEntry => ({
   supplier: { idType: e.supplier_type, id: e.supplier_id, name: e.supplier_name, countryCode: e.supplier_country },
   recipient: { siret: e.recipient_siret, name: e.recipient_name ?? undefined, serviceCode: e.service_code ?? undefined },
   status: e.status,
@@ -388,7 +382,8 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
 
   // The supplier's statuses: what this attempt recorded, then the 03s it makes now, per invoice.
   const rowsById = new Map<number, InvoiceRow>([...input.rows, ...input.origins.values(), ...releases.map((r) => r.row)].map((r) => [r.id, r]));
-  const planned: EventWithInvoice[] = madeAvailable.map((e, i) => {
+  // The 03s made now have no ledger id yet: theirs sort them after every recorded event.
+  const planned: InvoiceEventRow[] = madeAvailable.map((e, i) => {
     const r = rowsById.get(e.invoiceId)!;
     return {
       id: Number.MAX_SAFE_INTEGER - madeAvailable.length + i, attempt, invoice_id: r.id, status: e.status, at: e.at, producer: e.producer, motif: null, comment: null, produced_at: null, mandate: null, source_flow: flow.id,
@@ -397,7 +392,7 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
     };
   });
   // By supplier, then by the invoice's place in the flow, then in the order they happened.
-  const positionOf = (e: EventWithInvoice) => rowsById.get(e.invoice_id)?.position ?? 0;
+  const positionOf = (e: InvoiceEventRow) => rowsById.get(e.invoice_id)?.position ?? 0;
   const entries = [...input.events, ...planned].sort((a, b) => (a.supplier_id < b.supplier_id ? -1 : a.supplier_id > b.supplier_id ? 1 : positionOf(a) - positionOf(b) || a.id - b.id));
   // Each status file's entries are turned into XML as the file is written, one at a time.
   // CDAR has no code for a validation circuit's statuses (13–22): a supplier whose format is cdar

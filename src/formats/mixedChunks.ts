@@ -161,10 +161,16 @@ function setAside(invoice: Invoice, unit: Buffer, unitStart: number, file: strin
     const open = unit.indexOf(CONTENT_OPEN, from);
     if (open < 0 || !AFTER_NAME.has(unit[open + CONTENT_OPEN.length]!)) return;
     const textStart = unit.indexOf(0x3e /* > */, open) + 1;
+    if (textStart === 0) return;
+    // <Contenu/>: an empty attachment, nothing to set aside.
+    if (unit[textStart - 2] === 0x2f /* / */) {
+      from = textStart;
+      continue;
+    }
     const textEnd = unit.indexOf(CONTENT_CLOSE, textStart);
-    if (textStart === 0 || textEnd < 0) return;
+    if (textEnd < 0) return;
     from = textEnd + CONTENT_CLOSE.length;
-    if (!a.content?.length || a.zipped || unit[textStart - 2] === 0x2f /* <Contenu/> */) continue;
+    if (!a.content?.length || a.zipped) continue;
     const text = unit.subarray(textStart, textEnd);
     if (text.includes(0x26 /* & */) || !Buffer.from(text.toString('latin1'), 'base64').equals(a.content)) continue;
     a.stored = { file, start: unitStart + textStart, end: unitStart + textEnd, size: a.content.length, crc: crc32(a.content) };

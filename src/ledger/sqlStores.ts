@@ -13,6 +13,7 @@ import type {
   StatusUpdateRow, StatusUpdateStore, Stores, InvoiceEventRow, EventRow, ReplayRow,
   FlowFilter, InvoiceFilter, Stage, CircuitStore, HoldRow, TokenStore, TokenRow, DepositStore, DepositRow, Visibility, NotifyStore, NotifyEventRow, DueDelivery, DeliveryRow, AttemptRow, WebhookStore, Webhook, CounterStore, CounterDelta,
 } from './stores.js';
+import { ROWS_PER_STATEMENT } from './stores.js';
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(',');
 
@@ -518,14 +519,12 @@ function nodeStore(db: LedgerDb): NodeStore {
   };
 }
 
-const NOTIFY_ROWS = 50;
-
 function notifyStore(db: LedgerDb): NotifyStore {
   return {
     async add(events) {
-      // A flow's events in statements of up to 50 rows: a handful of statement texts, a fiftieth of the round trips.
-      for (let i = 0; i < events.length; i += NOTIFY_ROWS) {
-        const slice = events.slice(i, i + NOTIFY_ROWS);
+      // Several rows per statement: a handful of statement texts, a fraction of the round trips.
+      for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+        const slice = events.slice(i, i + ROWS_PER_STATEMENT);
         await db.run(`INSERT INTO notify_events (id, type, at, seq, flow_id, invoice_id, partner, suppliers, recipients, payload) VALUES ${slice.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           slice.flatMap((e) => [e.id, e.type, e.at, e.seq, e.flowId, e.invoiceId, e.partner, JSON.stringify(e.suppliers), JSON.stringify(e.recipients), JSON.stringify(e.payload)]));
       }

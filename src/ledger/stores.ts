@@ -447,6 +447,9 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
+/** Rows written per multi-row statement, and the status changes callers record at a time. */
+export const ROWS_PER_STATEMENT = 64;
+
 export interface NotifyStore {
   /** Records events in order (several rows per statement). */
   add(events: NotifyEventRecord[]): Promise<void>;
