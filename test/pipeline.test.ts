@@ -1,7 +1,12 @@
 /** The core pipeline, through the real components: SQLite file, folders, libxml2 validation. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { processFile } from '../src/app/run.js';
+import { decideFlows } from '../src/app/decide.js';
+import { deliverFlows } from '../src/app/deliver.js';
+import { processFile, runFlow } from '../src/app/run.js';
+import { systemFault } from '../src/errors/catalog.js';
+import { claimFile } from '../src/ingest/claim.js';
+import { flowInvoices } from '../src/pipeline/flowInvoices.js';
 import type { IntegrationReport } from '../src/emit/report.js';
 import { DEFAULTS } from '../src/config.js';
 import { readFlowFile } from '../src/pipeline/read.js';
@@ -217,6 +222,8 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     errors: r.errors.map((e) => ({ code: e.code, line: e.line, element: e.element })),
     invoices: r.invoices.map((i) => ({ label: i.label, number: i.number, status: i.status, errors: i.errors.map((e) => ({ code: e.code, line: e.line, element: e.element, message: e.message })) })),
   });
+  const normalise = (home: string, id: string) =>
+    listFiles(path.join(home, 'outbox', 'recipients')).map((f) => fs.readFileSync(path.join(home, 'outbox', 'recipients', f), 'utf8').replaceAll(id, 'FLOW').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, 'T'));
 
   test.each(['three-recipients.xml', 'partial.xml', 'rule-errors.xml', 'routing-errors.xml', 'counter-mismatch.xml', 'schema-invalid.xml'])('%s', async (file) => {
     const whole = await trackedHub();
@@ -225,8 +232,6 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     const b = (await processFile(parts, fixture('mixed', file), { copy: true }))!;
     expect(comparable(report(parts.layout.home, b.id))).toEqual(comparable(report(whole.layout.home, a.id)));
     // The same pivots, byte for byte apart from the flow id and dates.
-    const normalise = (home: string, id: string) =>
-      listFiles(path.join(home, 'outbox', 'recipients')).map((f) => fs.readFileSync(path.join(home, 'outbox', 'recipients', f), 'utf8').replaceAll(id, 'FLOW').replace(/\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, 'T'));
     expect(normalise(parts.layout.home, b.id)).toEqual(normalise(whole.layout.home, a.id));
   });
 
@@ -252,6 +257,57 @@ describe('large mixed flows are read one invoice at a time, with the same verdic
     } finally {
       stored.close();
     }
+  });
+
+  test('after the decision their invoices are read again one at a time, as the first reading gave them', () => {
+    const file = fixture('mixed', 'three-recipients.xml');
+    expect(readFlowFile(file, { ...DEFAULTS, chunkAboveBytes: 1 }).inUnits).toBe(true);
+    const first = readFlowFile(file, DEFAULTS);
+    expect(first.inUnits).toBeUndefined();
+    // Read on its own, an invoice holds its attachments: what the whole-file reading gives.
+    for (const settings of [{ ...DEFAULTS, chunkAboveBytes: 1 }, DEFAULTS]) {
+      const again = flowInvoices(file, settings, 'edi');
+      try {
+        // Locations compared by what they say (a location's element path is made when read).
+        const plain = (i: unknown) => JSON.parse(JSON.stringify(i));
+        expect(first.invoices.map((i) => plain(again.at(i.position)))).toEqual(first.invoices.map(plain));
+        expect([again.at(0), again.at(first.invoices.length + 1)]).toEqual([undefined, undefined]);
+      } finally {
+        again.close();
+      }
+    }
+  });
+
+  test('an invoice that no longer reads when its pivot is written is a fault: the flow stays decided, and is delivered once the file is back', async () => {
+    const hub = await trackedHub({ chunkAboveBytes: 1 });
+    const id = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    const [decided] = await decideFlows(hub, [(await hub.ledger.flows.get(id))!]);
+    expect(decided && 'read' in decided && decided.read.inUnits).toBe(true);
+    const spooled = path.join(hub.layout.spool, id);
+    const original = fs.readFileSync(spooled);
+    fs.writeFileSync(spooled, original.toString('utf8').replace(/(<MontantHT>)([\d.]+)(<\/MontantHT>)/, '$1douze$3'));
+    const [fault] = await deliverFlows(hub, [{ flow: (await hub.ledger.flows.get(id))! }]);
+    expect(fault instanceof Error && systemFault(fault).fault.code).toBe('SYS_SOURCE_CHANGED');
+    expect((await hub.ledger.flows.get(id))!.stage).toBe('DECIDED');
+    expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual([]);
+    fs.writeFileSync(spooled, original);
+    expect((await runFlow(hub, id)).state).toBe('IN_INTEGRE');
+    expect([...deliveredInvoices(hub.layout.home).values()]).toEqual([1, 1, 1, 1]);
+    // Read again one at a time, the invoices make the pivots the whole-file reading makes.
+    const whole = await trackedHub();
+    const a = (await processFile(whole, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    expect(normalise(hub.layout.home, id)).toEqual(normalise(whole.layout.home, a.id));
+  });
+
+  test.each([['read in parts', 1], ['read whole', undefined]])('%s, a source whose invoice is no longer the one decided delivers nothing', async (_, chunkAboveBytes) => {
+    const hub = await trackedHub(chunkAboveBytes ? { chunkAboveBytes } : {});
+    const id = (await claimFile(hub, fixture('mixed', 'three-recipients.xml'), { copy: true }))!;
+    await decideFlows(hub, [(await hub.ledger.flows.get(id))!]);
+    const spooled = path.join(hub.layout.spool, id);
+    fs.writeFileSync(spooled, fs.readFileSync(spooled, 'utf8').replace('FA-2026-0001', 'FA-2026-0099'));
+    const [fault] = await deliverFlows(hub, [{ flow: (await hub.ledger.flows.get(id))! }]);
+    expect(fault instanceof Error && systemFault(fault).fault.message).toContain('invoice 1 is no longer FA-2026-0001');
+    expect(listFiles(path.join(hub.layout.outbox, 'recipients'))).toEqual([]);
   });
 
   test('a duplicated NumOrdre and a lying Compteur are caught across parts', async () => {

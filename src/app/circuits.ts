@@ -11,7 +11,7 @@ import type { Settings } from '../config.js';
 import type { Hub } from '../hub.js';
 import type { InvoiceEventRow, InvoiceRow } from '../ledger/stores.js';
 import { circuitOf, type Deadlines } from '../lifecycle/circuits.js';
-import { readFlowFile } from '../pipeline/read.js';
+import { flowInvoices } from '../pipeline/flowInvoices.js';
 import { sourceOf } from './deliver.js';
 
 export const deadlinesOf = (s: Pick<Settings, 'validationDeadlineDays' | 'validation2DeadlineDays'>): Deadlines => ({ 1: s.validationDeadlineDays, 2: s.validation2DeadlineDays });
@@ -36,11 +36,15 @@ export async function gatherReleases(hub: Hub, events: InvoiceEventRow[]): Promi
     const deposit = (await hub.ledger.flows.get(flowId))!;
     const file = sourceOf(hub, deposit);
     if (!file) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId }));
-    const models = new Map(readFlowFile(file, hub.settings, deposit.channel).invoices.map((m) => [m.position, m]));
-    for (const row of rows.filter((r) => r.flow_id === flowId)) {
-      const model = models.get(row.position);
-      if (!model) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId }));
-      releases.push({ row, model, hold: holds.get(row.id)!, depositedAt: deposit.received_at, history: history.filter((e) => e.invoice_id === row.id) });
+    const invoices = flowInvoices(file, hub.settings, deposit.channel);
+    try {
+      for (const row of rows.filter((r) => r.flow_id === flowId)) {
+        const model = invoices.at(row.position);
+        if (!model) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId }));
+        releases.push({ row, model, hold: holds.get(row.id)!, depositedAt: deposit.received_at, history: history.filter((e) => e.invoice_id === row.id) });
+      }
+    } finally {
+      invoices.close();
     }
   }
   return releases;

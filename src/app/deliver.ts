@@ -14,7 +14,7 @@ import type { Hub } from '../hub.js';
 import { exists, isMine } from '../ingest/claim.js';
 import type { FlowRow, InvoiceRow, Tx } from '../ledger/stores.js';
 import type { Attachment, Invoice } from '../model/invoice.js';
-import { readFlowFile } from '../pipeline/read.js';
+import { flowInvoices, type FlowInvoices } from '../pipeline/flowInvoices.js';
 import { storedBytesReader } from '../pipeline/storedBytes.js';
 import { groupingFor, PARTNER_CODE, statusFormatFor } from '../route/partners.js';
 import { recordFlowDone, recordStatusChanges } from './outbox.js';
@@ -29,8 +29,31 @@ export interface Delivery {
 /** Where a flow's source file is now: the spool while it is processed, else where it was put. */
 export const sourceOf = (hub: Hub, flow: FlowRow): string | undefined => hub.places.sourceCandidates(flow).find(exists);
 
-/** Gathers a flow's delivery inputs from the ledger and its source, and plans it. */
-async function planFor(hub: Hub, { flow, models }: Delivery, bytesOf: (a: Attachment) => Buffer): Promise<DeliveryPlan> {
+/** A flow's source file, and its invoices opened on first use (a missing source is a fault then). */
+interface FlowSource {
+  file?: string;
+  invoices(): FlowInvoices;
+  close(): void;
+}
+
+function flowSource(hub: Hub, flow: FlowRow): FlowSource {
+  const file = sourceOf(hub, flow);
+  let opened: FlowInvoices | undefined;
+  return {
+    file,
+    invoices() {
+      if (!file) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
+      return (opened ??= flowInvoices(file, hub.settings, flow.channel));
+    },
+    close: () => opened?.close(),
+  };
+}
+
+/**
+ * Gathers a flow's delivery inputs from the ledger and its source, and plans it. Invoices the
+ * caller did not hold are read from `source` as the pivots are written (opened by the caller).
+ */
+async function planFor(hub: Hub, { flow, models }: Delivery, source: FlowSource, bytesOf: (a: Attachment) => Buffer): Promise<DeliveryPlan> {
   const { ledger, places } = hub;
   const rows = await ledger.invoices.ofFlow(flow.id);
   const origins = new Map<number, InvoiceRow>();
@@ -41,9 +64,8 @@ async function planFor(hub: Hub, { flow, models }: Delivery, bytesOf: (a: Attach
   const releases = await gatherReleases(hub, events);
   const grouping = await groupingOf(hub, [...rows, ...releases.map((r) => r.row)], events);
   const deliver = deliverableRows(flow, rows, origins, places, grouping);
-  const source = sourceOf(hub, flow);
-  if (deliver.length && !models && !source) throw new SystemFault(flowError('SYS_SOURCE_MISSING', { flowId: flow.id }));
-  const read = deliver.length ? (models ?? readFlowFile(source!, hub.settings, flow.channel).invoices) : [];
+  const held = models && new Map(models.map((m) => [m.position, m]));
+  const modelAt = held ? (position: number) => held.get(position) : deliver.length ? source.invoices().at : () => undefined;
   const structures = await ledger.directory.structures([...new Set([...deliver, ...releases.map((r) => r.row)].map((r) => r.recipient_siret))]);
   const registered = flow.partner && PARTNER_CODE.test(flow.partner) ? await ledger.partners.get(flow.partner) : undefined;
   const partner = registered ? flow.partner! : undefined;
@@ -58,7 +80,8 @@ async function planFor(hub: Hub, { flow, models }: Delivery, bytesOf: (a: Attach
     rows,
     origins,
     deliver,
-    models: new Map(read.map((m) => [m.position, m])),
+    modelAt,
+    holds: await ledger.circuits.ofInvoices(deliver.map((r) => r.id)),
     events,
     grouping,
     statusUpdates,
@@ -66,7 +89,7 @@ async function planFor(hub: Hub, { flow, models }: Delivery, bytesOf: (a: Attach
     senderFormat: registered?.statusFormat ?? hub.settings.statusFormat,
     structureNames: new Map([...structures].map(([siret, s]) => [siret, s.name])),
     partner,
-    source,
+    source: source.file,
     platform: { id: hub.settings.platformPartnerId, label: 'factflow' },
     defaultPartnerId: hub.settings.defaultPartnerId,
     renderPdf: hub.settings.renderPdf,
@@ -151,13 +174,15 @@ export async function deliverFlows(hub: Hub, deliveries: Delivery[]): Promise<De
     }));
 
   await each(async (f) => {
-    // Attachments set aside at reading are read back from their sources as the pivots are written.
+    // Invoices, and attachments set aside at reading, are read back from their sources as the pivots are written.
+    const source = flowSource(hub, f.flow);
     const stored = storedBytesReader();
     try {
-      f.plan = await planFor(hub, f, stored.bytesOf);
+      f.plan = await planFor(hub, f, source, stored.bytesOf);
       writeFilesAtomic(f.plan.pivots.map((p) => ({ path: p.path, chunks: p.chunks() })), pending);
     } finally {
       stored.close();
+      source.close();
     }
     for (const p of f.plan.pivots) {
       hub.log.info(p.kind === 'validator' ? `held for validation: ${p.rows[0]!.number} (${p.path})` : `pivot for ${p.rows[0]!.recipient_siret}: ${p.rows.length} invoice(s)`, { flowId: f.flow.id });

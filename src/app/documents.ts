@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Hub } from '../hub.js';
 import type { FlowRow, InvoiceRow } from '../ledger/stores.js';
-import { readFlowFile } from '../pipeline/read.js';
+import type { Invoice } from '../model/invoice.js';
+import { flowInvoices } from '../pipeline/flowInvoices.js';
 import { storedBytesReader } from '../pipeline/storedBytes.js';
 import { renderedPdf } from '../emit/renderedPdf.js';
 import { sourceOf } from './deliver.js';
@@ -49,8 +50,13 @@ export const pivotDocument = (pivot: { path: string }): Document | undefined => 
 export function readableOf(hub: Hub, flow: FlowRow, invoice: InvoiceRow): Document | undefined {
   const source = sourceOf(hub, flow);
   if (!source) return undefined;
-  const read = readFlowFile(source, hub.settings, flow.channel);
-  const inv = read.invoices.find((i) => i.position === invoice.position);
+  const invoices = flowInvoices(source, hub.settings, flow.channel);
+  let inv: Invoice | undefined;
+  try {
+    inv = invoices.at(invoice.position);
+  } finally {
+    invoices.close();
+  }
   if (!inv) return undefined;
   const own = inv.attachments.find((a) => (a.type === '01' || /^PJ00/i.test(a.name)) && (a.mimeType.toLowerCase() === 'application/pdf' || /\.pdf$/i.test(a.name)));
   const pdf = own ?? renderedPdf(inv);

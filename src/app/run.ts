@@ -15,6 +15,7 @@ import type { Hub } from '../hub.js';
 import { claimFile, isMine, liveNodes, me, ownedByOther, recoverClaims, type ClaimOptions } from '../ingest/claim.js';
 import type { FlowRow } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
+import { keepsInvoices } from '../pipeline/flowInvoices.js';
 import { decideFlows } from './decide.js';
 import { deliverFlows, type Delivery } from './deliver.js';
 
@@ -48,7 +49,8 @@ export async function runFlows(hub: Hub, flowIds: string[]): Promise<FlowRun[]> 
   const claimed = runs.filter((r) => !r.fault && !r.skipped && r.flow!.stage === 'CLAIMED');
   (await decideFlows(hub, claimed.map((r) => r.flow!))).forEach((decided, i) => {
     if (decided instanceof Error) claimed[i]!.fault = decided;
-    else if ('read' in decided) claimed[i]!.models = decided.read.invoices;
+    // A large flow of many invoices lets them go: its delivery reads them again one at a time.
+    else if ('read' in decided && keepsInvoices(decided.read)) claimed[i]!.models = decided.read.invoices;
   });
   const deliveries: (Delivery & { run: FlowRun })[] = [];
   for (const run of runs) {

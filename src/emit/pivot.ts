@@ -40,12 +40,14 @@ const heldBytes = (a: Attachment): Buffer => {
   return a.content;
 };
 
-export function* pivotChunks(header: PivotHeader, invoices: PivotInvoice[]): Generator<string | Buffer> {
+/** A pivot file, one invoice at a time from `invoices` (`count` of them, the list's Compteur). */
+export function* pivotChunks(header: PivotHeader, count: number, invoices: Iterable<PivotInvoice>): Generator<string | Buffer> {
   yield XML_DECLARATION;
   yield '<CPPFacturePivot>\n';
   yield envelope([['DtPrd', header.depositDate], ['IdFlx', header.flowId]], header.recipient, header.platform);
-  yield `<CPPFactures Compteur="${invoices.length}">\n`;
-  for (const [i, p] of invoices.entries()) yield pivotInvoice(p, i + 1, header.depositDate, header.renderPdf ?? true, header.bytesOf ?? heldBytes);
+  yield `<CPPFactures Compteur="${count}">\n`;
+  let numOrdre = 0;
+  for (const p of invoices) yield pivotInvoice(p, ++numOrdre, header.depositDate, header.renderPdf ?? true, header.bytesOf ?? heldBytes);
   yield '</CPPFactures>\n</CPPFacturePivot>\n';
 }
 

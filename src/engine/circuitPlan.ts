@@ -46,8 +46,11 @@ export function levelsClosedBy(updates: AcceptedUpdate[]): LevelChange[] {
   });
 }
 
-/** Whether an accepted row of this delivery goes to its level-1 validator rather than its recipient. */
-export const heldAtDeposit = (row: Pick<InvoiceRow, 'role'>, model: Pick<Invoice, 'cadre'> | undefined): boolean => row.role === 'invoice' && !!model && !!circuitOf(model.cadre);
+/**
+ * Whether an accepted row of this delivery goes to its level-1 validator rather than its
+ * recipient: the decision held it in a circuit (holdOf), and it is the invoice itself.
+ */
+export const heldAtDeposit = (row: Pick<InvoiceRow, 'role'>, hold: Pick<HoldRow, 'cadre'> | undefined): boolean => row.role === 'invoice' && !!hold && !!circuitOf(hold.cadre);
 
 /** An invoice a decision of this flow moved on (approved, or its deadline passed), not yet released. */
 export interface Release {

@@ -6,12 +6,12 @@
  * goes through the lifecycle table, the platform's own included.
  */
 import type { PivotGrouping, StatusFormat } from '../config.js';
-import { flowError, type FlowError } from '../errors/catalog.js';
+import { flowError, SystemFault, type FlowError } from '../errors/catalog.js';
 import { invoiceLineReport, reportJsonChunks, reportXmlChunks, STATUS_OF_STATE, type FlowState, type IntegrationReport } from '../emit/report.js';
 import { pivotChunks, type PivotInvoice, type Renvoi } from '../emit/pivot.js';
 import { invoiceStatusesChunks, type StatusEntry } from '../emit/statuses.js';
 import type { Partner as EnvelopePartner } from '../emit/envelope.js';
-import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, type InvoiceEventRow, type InvoiceRecord, type InvoiceRow, type Stage, type StatusUpdateRow } from '../ledger/stores.js';
+import { parseErrors, type EventRecord, type FlowDecisionRecord, type FlowRow, type HoldRow, type InvoiceEventRow, type InvoiceRecord, type InvoiceRow, type Stage, type StatusUpdateRow } from '../ledger/stores.js';
 import { assertTransition, STATUS_NAMES } from '../lifecycle/statuses.js';
 import type { Attachment, Invoice } from '../model/invoice.js';
 import type { Decision, InvoiceDecision, StatusLine } from './judge.js';
@@ -235,9 +235,11 @@ export interface DeliveryInput {
   rows: InvoiceRow[];
   /** The suspended invoices completions of this flow complete, by id. */
   origins: Map<number, InvoiceRow>;
-  /** The rows to deliver (deliverableRows) and their invoices, read from the source. */
+  /** The rows to deliver (deliverableRows), and their invoices by position, read from the source as the pivots are written. */
   deliver: InvoiceRow[];
-  models: Map<number, Invoice>;
+  modelAt: (position: number) => Invoice | undefined;
+  /** The validation circuits the rows to deliver are held in, by invoice id: those go to their level-1 validator first. */
+  holds: ReadonlyMap<number, Pick<HoldRow, 'cadre'>>;
   /** Events this attempt recorded already (its decision's, and 03s recorded before a crash). */
   events: InvoiceEventRow[];
   statusUpdates: StatusUpdateRow[];
@@ -339,33 +341,38 @@ export function planDelivery(input: DeliveryInput): DeliveryPlan {
   const depositDate = localDate(flow.received_at);
   const grouping = input.grouping ?? NO_GROUPING;
   const modelOf = (r: InvoiceRow) => {
-    const invoice = input.models.get(r.position);
+    const invoice = input.modelAt(r.position);
     if (!invoice) throw new Error(`invoice at position ${r.position} of flow ${flow.id} is missing from its source file`);
+    // Read again after the decision: an invoice that is no longer the one decided is never delivered.
+    if (invoice.number !== r.number || invoice.supplier.id !== r.supplier_id || invoice.recipient.siret !== r.recipient_siret || invoice.totals.gross !== r.amount_gross) {
+      throw new SystemFault(flowError('SYS_SOURCE_CHANGED', { file: input.source ?? flow.file_name, what: `invoice ${r.position} is no longer ${r.number}` }));
+    }
     return invoice;
   };
   const header = (siret: string) => ({ flowId: flow.id, depositDate, recipient: { id: input.defaultPartnerId, label: input.structureNames.get(siret) }, platform: input.platform, renderPdf: input.renderPdf, bytesOf: input.bytesOf });
   // Invoices of a validation circuit go to their level-1 validator first, one file each.
-  const held = new Set(input.deliver.filter((r) => heldAtDeposit(r, input.models.get(r.position))).map((r) => r.id));
+  const held = new Set(input.deliver.filter((r) => heldAtDeposit(r, input.holds.get(r.id))).map((r) => r.id));
   const toValidators = input.deliver.filter((r) => held.has(r.id)).map((r) => {
     const invoice = modelOf(r);
     const first = circuitOf(invoice.cadre)!.levels[0]!;
     const p: PivotInvoice = { invoice, hubId: r.id, renvoi: r.renvoi as Renvoi, ...(first.by === 'moe' ? { moeOn: localDate(now) } : {}) };
-    return { kind: 'validator' as const, path: places.validator(actorId(invoice, first.by) ?? '', flow.id, attempt, r.id), rows: [r], chunks: () => pivotChunks(header(r.recipient_siret), [p]) };
+    return { kind: 'validator' as const, path: places.validator(actorId(invoice, first.by) ?? '', flow.id, attempt, r.id), rows: [r], chunks: () => pivotChunks(header(r.recipient_siret), 1, [p]) };
   });
   const releases = planReleases(input.releases ?? [], flow, places, now, input.deadlines ?? DEFAULT_DEADLINES);
-  const releasedTo = releases.flatMap((r) => (r.to.kind === 'validator' ? [{ kind: 'validator' as const, path: r.to.path, rows: [r.row], chunks: () => pivotChunks(header(r.row.recipient_siret), [{ invoice: r.model, hubId: r.row.id, renvoi: 'Non', receivedOn: r.receivedOn, moeOn: r.moeOn }]) }] : []));
+  const releasedTo = releases.flatMap((r) => (r.to.kind === 'validator' ? [{ kind: 'validator' as const, path: r.to.path, rows: [r.row], chunks: () => pivotChunks(header(r.row.recipient_siret), 1, [{ invoice: r.model, hubId: r.row.id, renvoi: 'Non', receivedOn: r.receivedOn, moeOn: r.moeOn }]) }] : []));
   const releasedPivots = releases.filter((r) => r.to.kind === 'pivot');
   // Rows are grouped by the file they go into: their recipient's, or their own.
   const direct = input.deliver.filter((r) => !held.has(r.id));
   const pivots = [
     ...[...groupBy(direct, (r) => pivotPathOf(flow, r, places, grouping))].map(([pivotPath, group]) => {
-      const invoices: PivotInvoice[] = group.map((r) => ({ invoice: modelOf(r), hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi }));
-      return { kind: 'pivot' as const, path: pivotPath, rows: group, chunks: () => pivotChunks(header(group[0]!.recipient_siret), invoices) };
+      // Each invoice is read as its pivot is written: a large flow holds one at a time.
+      const invoices = () => lazyMap(group, (r): PivotInvoice => ({ invoice: modelOf(r), hubId: lifecycleRow(r, input.origins).id, renvoi: r.renvoi as Renvoi }));
+      return { kind: 'pivot' as const, path: pivotPath, rows: group, chunks: () => pivotChunks(header(group[0]!.recipient_siret), group.length, invoices()) };
     }),
     // Released invoices come from other flows: under grouping by invoice, their file is named by hub id.
     ...[...groupBy(releasedPivots, (r) => (grouping.recipients.get(r.row.recipient_siret) === 'invoice' ? places.pivot(r.row.recipient_siret, flow.id, attempt, r.row.id) : places.pivot(r.row.recipient_siret, flow.id, attempt)))].map(([pivotPath, group]) => {
       const invoices: PivotInvoice[] = group.map((r) => ({ invoice: r.model, hubId: r.row.id, renvoi: 'Non', receivedOn: r.receivedOn, moeOn: r.moeOn }));
-      return { kind: 'pivot' as const, path: pivotPath, rows: group.map((r) => r.row), chunks: () => pivotChunks(header(group[0]!.row.recipient_siret), invoices) };
+      return { kind: 'pivot' as const, path: pivotPath, rows: group.map((r) => r.row), chunks: () => pivotChunks(header(group[0]!.row.recipient_siret), invoices.length, invoices) };
     }),
     ...toValidators,
     ...releasedTo,

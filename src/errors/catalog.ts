@@ -142,7 +142,7 @@ export const ERRORS = define({
   SYS_PERMISSION_DENIED: { stage: 'system', scope: 'system', message: 'Permission denied on {path}: fix the folder permissions; the flow is retried.' },
   SYS_IO_ERROR: { stage: 'system', scope: 'system', message: 'Input/output error on {path} ({errno}): check the disk; the flow is retried.' },
   SYS_SOURCE_MISSING: { stage: 'system', scope: 'system', message: 'The source file of flow {flowId} is missing from the spool, archive/ and failed/.' },
-  SYS_SOURCE_CHANGED: { stage: 'system', scope: 'system', message: 'An attachment no longer reads from {file} as it did when the flow was read (bytes {start} to {end}): the file changed since; the flow is retried and read again.' },
+  SYS_SOURCE_CHANGED: { stage: 'system', scope: 'system', message: 'The flow file {file} no longer reads as it did when the flow was read ({what}): the file changed since; the flow is retried and read again.' },
   SYS_LEDGER_UNAVAILABLE: { stage: 'system', scope: 'system', message: 'The ledger cannot be used: {detail}' },
   SYS_WORKER_FAILED: { stage: 'system', scope: 'system', message: 'The worker thread running the flow stopped: {detail}; the flow is resumed by another worker.' },
   SYS_UNEXPECTED: { stage: 'system', scope: 'system', message: 'Unexpected fault: {detail}' },

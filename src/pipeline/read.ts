@@ -10,7 +10,7 @@ import type { FlowKind } from '../detect/detect.js';
 import { facturxLimitsOf, readFacturx } from '../formats/facturxDocument.js';
 import { readTarGz, readZip, type ArchiveResult } from '../formats/archive.js';
 import { readRequest } from '../formats/request.js';
-import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow } from '../formats/mixedChunks.js';
+import { mixedFlowFromUnits, readMixedUnit, splitMixedFlow, type ByteSource, type Split, type UnitResult } from '../formats/mixedChunks.js';
 import type { Channel } from '../ledger/stores.js';
 import { schema } from '../xml/schemas.js';
 import { binaryFormatOf, XML_FORMATS } from './formats.js';
@@ -38,24 +38,35 @@ export function readFlowFile(file: string, settings: Settings, channel: Channel 
   try {
     const size = opened.size;
     if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
-    if (size > settings.chunkAboveBytes) {
-      const inParts = readLargeMixedFlow(file, opened.fd, size, settings);
-      if (inParts) return inParts;
-    }
+    const large = splitLargeFlow(file, opened.fd, size, settings);
+    if (large) return { kind: 'mixed', inUnits: true, ...mixedFlowFromUnits(large.split.units.map((_, i) => readUnit(large, i, settings))) };
     return readFlow(readFd(opened.fd, size), settings, channel);
   } finally {
     fs.closeSync(opened.fd);
   }
 }
 
-/** A large mixed flow read one invoice at a time from the file; undefined when it is not one. */
-function readLargeMixedFlow(file: string, fd: number, size: number, settings: Settings): ReadResult | undefined {
-  const src = { size, read: (start: number, end: number) => readFd(fd, end - start, start), file };
-  const split = splitMixedFlow(src);
-  if (!split) return undefined;
-  const units = split.units.map((_, i) => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes));
-  return { kind: 'mixed', ...mixedFlowFromUnits(units) };
+/** A large mixed flow, opened: read one invoice at a time from the file. */
+export interface LargeFlow {
+  src: ByteSource;
+  split: Split;
 }
+
+/**
+ * The split of a flow above `chunkAboveBytes` when it is a mixed flow that splits safely;
+ * undefined otherwise (it is read whole). Its invoices' attachments are set aside unless they
+ * are `held` (one invoice read on its own: nothing to gain from reading them twice).
+ */
+export function splitLargeFlow(file: string, fd: number, size: number, settings: Settings, attachments: 'set aside' | 'held' = 'set aside'): LargeFlow | undefined {
+  if (size <= settings.chunkAboveBytes || size > settings.maxFlowBytes) return undefined;
+  const read = (start: number, end: number) => readFd(fd, end - start, start);
+  const src: ByteSource = attachments === 'held' ? { size, read } : { size, read, file };
+  const split = splitMixedFlow(src);
+  return split && { src, split };
+}
+
+/** Invoice `i` (0-based) of a large flow. */
+export const readUnit = ({ src, split }: LargeFlow, i: number, settings: Settings): UnitResult => readMixedUnit(src, split, i, schema('mixed'), settings.maxAttachmentBytes);
 
 export function readFlow(bytes: Buffer, settings: Settings, channel: Channel = 'edi'): ReadResult {
   if (bytes.length === 0) return refused([flowError('FLOW_EMPTY')]);

@@ -23,7 +23,7 @@ export function storedBytesReader(): StoredBytesReader {
     let fd = fds.get(file);
     if (fd === undefined) {
       const opened = openRegular(file);
-      if (!opened.ok) throw new SystemFault(flowError('SYS_SOURCE_CHANGED', { file, start: 0, end: 0 }));
+      if (!opened.ok) throw new SystemFault(flowError('SYS_SOURCE_CHANGED', { file, what: 'it cannot be opened' }));
       fds.set(file, (fd = opened.fd));
     }
     return fd;
@@ -33,7 +33,7 @@ export function storedBytesReader(): StoredBytesReader {
       if (a.content) return a.content;
       const s = a.stored!;
       const bytes = Buffer.from(readFd(fdOf(s.file), s.end - s.start, s.start).toString('latin1'), 'base64');
-      if (bytes.length !== s.size || crc32(bytes) !== s.crc) throw new SystemFault(flowError('SYS_SOURCE_CHANGED', { file: s.file, start: s.start, end: s.end }));
+      if (bytes.length !== s.size || crc32(bytes) !== s.crc) throw new SystemFault(flowError('SYS_SOURCE_CHANGED', { file: s.file, what: `the attachment at bytes ${s.start} to ${s.end}` }));
       return bytes;
     },
     close() {
