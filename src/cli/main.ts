@@ -3,6 +3,7 @@
  * factflow's command line. Exit codes (EXIT, listed in every --help): 0 success, 1 system
  * error, 2 data errors (a flow or an update was refused), 3 not found, 64 usage error.
  */
+import './heap.js';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { registerAdmin } from './commands/admin.js';
