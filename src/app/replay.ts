@@ -11,9 +11,10 @@ import type { FlowError } from '../errors/catalog.js';
 import { judgeFlow, type Decision } from '../engine/judge.js';
 import type { Hub } from '../hub.js';
 import type { FlowRow } from '../ledger/stores.js';
+import { keepsInvoices } from '../pipeline/flowInvoices.js';
 import { readFlowFile, type ReadResult } from '../pipeline/read.js';
 import { gatherContext, judgeAndApply, logDecision } from './decide.js';
-import { deliverFlows, sourceOf } from './deliver.js';
+import { deliverFlows, sourceOf, type Delivery } from './deliver.js';
 
 const REPLAYABLE_STATES = ['IN_REJETE', 'IN_INTEGRE_PARTIEL', 'QP_IRRECEVABLE'];
 
@@ -69,6 +70,23 @@ export async function planReplay(hub: Hub, flow: FlowRow): Promise<ReplayPlan> {
 
 /** Replays one flow; returns what was retried and decided, and the flow afterwards. */
 export async function replayFlow(hub: Hub, flowId: string): Promise<{ plan: ReplayPlan; flow: FlowRow }> {
+  const decided = await decideReplay(hub, flowId);
+  if (!('delivery' in decided)) return decided;
+  const { plan, takenOver, delivery } = decided;
+  const [fault] = await deliverFlows(hub, [delivery]);
+  if (fault === 'taken-over') return { plan: takenOver, flow: (await hub.ledger.flows.get(flowId))! };
+  if (fault) {
+    await hub.ledger.transaction((tx) => tx.flows.recordFault(flowId, fault.message));
+    throw fault;
+  }
+  return { plan, flow: (await hub.ledger.flows.get(flowId))! };
+}
+
+/**
+ * A replay's decision, and what its delivery needs: the flow's invoices, unless it is a large
+ * flow that lets them go (keepsInvoices), so that nothing else of the reading outlives this call.
+ */
+async function decideReplay(hub: Hub, flowId: string): Promise<{ plan: ReplayPlan; flow: FlowRow } | { plan: ReplayPlan; takenOver: ReplayPlan; delivery: Delivery }> {
   const flow = await hub.ledger.flows.get(flowId);
   if (!flow) throw new Error(`no flow ${flowId}`);
   const prepared = await prepare(hub, flow);
@@ -79,13 +97,11 @@ export async function replayFlow(hub: Hub, flowId: string): Promise<{ plan: Repl
   logDecision(hub, flow, decided);
   const plan = planOf(flow, decided.decision);
   hub.log.info(`replay ${decided.plan.flow.replay!.attempt}: ${plan.wouldAccept} of ${plan.retried} retried invoice(s) accepted`, { flowId });
-  const [fault] = await deliverFlows(hub, [{ flow: (await hub.ledger.flows.get(flowId))!, models: prepared.read.invoices }]);
-  if (fault === 'taken-over') return { plan: planOf(flow, decided.decision, 'taken over by another process, which finishes it'), flow: (await hub.ledger.flows.get(flowId))! };
-  if (fault) {
-    await hub.ledger.transaction((tx) => tx.flows.recordFault(flowId, fault.message));
-    throw fault;
-  }
-  return { plan, flow: (await hub.ledger.flows.get(flowId))! };
+  return {
+    plan,
+    takenOver: planOf(flow, decided.decision, 'taken over by another process, which finishes it'),
+    delivery: { flow: (await hub.ledger.flows.get(flowId))!, models: keepsInvoices(prepared.read) ? prepared.read.invoices : undefined },
+  };
 }
 
 /** Flows a `replay --failed` takes: finished, not duplicates, with something refused. */
