@@ -65,7 +65,7 @@ async function planFor(hub: Hub, { flow, models }: Delivery, source: FlowSource,
   const grouping = await groupingOf(hub, [...rows, ...releases.map((r) => r.row)], events);
   const deliver = deliverableRows(flow, rows, origins, places, grouping);
   const held = models && new Map(models.map((m) => [m.position, m]));
-  const modelAt = held ? (position: number) => held.get(position) : deliver.length ? source.invoices().at : () => undefined;
+  const modelAt = held ? (position: number) => held.get(position) : (position: number) => source.invoices().at(position);
   const structures = await ledger.directory.structures([...new Set([...deliver, ...releases.map((r) => r.row)].map((r) => r.recipient_siret))]);
   const registered = flow.partner && PARTNER_CODE.test(flow.partner) ? await ledger.partners.get(flow.partner) : undefined;
   const partner = registered ? flow.partner! : undefined;

@@ -11,7 +11,7 @@ import { flowError, SystemFault } from '../errors/catalog.js';
 import type { Channel } from '../ledger/stores.js';
 import type { Invoice } from '../model/invoice.js';
 import { openRegular } from '../util/openRegular.js';
-import { readFlowFile, readUnit, splitLargeFlow, type ReadResult } from './read.js';
+import { readOpenedFlow, readUnit, splitLargeFlow, type ReadResult } from './read.js';
 
 /** Up to this many invoices, a flow read in parts keeps its models from reading to delivery (about 4 KB each). */
 const KEPT_UP_TO = 5000;
@@ -33,8 +33,9 @@ export interface FlowInvoices {
 /** Opens a flow's invoices for reading by position. */
 export function flowInvoices(file: string, settings: Settings, channel: Channel): FlowInvoices {
   const opened = openRegular(file);
-  const large = opened.ok ? splitLargeFlow(file, opened.fd, opened.size, settings, 'held') : undefined;
-  if (opened.ok && large) {
+  if (!opened.ok) return { at: () => undefined, close: () => undefined };
+  const large = splitLargeFlow(file, opened.fd, opened.size, settings, 'held');
+  if (large) {
     return {
       at(position) {
         const unit = large.split.units[position - 1];
@@ -47,7 +48,10 @@ export function flowInvoices(file: string, settings: Settings, channel: Channel)
       close: () => fs.closeSync(opened.fd),
     };
   }
-  if (opened.ok) fs.closeSync(opened.fd);
-  const byPosition = new Map(readFlowFile(file, settings, channel).invoices.map((m) => [m.position, m]));
-  return { at: (position) => byPosition.get(position), close: () => undefined };
+  try {
+    const byPosition = new Map(readOpenedFlow(opened.fd, opened.size, settings, channel, undefined).invoices.map((m) => [m.position, m]));
+    return { at: (position) => byPosition.get(position), close: () => undefined };
+  } finally {
+    fs.closeSync(opened.fd);
+  }
 }

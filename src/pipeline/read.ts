@@ -36,14 +36,17 @@ export function readFlowFile(file: string, settings: Settings, channel: Channel 
   const opened = openRegular(file);
   if (!opened.ok) return refused([flowError('FLOW_NOT_REGULAR_FILE', { what: opened.what })]);
   try {
-    const size = opened.size;
-    if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
-    const large = splitLargeFlow(file, opened.fd, size, settings);
-    if (large) return { kind: 'mixed', inUnits: true, ...mixedFlowFromUnits(large.split.units.map((_, i) => readUnit(large, i, settings))) };
-    return readFlow(readFd(opened.fd, size), settings, channel);
+    return readOpenedFlow(opened.fd, opened.size, settings, channel, splitLargeFlow(file, opened.fd, opened.size, settings));
   } finally {
     fs.closeSync(opened.fd);
   }
+}
+
+/** A flow from a file opened by the caller, who split it already when it is a large one (`splitLargeFlow`). */
+export function readOpenedFlow(fd: number, size: number, settings: Settings, channel: Channel, large: LargeFlow | undefined): ReadResult {
+  if (size > settings.maxFlowBytes) return refused([flowError('FLOW_TOO_LARGE', { size, limit: settings.maxFlowBytes })]);
+  if (large) return { kind: 'mixed', inUnits: true, ...mixedFlowFromUnits(large.split.units.map((_, i) => readUnit(large, i, settings))) };
+  return readFlow(readFd(fd, size), settings, channel);
 }
 
 /** A large mixed flow, opened: read one invoice at a time from the file. */

@@ -16,7 +16,7 @@ export interface ReadResult {
   statuses?: { producer: Producer; updates: StatusUpdate[]; acks: FlowAck[] };
   /** An operator's completion request: the note that goes with the new documents. */
   completionComment?: string;
-  /** A large mixed flow read one invoice at a time: what follows the decision reads its invoices again one at a time (pipeline/flowInvoices) rather than holding them. */
+  /** A large mixed flow read one invoice at a time: past a number of invoices, its delivery reads them again one at a time rather than holding them (pipeline/flowInvoices). */
   inUnits?: boolean;
   /** Archive entries read on helper threads (the others were read on the flow's thread). */
   readByHelpers?: number;
